@@ -1,0 +1,101 @@
+// Kernel micro-benchmarks: the machine roofline and dense matmul rates at TinyLlama-1.1B shapes.
+// Usage: kernels_bench [num_threads]   (not a test; prints one line per measurement)
+// Every figure is the best of many calls: on a machine shared with other work that approaches the unloaded rate.
+#include <cblas.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <vector>
+
+#include "kernels/attention.h"
+#include "kernels/gemm.h"
+#include "kernels/matmul_bench.h"
+#include "kernels/roofline.h"
+#include "util/thread_pool.h"
+
+namespace {
+
+// 2048³ sgemm: our N split over the pool (OpenBLAS at 1 thread) against OpenBLAS's own threads from one caller.
+void compare_sgemm_threading(int threads) {
+  constexpr int64_t n = 2048;
+  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
+  auto best_gflops = [&](auto&& run) {
+    double best = 1e30;
+    for (int rep = 0; rep < 4; ++rep) {
+      auto start = std::chrono::steady_clock::now();
+      run();
+      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return 2.0 * n * n * n / best / 1e9;
+  };
+  double pool = best_gflops([&] { pagedllm::gemm_f32(false, n, n, n, a.data(), n, b.data(), n, 0.0f, c.data(), n); });
+  openblas_set_num_threads(threads);
+  double blas = best_gflops([&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+  });
+  openblas_set_num_threads(1);
+  fmt::print("sgemm 2048^3 GFLOP/s: pool split {:.1f}, OpenBLAS {} threads {:.1f}\n", pool, threads, blas);
+}
+
+// TinyLlama-like layer (32 heads, 4 kv heads, head_dim 64, block 16): decode of num_seqs sequences of context
+// tokens each (K/V bytes read per second), and one prefill chunk of q_len tokens (its history = context - q_len).
+void bench_attention(int num_seqs, int context, int q_len) {
+  const int n_heads = 32, n_kv_heads = 4, head_dim = 64, block_size = 16;
+  const int blocks_per_seq = (context + block_size - 1) / block_size;
+  std::vector<float> key_cache(static_cast<size_t>(num_seqs) * blocks_per_seq * block_size * n_kv_heads * head_dim, 0.01f);
+  std::vector<float> value_cache(key_cache.size(), 0.02f);
+  std::vector<int32_t> block_tables(num_seqs * blocks_per_seq), seq_lens(num_seqs, context), query_start(num_seqs + 1);
+  for (size_t i = 0; i < block_tables.size(); ++i) block_tables[i] = static_cast<int32_t>(i);
+  for (int s = 0; s <= num_seqs; ++s) query_start[s] = s * q_len;
+  std::vector<float> q(static_cast<size_t>(num_seqs) * q_len * n_heads * head_dim, 0.1f), out(q.size());
+  double best = 1e30;
+  for (int rep = 0; rep < 20; ++rep) {
+    auto start = std::chrono::steady_clock::now();
+    pagedllm::paged_attention(out.data(), q.data(), key_cache.data(), value_cache.data(), block_tables.data(),
+                              blocks_per_seq, seq_lens.data(), query_start.data(), num_seqs, n_heads, n_kv_heads,
+                              head_dim, block_size, 0.125f);
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  double kv_bytes = 2.0 * num_seqs * context * n_kv_heads * head_dim * sizeof(float);
+  // Causal: query i of the chunk sees context - q_len + i + 1 positions; 2 FMAs (QK and PV) per head_dim element.
+  double positions = static_cast<double>(num_seqs) * q_len * (context - q_len) + num_seqs * q_len * (q_len + 1) / 2.0;
+  double flops = 4.0 * positions * n_heads * head_dim;
+  fmt::print("attention {} seqs x {} ctx, {} query tokens each: {:7.3f} ms  K/V {:5.1f} GB/s  {:5.1f} GFLOP/s\n",
+             num_seqs, context, q_len, best * 1e3, kv_bytes / best / 1e9, flops / best / 1e9);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace pagedllm;
+  int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  RooflineResult roof = measure_roofline(threads);
+  fmt::print("read GB/s 1t {:.1f}  {}t {:.1f} | FMA GFLOP/s 1t {:.1f}  {}t {:.1f} | sgemm 2048^3 GFLOP/s {:.1f}\n",
+             roof.read_bandwidth_gbs_1t, threads, roof.read_bandwidth_gbs, roof.fma_peak_gflops_1t, threads,
+             roof.fma_peak_gflops, roof.sgemm_gflops);
+  if (num_threads() != threads) set_num_threads(threads);
+  compare_sgemm_threading(threads);
+  bench_attention(8, 1024, 1);
+  bench_attention(1, 2048, 1);
+  bench_attention(1, 512, 512);
+  for (WeightFormat format : {WeightFormat::kF32, WeightFormat::kF16, WeightFormat::kBF16}) {
+    for (auto [n_out, n_in] : {std::pair<int64_t, int64_t>{5632, 2048}, {2048, 5632}}) {
+      for (int64_t n_rows : {1, 4, 8, 12, 16, 32}) {
+        MatmulBenchResult r = bench_matmul(format, n_out, n_in, n_rows, 40);
+        fmt::print("{:4} {}x{} rows {:3}: {:7.3f} ms {:5.1f} GB/s ({:3.0f}% of read bw) {:5.1f} GFLOP/s\n",
+                   weight_format_name(format), n_out, n_in, n_rows, r.seconds * 1e3, r.weight_gbs,
+                   100.0 * r.weight_gbs / roof.read_bandwidth_gbs, r.gflops);
+      }
+    }
+    for (bool backward : {false, true}) {
+      MatmulBenchResult p = bench_matmul(format, 5632, 2048, 512, 5, backward);
+      fmt::print("{:4} {} 512 rows x 5632x2048: {:7.2f} ms {:5.1f} GFLOP/s\n", weight_format_name(format),
+                 backward ? "backward" : "forward ", p.seconds * 1e3, p.gflops);
+    }
+    MatmulBenchResult d = bench_matmul(format, 5632, 2048, 4, 40, true);
+    fmt::print("{:4} backward 4 rows x 5632x2048: {:7.3f} ms {:5.1f} GB/s ({:3.0f}% of read bw)\n",
+               weight_format_name(format), d.seconds * 1e3, d.weight_gbs, 100.0 * d.weight_gbs / roof.read_bandwidth_gbs);
+  }
+  return 0;
+}

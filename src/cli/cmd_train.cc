@@ -1,0 +1,145 @@
+// `pagedllm finetune` (QLoRA / LoRA training into a PEFT adapter) and `pagedllm merge` (an adapter folded into
+// its base). The training itself lives in src/train; this file maps flags and binds the model's tokenizer.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+#include "train/merge_adapter.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/thread_pool.h"
+
+namespace pagedllm {
+namespace {
+
+struct FinetuneFlags {
+  TrainerConfig config;
+  std::string tokenizer;
+  std::string load_format = "auto";
+  std::string target_modules = "all";
+  int num_threads = 0;
+  bool is_quiet = false;
+};
+
+// The comma-separated list of --lora-target-modules.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    const size_t end = std::min(text.find(',', begin), text.size());
+    if (end > begin) out.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return out;
+}
+
+TrainingTokenizer bind_tokenizer(std::shared_ptr<const Tokenizer> tokenizer) {
+  TrainingTokenizer t;
+  t.tokenize = [tokenizer](const std::string& text, bool add_special) { return tokenizer->encode(text, add_special); };
+  if (const auto source = tokenizer->chat_template()) {
+    auto chat = std::make_shared<const ChatTemplate>(*source);
+    t.chat_template = [tokenizer, chat](const nlohmann::json& messages) {
+      ChatTemplateInputs inputs;
+      inputs.messages = messages;
+      inputs.bos_token = tokenizer->bos_token();
+      inputs.eos_token = tokenizer->eos_token();
+      return chat->render(inputs);
+    };
+  }
+  t.eos_id = tokenizer->eos_token_id().value_or(-1);
+  t.pad_id = std::max(t.eos_id, 0);
+  return t;
+}
+
+void run_finetune_command(FinetuneFlags f) {
+  if (f.num_threads > 0) set_num_threads(f.num_threads);
+  if (f.load_format != "auto" && f.load_format != "dummy") {
+    throw_error(ErrorKind::kInvalidArgument, "--load-format must be auto or dummy, got {}", f.load_format);
+  }
+  TrainerConfig& c = f.config;
+  c.is_dummy_weights = f.load_format == "dummy";
+  c.target_modules = split_list(f.target_modules);
+  c.show_progress = !f.is_quiet;
+  std::shared_ptr<const Tokenizer> tokenizer = Tokenizer::from_path(f.tokenizer.empty() ? c.model_dir : f.tokenizer);
+  const FinetuneResult r = run_finetune(c, bind_tokenizer(tokenizer));
+  std::cout << fmt::format("adapter written to {}\n", c.output_dir);
+  if (!r.steps.empty()) std::cout << fmt::format("final loss {:.6f}\n", r.steps.back().loss);
+  if (r.final_eval_loss) std::cout << fmt::format("final eval loss {:.6f}\n", *r.final_eval_loss);
+  std::cout << fmt::format("tokens/s {:.1f}, peak resident memory {:.1f} MiB\n", r.tokens_per_second,
+                           r.peak_resident_bytes / 1048576.0);
+  std::cout << fmt::format("optimizer state {} bytes, page evictions {}, page-ins {}\n", r.optimizer_state_bytes,
+                           r.num_evictions, r.num_page_ins);
+}
+
+void add_finetune_command(CLI::App& app) {
+  auto flags = std::make_shared<FinetuneFlags>();
+  TrainerConfig& c = flags->config;
+  CLI::App* cmd = app.add_subcommand("finetune", "train a LoRA adapter (QLoRA over a 4-bit base by default)");
+  cmd->add_option("--model", c.model_dir, "Hugging Face model folder")->required();
+  cmd->add_option("--data", c.data_path, "training data, JSON lines (alpaca, prompt/completion, messages, text)")
+      ->required();
+  cmd->add_option("--output", c.output_dir, "adapter folder to write")->required();
+  cmd->add_option("--tokenizer", flags->tokenizer, "tokenizer folder (default: the model folder)");
+  cmd->add_option("--load-format", flags->load_format, "auto | dummy (random base weights, for benchmarks)");
+  cmd->add_option("--quantization,-q", c.quantization, "base format: nf4 | fp4 | int4 | none")->capture_default_str();
+  cmd->add_flag("--double-quant,!--no-double-quant", c.double_quant, "double quantization (default on)");
+  cmd->add_option("--lora-r", c.lora_r, "LoRA rank")->capture_default_str();
+  cmd->add_option("--lora-alpha", c.lora_alpha, "LoRA alpha")->capture_default_str();
+  cmd->add_option("--lora-dropout", c.lora_dropout, "LoRA dropout")->capture_default_str();
+  cmd->add_option("--lora-target-modules", flags->target_modules, "all | q_proj,k_proj,...")->capture_default_str();
+  cmd->add_option("--learning-rate", c.learning_rate, "peak learning rate")->capture_default_str();
+  cmd->add_option("--lr-scheduler", c.lr_scheduler, "constant | constant_with_warmup | linear | cosine")
+      ->capture_default_str();
+  cmd->add_option("--warmup-ratio", c.warmup_ratio, "warmup steps / total steps")->capture_default_str();
+  cmd->add_option("--max-grad-norm", c.max_grad_norm, "gradient clipping (0: off)")->capture_default_str();
+  cmd->add_option("--weight-decay", c.weight_decay, "AdamW decoupled weight decay")->capture_default_str();
+  cmd->add_option("--batch-size", c.batch_size, "examples per micro-batch")->capture_default_str();
+  cmd->add_option("--gradient-accumulation-steps", c.gradient_accumulation_steps, "micro-batches per step")
+      ->capture_default_str();
+  cmd->add_option("--max-steps", c.max_steps, "optimizer steps (overrides --epochs)");
+  cmd->add_option("--epochs", c.epochs, "passes over the data")->capture_default_str();
+  cmd->add_option("--max-seq-len", c.max_seq_len, "tokens per example (longer ones are truncated)")
+      ->capture_default_str();
+  cmd->add_flag("--train-on-source", c.train_on_source, "also take the loss on the prompt tokens");
+  cmd->add_flag("--group-by-length", c.group_by_length, "batch examples of similar length");
+  cmd->add_flag("--gradient-checkpointing,!--no-gradient-checkpointing", c.gradient_checkpointing,
+                "recompute block activations in backward (default on)");
+  cmd->add_option("--optim", c.optim, "paged_adamw_32bit | paged_adamw_8bit | adamw")->capture_default_str();
+  cmd->add_option("--optimizer-memory", c.optimizer_memory, "resident bytes of the paged optimizer state (0: all)");
+  cmd->add_option("--save-steps", c.save_steps, "checkpoint every N steps (0: never)");
+  cmd->add_option("--eval-data", c.eval_data_path, "evaluation data, JSON lines");
+  cmd->add_option("--eval-steps", c.eval_steps, "evaluate every N steps (and at the end)");
+  cmd->add_option("--seed", c.seed, "seed of the adapter init, data order and dropout")->capture_default_str();
+  cmd->add_flag("--resume", c.resume, "continue from OUTPUT/checkpoint when present");
+  cmd->add_option("--num-threads", flags->num_threads, "compute threads (default: all cores)");
+  cmd->add_flag("--quiet", flags->is_quiet, "no progress bar");
+  cmd->callback([flags] { run_finetune_command(*flags); });
+}
+
+void add_merge_command(CLI::App& app) {
+  auto o = std::make_shared<MergeOptions>();
+  CLI::App* cmd = app.add_subcommand("merge", "fold a LoRA adapter into its base model (F32 model folder)");
+  cmd->add_option("--model", o->model_dir, "base model folder")->required();
+  cmd->add_option("--lora", o->adapter_dir, "PEFT adapter folder")->required();
+  cmd->add_option("--output", o->output_dir, "merged model folder to write")->required();
+  cmd->add_option("--quantization,-q", o->quantization,
+                  "format the adapter was trained against (none | nf4 | fp4 | int4; default: from the adapter)");
+  cmd->add_flag("--double-quant,!--no-double-quant", o->double_quant, "with --quantization (default on)");
+  cmd->callback([o] {
+    merge_adapter(*o);
+    std::cout << fmt::format("merged model written to {}\n", o->output_dir);
+  });
+}
+
+}  // namespace
+
+void add_train_commands(CLI::App& app) {
+  add_finetune_command(app);
+  add_merge_command(app);
+}
+
+}  // namespace pagedllm

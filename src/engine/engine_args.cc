@@ -1,0 +1,24 @@
+#include "engine/engine_args.h"
+
+#include "quant/quantize.h"
+
+namespace pagedllm {
+
+WeightLoadOptions weight_load_options(const EngineArgs& args) {
+  WeightLoadOptions load;
+  load.dtype = args.dtype;
+  load.dummy = args.load_format == "dummy";
+  load.dummy_seed = args.seed;
+  if (!args.quantization.empty() && args.quantization != "none") {
+    QuantConfig q;
+    q.format = parse_weight_format(args.quantization);
+    q.double_quant = args.double_quant;
+    load.transform_linear = [q](const std::string&, const float* data, int64_t n_out, int64_t n_in) {
+      return quantize_weight(data, n_out, n_in, q);
+    };
+    if (args.quantize_lm_head) load.transform_lm_head = load.transform_linear;
+  }
+  return load;
+}
+
+}  // namespace pagedllm

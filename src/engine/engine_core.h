@@ -1,0 +1,94 @@
+// EngineCore: the serving loop of one model, driven one step at a time by its owner (LLM for offline use,
+// AsyncEngine for the server). Each step: Scheduler.schedule() → ModelRunner → Sampler → Scheduler.update →
+// stop checks and incremental detokenization → RequestOutput callbacks.
+//
+// A request with n > 1 samples is one "group": its prompt is computed once, then the group forks into n
+// sequences that share the prompt's KV blocks by reference count (copy-on-write for a shared partial block).
+//
+// Thread-safety: none; one thread calls every method (AsyncEngine serializes access).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/engine_args.h"
+#include "engine/engine_client.h"
+#include "engine/model_runner.h"
+#include "engine/outputs.h"
+#include "engine/scheduler.h"
+#include "kvcache/kv_cache_manager.h"
+#include "model/llama_model.h"
+#include "model/lora_adapters.h"
+#include "model/paged_kv_cache.h"
+#include "sampling/sampling_params.h"
+#include "tokenizer/incremental_detokenizer.h"
+#include "tokenizer/tokenizer.h"
+#include "util/rng.h"
+
+namespace pagedllm {
+
+struct RequestGroup;
+struct SequenceState;
+
+class EngineCore {
+ public:
+  explicit EngineCore(const EngineArgs& args);
+  ~EngineCore();
+
+  // Validates and queues a request (see EngineClient::add_request for the error contract).
+  void add_request(const std::string& request_id, const PromptInput& prompt, const SamplingParams& params,
+                   OutputKind kind, const std::string& lora_name, std::function<void(const RequestOutput&)> on_output);
+  // Finishes the request's sequences with finish_reason "abort" and frees their blocks now.
+  void abort_request(const std::string& request_id);
+  void abort_all();
+
+  bool has_unfinished_requests() const;
+  void step();
+
+  EngineStats stats() const;
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const LlamaModel& model() const { return *model_; }
+  int max_model_len() const { return max_model_len_; }
+  std::vector<std::string> lora_names() const { return loras_.names(); }
+  int num_kv_blocks() const { return num_kv_blocks_; }
+  int num_free_kv_blocks() const;
+  int peak_kv_blocks_used() const { return peak_blocks_used_; }
+  void reset_prefix_cache();
+
+ private:
+  void sample_and_process(const SchedulerOutput& output, const std::vector<int>& sample_rows);
+  void fork_group(RequestGroup& group, SequenceState& parent, float* logits);
+  // Appends a sampled token to a sequence, updates its text and checks every stop condition.
+  void process_token(SequenceState& seq, int32_t token, const struct SampledToken& sampled);
+  void emit(RequestGroup& group);
+  void finish_group_if_done(RequestGroup& group);
+  std::vector<int32_t> suppressed_tokens(const SequenceState& seq) const;
+  int64_t kv_capacity_tokens() const;
+
+  EngineArgs args_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<LlamaModel> model_;
+  std::unique_ptr<PagedKVCache> kv_cache_;
+  std::unique_ptr<KVCacheManager> kv_manager_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<ModelRunner> runner_;
+  LoraManager loras_;
+  int max_model_len_ = 0;
+  int num_kv_blocks_ = 0;
+  std::vector<int32_t> eos_token_ids_;
+  Rng seed_rng_;
+  uint64_t next_arrival_seq_ = 0;
+
+  std::map<std::string, std::unique_ptr<RequestGroup>> groups_;  // by user request id
+  std::map<std::string, SequenceState*> sequences_;                   // by internal request id
+  int peak_blocks_used_ = 0;
+  EngineStats stats_;
+};
+
+}  // namespace pagedllm

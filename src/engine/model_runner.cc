@@ -1,0 +1,65 @@
+#include "engine/model_runner.h"
+
+#include <algorithm>
+
+#include "util/error.h"
+
+namespace pagedllm {
+
+const std::vector<int>& ModelRunner::execute(const SchedulerOutput& output, const std::vector<int>& lora_slots) {
+  for (const auto& [src, dst] : output.blocks_to_copy) cache_.copy_block(src, dst);
+
+  const int num_seqs = static_cast<int>(output.scheduled.size());
+  const int block_size = cache_.block_size();
+  int max_blocks = 1;
+  for (const auto& s : output.scheduled) max_blocks = std::max<int>(max_blocks, s.block_table.size());
+
+  token_ids_.clear();
+  positions_.clear();
+  slot_mapping_.clear();
+  logits_rows_.clear();
+  sample_rows_.assign(num_seqs, -1);
+  query_start_.assign(num_seqs + 1, 0);
+  seq_lens_.assign(num_seqs, 0);
+  block_tables_.assign(int64_t(num_seqs) * max_blocks, 0);
+  for (int s = 0; s < num_seqs; ++s) {
+    const ScheduledRequest& sr = output.scheduled[s];
+    const Request& r = *sr.request;
+    const int begin = sr.num_computed_tokens, end = begin + sr.num_new_tokens;
+    PAGEDLLM_CHECK_MSG(end <= r.num_tokens(), "request {} scheduled past its tokens", r.request_id);
+    PAGEDLLM_CHECK_MSG(int64_t(sr.block_table.size()) * block_size >= end, "request {} has too few blocks", r.request_id);
+    for (int pos = begin; pos < end; ++pos) {
+      const int prompt_len = static_cast<int>(r.prompt_token_ids.size());
+      token_ids_.push_back(pos < prompt_len ? r.prompt_token_ids[pos] : r.output_token_ids[pos - prompt_len]);
+      positions_.push_back(pos);
+      slot_mapping_.push_back(int64_t(sr.block_table[pos / block_size]) * block_size + pos % block_size);
+    }
+    std::copy(sr.block_table.begin(), sr.block_table.end(), block_tables_.begin() + int64_t(s) * max_blocks);
+    query_start_[s + 1] = static_cast<int32_t>(token_ids_.size());
+    seq_lens_[s] = end;
+    if (end == r.num_tokens()) {
+      sample_rows_[s] = static_cast<int>(logits_rows_.size());
+      logits_rows_.push_back(query_start_[s + 1] - 1);
+    }
+  }
+  lora_slots_.assign(lora_slots.begin(), lora_slots.end());
+
+  ForwardBatch batch;
+  batch.n_tokens = static_cast<int64_t>(token_ids_.size());
+  batch.token_ids = token_ids_.data();
+  batch.positions = positions_.data();
+  batch.slot_mapping = slot_mapping_.data();
+  batch.num_seqs = num_seqs;
+  batch.query_start = query_start_.data();
+  batch.seq_lens = seq_lens_.data();
+  batch.block_tables = block_tables_.data();
+  batch.max_blocks_per_seq = max_blocks;
+  batch.num_logits = static_cast<int>(logits_rows_.size());
+  batch.logits_rows = logits_rows_.data();
+  batch.lora_slots = lora_slots_.empty() ? nullptr : lora_slots_.data();
+  logits_.resize(int64_t(std::max(batch.num_logits, 1)) * model_.config().vocab_size);
+  if (batch.n_tokens > 0) model_.forward(batch, cache_, logits_.data());
+  return sample_rows_;
+}
+
+}  // namespace pagedllm

@@ -1,0 +1,34 @@
+// Turns the scheduler's plain SchedulerOutput into one flat ForwardBatch (token ids, positions, slot mapping,
+// block tables, sequence lengths), applies pending copy-on-write block copies, and runs the model.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/scheduler_output.h"
+#include "model/llama_model.h"
+#include "model/paged_kv_cache.h"
+
+namespace pagedllm {
+
+class ModelRunner {
+ public:
+  ModelRunner(LlamaModel& model, PagedKVCache& cache) : model_(model), cache_(cache) {}
+
+  // Runs the step. Returns, for each entry of output.scheduled, the row of `logits()` holding its next-token
+  // logits, or -1 when the entry is a partial prefill chunk that samples nothing.
+  const std::vector<int>& execute(const SchedulerOutput& output, const std::vector<int>& lora_slots);
+
+  // (num_sampling_requests, vocab) logits of the last execute().
+  float* logits_row(int row) { return logits_.data() + int64_t(row) * model_.config().vocab_size; }
+
+ private:
+  LlamaModel& model_;
+  PagedKVCache& cache_;
+  std::vector<int32_t> token_ids_, query_start_, seq_lens_, block_tables_, logits_rows_, lora_slots_;
+  std::vector<int64_t> positions_, slot_mapping_;
+  std::vector<int> sample_rows_;
+  std::vector<float> logits_;
+};
+
+}  // namespace pagedllm

@@ -1,0 +1,71 @@
+#include "formats/model_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "util/error.h"
+
+namespace pagedllm {
+namespace {
+
+TEST(ModelConfig, ReadsStories260K) {
+  ModelConfig c = load_model_config(PAGEDLLM_SHARED_DIR "/models/stories260K");
+  EXPECT_EQ(c.architecture, "LlamaForCausalLM");
+  EXPECT_EQ(c.hidden_size, 64);
+  EXPECT_EQ(c.num_key_value_heads, 4);
+  EXPECT_EQ(c.head_dim, 8);
+  EXPECT_TRUE(c.tie_word_embeddings);
+  EXPECT_EQ(c.eos_token_ids, std::vector<int>{2});
+  std::vector<float> inv = c.rope_inv_freq();
+  ASSERT_EQ(inv.size(), 4u);
+  EXPECT_FLOAT_EQ(inv[1], 1.0f / std::pow(10000.0f, 2.0f / 8));
+}
+
+TEST(ModelConfig, TinyLlamaParameterCount) {
+  ModelConfig c = load_model_config(PAGEDLLM_SHARED_DIR "/models/tinyllama-1.1b-dummy");
+  EXPECT_EQ(c.num_parameters(), 1100048384);  // the published TinyLlama-1.1B parameter count
+}
+
+// Llama-3.2 rope scaling (factor 32, low 1, high 4, original 8192): the highest frequency is kept, the lowest
+// divided by the factor, as in transformers' _compute_llama3_parameters.
+TEST(ModelConfig, Llama3RopeScaling) {
+  ModelConfig c = parse_model_config(R"({"architectures":["LlamaForCausalLM"],"vocab_size":10,"hidden_size":64,
+    "intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":1,"rope_theta":500000.0,
+    "rope_scaling":{"rope_type":"llama3","factor":32.0,"low_freq_factor":1.0,"high_freq_factor":4.0,
+    "original_max_position_embeddings":8192}})", "test");
+  std::vector<float> inv = c.rope_inv_freq();
+  ASSERT_EQ(inv.size(), 32u);
+  EXPECT_FLOAT_EQ(inv[0], 1.0f);
+  const double last = 1.0 / std::pow(500000.0, 62.0 / 64);
+  EXPECT_FLOAT_EQ(inv[31], static_cast<float>(last / 32));
+}
+
+TEST(ModelConfig, UnknownArchitectureNamesIt) {
+  try {
+    parse_model_config(R"({"architectures":["GPTBigCodeForCausalLM"]})", "cfg.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("GPTBigCodeForCausalLM"), std::string::npos);
+  }
+}
+
+TEST(ModelConfig, MissingKeyIsNamed) {
+  try {
+    parse_model_config(R"({"architectures":["LlamaForCausalLM"],"vocab_size":10})", "cfg.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("hidden_size"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ModelConfig, Qwen2AlwaysHasQkvBias) {
+  ModelConfig c = parse_model_config(R"({"architectures":["Qwen2ForCausalLM"],"vocab_size":10,"hidden_size":8,
+    "intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"num_key_value_heads":1})", "test");
+  EXPECT_TRUE(c.attention_bias);
+  EXPECT_EQ(c.head_dim, 4);
+}
+
+}  // namespace
+}  // namespace pagedllm

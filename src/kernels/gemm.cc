@@ -1,0 +1,59 @@
+#include "kernels/gemm.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "util/thread_pool.h"
+
+namespace pagedllm {
+namespace {
+
+void pin_openblas_to_one_thread() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+// N is split in multiples of this so every slice keeps OpenBLAS's register tiles full.
+constexpr int64_t kColumnAlign = 64;
+
+}  // namespace
+
+void gemm_f32_serial(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                     int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  pin_openblas_to_one_thread();
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    }
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
+              static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b,
+              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+}
+
+void gemm_f32(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+              int64_t ldb, float beta, float* c, int64_t ldc) {
+  int64_t num_slices = std::min<int64_t>(num_threads(), (n + kColumnAlign - 1) / kColumnAlign);
+  if (num_slices <= 1 || m * n * k < (int64_t{1} << 20)) {
+    gemm_f32_serial(trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  // One slice per thread: OpenBLAS packs B per call, so fewer, larger calls are faster than many small ones.
+  int64_t slice = (n + num_slices - 1) / num_slices;
+  slice = (slice + kColumnAlign - 1) / kColumnAlign * kColumnAlign;
+  parallel_for(num_slices, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) {
+      int64_t j0 = s * slice;
+      int64_t j1 = std::min(n, j0 + slice);
+      if (j0 >= j1) continue;
+      const float* b_slice = trans_b ? b + j0 * ldb : b + j0;
+      gemm_f32_serial(trans_b, m, j1 - j0, k, a, lda, b_slice, ldb, beta, c + j0, ldc);
+    }
+  });
+}
+
+}  // namespace pagedllm

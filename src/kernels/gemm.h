@@ -1,0 +1,19 @@
+// The process's one entry into OpenBLAS sgemm. OpenBLAS is pinned to one thread and the N dimension is split over
+// the pagedllm thread pool, so BLAS threads and pool threads never compete for the same cores (DESIGN.md).
+#pragma once
+
+#include <cstdint>
+
+namespace pagedllm {
+
+// C[m, n] = A[m, k] · op(B) + beta · C, row-major, where op(B) = B (b: (k, n), ldb ≥ n) when !trans_b and
+// op(B) = Bᵀ (b: (n, k), ldb ≥ k) when trans_b. beta 0 ignores C's previous contents (it may be uninitialized).
+// Runs on the thread pool (called from inside a parallel_for task it runs serially, like any nested parallel_for).
+void gemm_f32(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+              int64_t ldb, float beta, float* c, int64_t ldc);
+
+// The same product on the calling thread only (for use inside a parallel_for task).
+void gemm_f32_serial(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                     int64_t ldb, float beta, float* c, int64_t ldc);
+
+}  // namespace pagedllm

@@ -1,0 +1,65 @@
+#include "kernels/generic/elementwise.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace pagedllm::generic {
+
+void rmsnorm(float* out, const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* xr = x + r * dim;
+    float* yr = out + r * dim;
+    float sum_sq = 0.0f;
+    for (int64_t i = 0; i < dim; ++i) sum_sq += xr[i] * xr[i];
+    float rstd = 1.0f / std::sqrt(sum_sq / static_cast<float>(dim) + eps);
+    for (int64_t i = 0; i < dim; ++i) yr[i] = xr[i] * rstd * weight[i];
+  }
+}
+
+void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int head_dim, int rotary_dim,
+          const float* inv_freq) {
+  int half = rotary_dim / 2;
+  std::vector<float> cos_table(half), sin_table(half);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int i = 0; i < half; ++i) {
+      float angle = static_cast<float>(positions[t]) * inv_freq[i];
+      cos_table[i] = std::cos(angle);
+      sin_table[i] = std::sin(angle);
+    }
+    for (int h = 0; h < n_heads; ++h) {
+      float* head = x + (t * n_heads + h) * head_dim;
+      for (int i = 0; i < half; ++i) {
+        float x0 = head[i];
+        float x1 = head[i + half];
+        head[i] = x0 * cos_table[i] - x1 * sin_table[i];
+        head[i + half] = x1 * cos_table[i] + x0 * sin_table[i];
+      }
+    }
+  }
+}
+
+void silu_mul(float* out, const float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void add_inplace(float* y, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* xr = x + r * dim;
+    float* yr = out + r * dim;
+    float max = *std::max_element(xr, xr + dim);
+    double sum = 0.0;  // double: this is the reference the vectorized float sum is checked against
+    for (int64_t i = 0; i < dim; ++i) sum += std::exp(static_cast<double>(xr[i] - max));
+    float log_sum = static_cast<float>(std::log(sum));
+    for (int64_t i = 0; i < dim; ++i) yr[i] = xr[i] - max - log_sum;
+  }
+}
+
+}  // namespace pagedllm::generic

@@ -1,0 +1,16 @@
+// Portable per-row and per-element kernels: the reference the AVX2 kernels are tested against.
+// Contracts (shapes, aliasing) as in kernels/elementwise.h; these run on the calling thread.
+#pragma once
+
+#include <cstdint>
+
+namespace pagedllm::generic {
+
+void rmsnorm(float* out, const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps);
+void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int head_dim, int rotary_dim,
+          const float* inv_freq);
+void silu_mul(float* out, const float* gate, const float* up, int64_t n);
+void add_inplace(float* y, const float* x, int64_t n);
+void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim);
+
+}  // namespace pagedllm::generic

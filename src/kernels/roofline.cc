@@ -1,0 +1,137 @@
+#include "kernels/roofline.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+#include "kernels/gemm.h"
+#include "kernels/x86_avx2/roofline_loops.h"
+#include "util/thread_pool.h"
+
+namespace pagedllm {
+namespace {
+
+constexpr int64_t kBufferFloats = int64_t{64} << 20;  // 256 MiB: 8× the 32 MiB L3 of the target machine
+constexpr int64_t kChunkFloats = int64_t{256} << 10;  // 1 MiB per task
+constexpr int64_t kFmaStepsPerTask = int64_t{1} << 16;  // 12.6 MFLOP: a fraction of a millisecond
+// Best of many short runs: on a machine shared with other work, some runs get whole time slices.
+constexpr int kBandwidthRepetitions = 10;
+constexpr int kFmaRepetitions = 50;
+constexpr int kSgemmRepetitions = 4;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+float stream_sum(const float* x, int64_t n) {
+  if (has_avx2_fma_f16c()) return avx2::stream_sum(x, n);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
+  return sum;
+}
+
+// Portable twin of avx2::fma_chains: 12 scalar chains, 24 flops per step.
+float fma_chains_portable(int64_t iterations) {
+  float acc[12];
+  for (int c = 0; c < 12; ++c) acc[c] = static_cast<float>(c) * 1e-3f;
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (float& a : acc) a = std::fma(a, 0.999999f, 1e-7f);
+  }
+  float total = 0.0f;
+  for (float a : acc) total += a;
+  return total;
+}
+
+double flops_per_fma_step() { return has_avx2_fma_f16c() ? 192.0 : 24.0; }
+
+float fma_chains(int64_t iterations) {
+  return has_avx2_fma_f16c() ? avx2::fma_chains(iterations) : fma_chains_portable(iterations);
+}
+
+// Best GB/s of summing one 32 MiB window of the buffer, on the pool or on the caller alone. Windows are read
+// in turn, so the one being timed was last touched 224 MiB earlier and comes from DRAM, not the 32 MiB L3; timing
+// windows rather than whole passes gives many short samples.
+double read_bandwidth(const std::vector<float>& buffer, bool parallel) {
+  constexpr int64_t kWindowChunks = 32;
+  const int64_t num_windows = static_cast<int64_t>(buffer.size()) / (kWindowChunks * kChunkFloats);
+  double best = 0.0;
+  std::atomic<float> sink{0.0f};
+  for (int pass = 0; pass < kBandwidthRepetitions; ++pass) {
+    for (int64_t window = 0; window < num_windows; ++window) {
+      const float* base = buffer.data() + window * kWindowChunks * kChunkFloats;
+      auto body = [&](int64_t begin, int64_t end) {
+        float sum = 0.0f;
+        for (int64_t c = begin; c < end; ++c) sum += stream_sum(base + c * kChunkFloats, kChunkFloats);
+        sink.store(sum, std::memory_order_relaxed);
+      };
+      auto start = std::chrono::steady_clock::now();
+      if (parallel) {
+        parallel_for(kWindowChunks, 1, body);
+      } else {
+        body(0, kWindowChunks);
+      }
+      double bytes = static_cast<double>(kWindowChunks * kChunkFloats * sizeof(float));
+      best = std::max(best, bytes / seconds_since(start) / 1e9);
+    }
+  }
+  return best;
+}
+
+// Best GFLOP/s of num_tasks tasks of FMA chains, on the pool or on the caller alone.
+double fma_peak(int64_t num_tasks, bool parallel) {
+  double best = 0.0;
+  std::atomic<float> sink{0.0f};
+  for (int rep = 0; rep < kFmaRepetitions; ++rep) {
+    auto start = std::chrono::steady_clock::now();
+    auto body = [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) sink.store(fma_chains(kFmaStepsPerTask), std::memory_order_relaxed);
+    };
+    if (parallel) {
+      parallel_for(num_tasks, 1, body);
+    } else {
+      body(0, num_tasks);
+    }
+    best = std::max(best, num_tasks * kFmaStepsPerTask * flops_per_fma_step() / seconds_since(start) / 1e9);
+  }
+  return best;
+}
+
+double sgemm_rate() {
+  constexpr int64_t n = 2048;
+  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
+  double best = 0.0;
+  for (int rep = 0; rep < kSgemmRepetitions; ++rep) {
+    auto start = std::chrono::steady_clock::now();
+    gemm_f32(false, n, n, n, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    best = std::max(best, 2.0 * n * n * n / seconds_since(start) / 1e9);
+  }
+  return best;
+}
+
+}  // namespace
+
+RooflineResult measure_roofline(int num_threads_wanted) {
+  int previous_threads = num_threads();
+  if (num_threads_wanted != previous_threads) set_num_threads(num_threads_wanted);
+  RooflineResult result{};
+  {
+    std::vector<float> buffer(kBufferFloats);
+    parallel_for(kBufferFloats / kChunkFloats, 1, [&](int64_t begin, int64_t end) {
+      std::fill(buffer.begin() + begin * kChunkFloats, buffer.begin() + end * kChunkFloats, 1.0f);
+    });
+    result.read_bandwidth_gbs_1t = read_bandwidth(buffer, false);
+    result.read_bandwidth_gbs = read_bandwidth(buffer, true);
+  }
+  result.fma_peak_gflops_1t = fma_peak(4, false);
+  // Many small tasks: whichever threads are awake share them, so the rate is what the pool really delivers.
+  result.fma_peak_gflops = fma_peak(4 * num_threads(), true);
+  result.sgemm_gflops = sgemm_rate();
+  if (num_threads() != previous_threads) set_num_threads(previous_threads);
+  return result;
+}
+
+}  // namespace pagedllm

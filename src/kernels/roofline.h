@@ -1,0 +1,20 @@
+// Measures the machine limits a kernel is judged against (`pagedllm bench roofline`): streaming read bandwidth,
+// peak fp32 FMA throughput and the sgemm rate OpenBLAS reaches through gemm_f32. Takes a few seconds and 256 MiB.
+#pragma once
+
+namespace pagedllm {
+
+struct RooflineResult {
+  double read_bandwidth_gbs_1t;  // GB/s (1e9 bytes/s) summing a buffer far larger than the caches, one thread
+  double read_bandwidth_gbs;     // the same on num_threads threads
+  double fma_peak_gflops_1t;     // GFLOP/s (an FMA counts 2) of independent AVX2 FMA chains, one thread
+  double fma_peak_gflops;        // the same on num_threads threads
+  double sgemm_gflops;           // 2048×2048×2048 gemm_f32 on num_threads threads
+};
+
+// Sets the process thread pool to num_threads for the measurement and restores the previous size afterwards.
+// Each figure is the best of several repetitions (many short ones where possible, so that a machine shared with
+// other work still shows its unloaded rate in some of them).
+RooflineResult measure_roofline(int num_threads);
+
+}  // namespace pagedllm

@@ -1,0 +1,58 @@
+// A frozen weight matrix W of shape (n_out, n_in), row-major, in one of several storage formats, with the two
+// products every linear layer needs:
+//   forward:   y[n_rows, n_out]  = x[n_rows, n_in] · Wᵀ
+//   backward:  dx[n_rows, n_in]  = dy[n_rows, n_out] · W      (training: the gradient through a frozen weight)
+// Decode (few rows) must stream each weight byte once for all rows, dequantizing in registers; prefill (many rows)
+// may dequantize tiles into a GEMM. No implementation keeps an fp32 copy of a quantized weight.
+//
+// Thread-safety: const methods may be called concurrently; they use the process thread pool internally.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pagedllm {
+
+enum class WeightFormat { kF32, kF16, kBF16, kQ8_0, kInt8, kNF4, kFP4, kInt4 };
+
+const char* weight_format_name(WeightFormat format);
+
+class WeightMatrix {
+ public:
+  virtual ~WeightMatrix() = default;
+
+  WeightFormat format() const { return format_; }
+  int64_t n_out() const { return n_out_; }
+  int64_t n_in() const { return n_in_; }
+
+  // y = x · Wᵀ. x: (n_rows, n_in), y: (n_rows, n_out), both row-major fp32. y is assigned, not accumulated.
+  virtual void matmul(const float* x, float* y, int64_t n_rows) const = 0;
+
+  // dx = dy · W. dy: (n_rows, n_out), dx: (n_rows, n_in). dx is assigned, not accumulated.
+  virtual void matmul_backward_input(const float* dy, float* dx, int64_t n_rows) const = 0;
+
+  // Row `row` of W as fp32 (n_in values): the reference for tests, merges and the embedding lookup.
+  virtual void dequantize_row(int64_t row, float* out) const = 0;
+
+  // Bytes of weight storage this matrix holds or maps, including scales and other constants.
+  virtual size_t num_bytes() const = 0;
+
+ protected:
+  WeightMatrix(WeightFormat format, int64_t n_out, int64_t n_in) : format_(format), n_out_(n_out), n_in_(n_in) {}
+
+ private:
+  WeightFormat format_;
+  int64_t n_out_;
+  int64_t n_in_;
+};
+
+// A dense F32, F16 or BF16 matrix over `data` (row-major, little-endian). When `owned` is non-empty the matrix
+// keeps it alive and `data` must point into it; otherwise `data` is borrowed (a memory-mapped checkpoint) and must
+// outlive the matrix.
+std::unique_ptr<WeightMatrix> make_dense_weight(WeightFormat format, const void* data, int64_t n_out, int64_t n_in,
+                                                std::vector<uint8_t> owned = {});
+
+}  // namespace pagedllm

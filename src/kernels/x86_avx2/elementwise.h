@@ -1,0 +1,20 @@
+// AVX2+FMA per-row and per-element kernels; only call after has_avx2_fma_f16c() (kernels/cpu_features.h).
+// Contracts (shapes, aliasing) as in kernels/elementwise.h; these run on the calling thread.
+#pragma once
+
+#include <cstdint>
+
+namespace pagedllm::avx2 {
+
+void rmsnorm(float* out, const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps);
+void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int head_dim, int rotary_dim,
+          const float* inv_freq);
+void silu_mul(float* out, const float* gate, const float* up, int64_t n);
+void add_inplace(float* y, const float* x, int64_t n);
+void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim);
+
+// out[i] = e^x[i] with the vector exp used by silu_mul, log_softmax and attention (within 2 ulp on
+// [-87.3, 88.7]; +inf above, 0 below). Exposed so its accuracy is tested directly.
+void exp_vector(float* out, const float* x, int64_t n);
+
+}  // namespace pagedllm::avx2

@@ -1,0 +1,29 @@
+// pagedllm: serve and fine-tune Hugging Face LLMs on CPU. Every subcommand lives in src/cli.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "util/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"pagedllm: a paged-attention inference engine and QLoRA trainer for Hugging Face models"};
+  app.require_subcommand(1);
+  pagedllm::add_generate_command(app);
+  pagedllm::add_tokenizer_commands(app);
+  pagedllm::add_bench_command(app);
+  pagedllm::add_serve_command(app);
+  pagedllm::add_quant_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const pagedllm::Error& e) {
+    std::fprintf(stderr, "pagedllm: error (%s): %s\n", pagedllm::error_kind_name(e.kind()), e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pagedllm: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

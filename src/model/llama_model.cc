@@ -1,0 +1,103 @@
+#include "model/llama_model.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "kernels/attention.h"
+#include "kernels/elementwise.h"
+#include "model/lora_adapters.h"
+#include "util/error.h"
+
+namespace pagedllm {
+namespace {
+
+void ensure_size(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+void add_bias(float* y, const std::vector<float>& bias, int64_t n_rows) {
+  if (bias.empty()) return;
+  const int64_t n = static_cast<int64_t>(bias.size());
+  for (int64_t r = 0; r < n_rows; ++r) add_inplace(y + r * n, bias.data(), n);
+}
+
+}  // namespace
+
+LlamaModel::LlamaModel(ModelWeights weights) : weights_(std::move(weights)), inv_freq_(weights_.config.rope_inv_freq()) {}
+
+void LlamaModel::linear(const WeightMatrix& w, int layer, int module, const float* x, float* y, const ForwardBatch& batch) {
+  w.matmul(x, y, batch.n_tokens);
+  if (loras_ == nullptr || batch.lora_slots == nullptr) return;
+  for (int s = 0; s < batch.num_seqs; ++s) {
+    if (batch.lora_slots[s] == 0) continue;
+    loras_->apply(batch.lora_slots[s], layer, module, x, y, batch.query_start[s], batch.query_start[s + 1], w.n_in(), w.n_out());
+  }
+}
+
+void LlamaModel::attention_block(int layer, const ForwardBatch& batch, PagedKVCache& cache) {
+  const ModelConfig& c = weights_.config;
+  const LayerWeights& L = weights_.layers[layer];
+  const int64_t n = batch.n_tokens, h = c.hidden_size;
+
+  rmsnorm(xn_.data(), x_.data(), L.input_layernorm.data(), n, h, static_cast<float>(c.rms_norm_eps));
+  linear(*L.q_proj, layer, kQProj, xn_.data(), q_.data(), batch);
+  linear(*L.k_proj, layer, kKProj, xn_.data(), k_.data(), batch);
+  linear(*L.v_proj, layer, kVProj, xn_.data(), v_.data(), batch);
+  add_bias(q_.data(), L.q_bias, n);
+  add_bias(k_.data(), L.k_bias, n);
+  add_bias(v_.data(), L.v_bias, n);
+  rope(q_.data(), batch.positions, n, c.num_attention_heads, c.head_dim, c.head_dim, inv_freq_.data());
+  rope(k_.data(), batch.positions, n, c.num_key_value_heads, c.head_dim, c.head_dim, inv_freq_.data());
+  reshape_and_cache(k_.data(), v_.data(), cache.key_cache(layer), cache.value_cache(layer), batch.slot_mapping, n,
+                    c.num_key_value_heads, c.head_dim, cache.block_size());
+  paged_attention(attn_.data(), q_.data(), cache.key_cache(layer), cache.value_cache(layer), batch.block_tables,
+                  batch.max_blocks_per_seq, batch.seq_lens, batch.query_start, batch.num_seqs, c.num_attention_heads,
+                  c.num_key_value_heads, c.head_dim, cache.block_size(), 1.0f / std::sqrt(float(c.head_dim)));
+  linear(*L.o_proj, layer, kOProj, attn_.data(), xn_.data(), batch);
+  add_inplace(x_.data(), xn_.data(), n * h);
+}
+
+void LlamaModel::mlp_block(int layer, const ForwardBatch& batch) {
+  const ModelConfig& c = weights_.config;
+  const LayerWeights& L = weights_.layers[layer];
+  const int64_t n = batch.n_tokens, h = c.hidden_size;
+  rmsnorm(xn_.data(), x_.data(), L.post_attention_layernorm.data(), n, h, static_cast<float>(c.rms_norm_eps));
+  linear(*L.gate_proj, layer, kGateProj, xn_.data(), gate_.data(), batch);
+  linear(*L.up_proj, layer, kUpProj, xn_.data(), up_.data(), batch);
+  silu_mul(gate_.data(), gate_.data(), up_.data(), n * c.intermediate_size);
+  linear(*L.down_proj, layer, kDownProj, gate_.data(), xn_.data(), batch);
+  add_inplace(x_.data(), xn_.data(), n * h);
+}
+
+void LlamaModel::forward(const ForwardBatch& batch, PagedKVCache& cache, float* logits) {
+  const ModelConfig& c = weights_.config;
+  const int64_t n = batch.n_tokens, h = c.hidden_size;
+  PAGEDLLM_CHECK(n > 0);
+  ensure_size(x_, n * h);
+  ensure_size(xn_, n * std::max<int64_t>(h, int64_t(c.num_attention_heads) * c.head_dim));
+  ensure_size(q_, n * int64_t(c.num_attention_heads) * c.head_dim);
+  ensure_size(k_, n * int64_t(c.num_key_value_heads) * c.head_dim);
+  ensure_size(v_, n * int64_t(c.num_key_value_heads) * c.head_dim);
+  ensure_size(attn_, n * int64_t(c.num_attention_heads) * c.head_dim);
+  ensure_size(gate_, n * int64_t(c.intermediate_size));
+  ensure_size(up_, n * int64_t(c.intermediate_size));
+
+  for (int64_t t = 0; t < n; ++t) {
+    const int32_t id = batch.token_ids[t];
+    PAGEDLLM_CHECK_MSG(id >= 0 && id < c.vocab_size, "token id {} outside the vocabulary", id);
+    weights_.embed_tokens->dequantize_row(id, x_.data() + t * h);
+  }
+  for (int layer = 0; layer < c.num_hidden_layers; ++layer) {
+    attention_block(layer, batch, cache);
+    mlp_block(layer, batch);
+  }
+  if (batch.num_logits == 0) return;
+  ensure_size(final_, int64_t(batch.num_logits) * h);
+  for (int i = 0; i < batch.num_logits; ++i) {
+    std::memcpy(final_.data() + int64_t(i) * h, x_.data() + int64_t(batch.logits_rows[i]) * h, h * sizeof(float));
+  }
+  rmsnorm(final_.data(), final_.data(), weights_.norm.data(), batch.num_logits, h, static_cast<float>(c.rms_norm_eps));
+  weights_.lm_head->matmul(final_.data(), logits, batch.num_logits);
+}
+
+}  // namespace pagedllm

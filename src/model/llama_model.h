@@ -1,0 +1,43 @@
+// The Llama-family decoder (Llama, Mistral, Qwen2) over a flattened batch and a paged KV cache:
+// embeddings → N × (RMSNorm, QKV (+bias), RoPE, KV write, paged attention, O, RMSNorm, SwiGLU MLP) → norm → logits.
+//
+// Thread-safety: one forward at a time (it reuses workspace buffers); kernels parallelize inside.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "model/forward_batch.h"
+#include "model/model_weights.h"
+#include "model/paged_kv_cache.h"
+
+namespace pagedllm {
+
+class LoraManager;
+
+class LlamaModel {
+ public:
+  explicit LlamaModel(ModelWeights weights);
+
+  const ModelConfig& config() const { return weights_.config; }
+  const ModelWeights& weights() const { return weights_; }
+
+  // Adapters applied per sequence through ForwardBatch::lora_slots; null for none.
+  void set_lora_manager(const LoraManager* loras) { loras_ = loras; }
+
+  // logits: (batch.num_logits, vocab) for the rows listed in batch.logits_rows.
+  void forward(const ForwardBatch& batch, PagedKVCache& cache, float* logits);
+
+ private:
+  void attention_block(int layer, const ForwardBatch& batch, PagedKVCache& cache);
+  void mlp_block(int layer, const ForwardBatch& batch);
+  void linear(const WeightMatrix& w, int layer, int module, const float* x, float* y, const ForwardBatch& batch);
+
+  ModelWeights weights_;
+  std::vector<float> inv_freq_;
+  const LoraManager* loras_ = nullptr;
+  // Workspaces sized for the largest batch seen so far.
+  std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_, final_;
+};
+
+}  // namespace pagedllm

@@ -1,0 +1,60 @@
+// LoRA adapters served on top of the base model (vLLM's multi-LoRA): each adapter adds
+// scale · (x·Aᵀ)·Bᵀ to the output of the linear layers it targets, scale = lora_alpha / r.
+// Adapters live in slots 1..N; slot 0 means "base model only". Loaded from PEFT folders
+// (adapter_config.json + adapter_model.safetensors).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "formats/model_config.h"
+
+namespace pagedllm {
+
+// Index of a linear layer inside a block, in the order of LayerWeights::linear_layers().
+enum LinearModule { kQProj, kKProj, kVProj, kOProj, kGateProj, kUpProj, kDownProj, kNumLinearModules };
+const char* linear_module_name(int module);
+
+struct LoraWeights {
+  int n_rank = 0;
+  std::vector<float> a;  // (n_rank, n_in)
+  std::vector<float> b;  // (n_out, n_rank)
+  bool empty() const { return a.empty(); }
+};
+
+struct LoraAdapter {
+  std::string name;
+  std::string path;
+  int r = 0;
+  float alpha = 0.0f;
+  float scale = 0.0f;  // alpha / r (alpha / sqrt(r) with use_rslora)
+  std::vector<std::string> target_modules;
+  std::vector<std::array<LoraWeights, kNumLinearModules>> layers;  // [layer][module]
+};
+
+// Reads a PEFT adapter folder; checks every tensor's shape against the base config. Throws Error naming the file.
+LoraAdapter load_peft_adapter(const std::string& name, const std::string& dir, const ModelConfig& config, int max_lora_rank);
+
+class LoraManager {
+ public:
+  // Returns the slot (≥ 1) of the new adapter. Throws Error(kInvalidArgument) for a duplicate name.
+  int add(LoraAdapter adapter);
+  // 0 when `name` is empty; Error(kNotFound) naming the adapter when unknown.
+  int slot_of(const std::string& name) const;
+  std::vector<std::string> names() const;
+  const LoraAdapter& adapter(int slot) const { return adapters_.at(slot - 1); }
+  bool empty() const { return adapters_.empty(); }
+
+  // y[r, :] += scale · (x[r, :]·Aᵀ)·Bᵀ for rows [row_begin, row_end) with the adapter in `slot` (no-op if the
+  // adapter does not target this module). x: (rows, n_in), y: (rows, n_out), row-major.
+  void apply(int slot, int layer, int module, const float* x, float* y, int64_t row_begin, int64_t row_end,
+             int64_t n_in, int64_t n_out) const;
+
+ private:
+  std::vector<LoraAdapter> adapters_;
+};
+
+}  // namespace pagedllm

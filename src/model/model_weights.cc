@@ -1,0 +1,159 @@
+#include "model/model_weights.h"
+
+#include <cstring>
+
+#include "util/error.h"
+#include "util/half.h"
+#include "util/mapped_file.h"
+#include "util/rng.h"
+
+namespace pagedllm {
+namespace {
+
+WeightFormat format_for_dtype(const std::string& dtype, const std::string& context) {
+  if (dtype == "float32" || dtype == "F32") return WeightFormat::kF32;
+  if (dtype == "bfloat16" || dtype == "BF16") return WeightFormat::kBF16;
+  if (dtype == "float16" || dtype == "F16") return WeightFormat::kF16;
+  throw_error(ErrorKind::kUnsupported, "{}: dtype '{}' is not supported (float32, bfloat16, float16)", context, dtype);
+}
+
+size_t format_element_size(WeightFormat f) { return f == WeightFormat::kF32 ? 4 : 2; }
+
+// Stores fp32 values in `format` (F32/F16/BF16) as an owned dense matrix.
+std::unique_ptr<WeightMatrix> dense_from_f32(const float* data, int64_t n_out, int64_t n_in, WeightFormat format) {
+  const int64_t n = n_out * n_in;
+  std::vector<uint8_t> bytes(n * format_element_size(format));
+  if (format == WeightFormat::kF32) {
+    std::memcpy(bytes.data(), data, n * 4);
+  } else {
+    auto* out = reinterpret_cast<uint16_t*>(bytes.data());
+    for (int64_t i = 0; i < n; ++i) out[i] = format == WeightFormat::kBF16 ? f32_to_bf16(data[i]) : f32_to_f16(data[i]);
+  }
+  const void* ptr = bytes.data();
+  return make_dense_weight(format, ptr, n_out, n_in, std::move(bytes));
+}
+
+// Where weights come from: a checkpoint, or a seeded generator (dummy) that still knows each tensor's shape.
+class WeightSource {
+ public:
+  WeightSource(const std::string& dir, const WeightLoadOptions& options, const ModelConfig& config)
+      : dir_(dir), options_(options), rng_(options.dummy_seed) {
+    if (!options.dummy) checkpoint_ = std::make_unique<SafetensorsCheckpoint>(dir);
+    std::string dtype = options.dtype == "auto" ? config.torch_dtype : options.dtype;
+    if (dtype == "auto" || dtype.empty()) dtype = "float32";
+    target_ = format_for_dtype(dtype, dir + "/config.json");
+  }
+
+  std::unique_ptr<SafetensorsCheckpoint> release_checkpoint() { return std::move(checkpoint_); }
+  bool has(const std::string& name) const { return options_.dummy || checkpoint_->find(name) != nullptr; }
+
+  const TensorView& view(const std::string& name, std::vector<int64_t> shape) const {
+    const TensorView& t = checkpoint_->get(name);
+    if (t.shape != shape) {
+      throw_error(ErrorKind::kCorrupt, "{}: tensor '{}' has shape {} but config.json implies {}", dir_, name,
+                  fmt::format("[{}]", fmt::join(t.shape, ", ")), fmt::format("[{}]", fmt::join(shape, ", ")));
+    }
+    return t;
+  }
+
+  std::vector<float> vector(const std::string& name, int64_t n, float dummy_value) {
+    if (options_.dummy) return std::vector<float>(n, dummy_value);
+    return tensor_to_f32(view(name, {n}));
+  }
+
+  std::unique_ptr<WeightMatrix> matrix(const std::string& name, int64_t n_out, int64_t n_in, const WeightTransform& transform) {
+    if (options_.dummy) {
+      // vLLM's dummy loader fills weights uniformly in [-1e-3, 1e-3].
+      std::vector<float> values(n_out * n_in);
+      for (auto& v : values) v = static_cast<float>((rng_.uniform() * 2 - 1) * 1e-3);
+      if (transform) {
+        if (auto w = transform(name, values.data(), n_out, n_in)) return w;
+      }
+      return dense_from_f32(values.data(), n_out, n_in, target_);
+    }
+    const TensorView& t = view(name, {n_out, n_in});
+    if (transform) {
+      std::vector<float> values = tensor_to_f32(t);
+      if (auto w = transform(name, values.data(), n_out, n_in)) return w;
+    }
+    WeightFormat stored;
+    switch (t.dtype) {
+      case DType::kF32: stored = WeightFormat::kF32; break;
+      case DType::kF16: stored = WeightFormat::kF16; break;
+      case DType::kBF16: stored = WeightFormat::kBF16; break;
+      default:
+        throw_error(ErrorKind::kUnsupported, "{}: tensor '{}' has dtype {}; expected F32, F16 or BF16", dir_, name, dtype_name(t.dtype));
+    }
+    if (options_.dtype == "auto" || stored == target_) return make_dense_weight(stored, t.data, n_out, n_in);
+    std::vector<float> values = tensor_to_f32(t);
+    return dense_from_f32(values.data(), n_out, n_in, target_);
+  }
+
+ private:
+  std::string dir_;
+  const WeightLoadOptions& options_;
+  std::unique_ptr<SafetensorsCheckpoint> checkpoint_;
+  WeightFormat target_;
+  Rng rng_;
+};
+
+}  // namespace
+
+std::vector<std::pair<const char*, WeightMatrix*>> LayerWeights::linear_layers() const {
+  return {{"q_proj", q_proj.get()},     {"k_proj", k_proj.get()},   {"v_proj", v_proj.get()},
+          {"o_proj", o_proj.get()},     {"gate_proj", gate_proj.get()}, {"up_proj", up_proj.get()},
+          {"down_proj", down_proj.get()}};
+}
+
+ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOptions& options) {
+  ModelWeights w;
+  w.config = load_model_config(model_dir);
+  const ModelConfig& c = w.config;
+  WeightSource source(model_dir, options, c);
+  const int64_t h = c.hidden_size, q = int64_t(c.num_attention_heads) * c.head_dim,
+                kv = int64_t(c.num_key_value_heads) * c.head_dim, ff = c.intermediate_size;
+
+  w.embed_tokens = source.matrix("model.embed_tokens.weight", c.vocab_size, h, nullptr);
+  w.layers.resize(c.num_hidden_layers);
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = fmt::format("model.layers.{}.", l);
+    LayerWeights& L = w.layers[l];
+    L.input_layernorm = source.vector(p + "input_layernorm.weight", h, 1.0f);
+    L.post_attention_layernorm = source.vector(p + "post_attention_layernorm.weight", h, 1.0f);
+    const WeightTransform& t = options.transform_linear;
+    L.q_proj = source.matrix(p + "self_attn.q_proj.weight", q, h, t);
+    L.k_proj = source.matrix(p + "self_attn.k_proj.weight", kv, h, t);
+    L.v_proj = source.matrix(p + "self_attn.v_proj.weight", kv, h, t);
+    L.o_proj = source.matrix(p + "self_attn.o_proj.weight", h, q, t);
+    L.gate_proj = source.matrix(p + "mlp.gate_proj.weight", ff, h, t);
+    L.up_proj = source.matrix(p + "mlp.up_proj.weight", ff, h, t);
+    L.down_proj = source.matrix(p + "mlp.down_proj.weight", h, ff, t);
+    if (c.attention_bias) {
+      L.q_bias = source.vector(p + "self_attn.q_proj.bias", q, 0.0f);
+      L.k_bias = source.vector(p + "self_attn.k_proj.bias", kv, 0.0f);
+      L.v_bias = source.vector(p + "self_attn.v_proj.bias", kv, 0.0f);
+    }
+  }
+  w.norm = source.vector("model.norm.weight", h, 1.0f);
+  // Tied checkpoints may still carry a copy of lm_head.weight; the config decides, as in transformers.
+  if (c.tie_word_embeddings && !options.transform_lm_head) {
+    w.lm_head = w.embed_tokens;
+  } else {
+    std::string name = source.has("lm_head.weight") || !c.tie_word_embeddings ? "lm_head.weight" : "model.embed_tokens.weight";
+    w.lm_head = source.matrix(name, c.vocab_size, h, options.transform_lm_head);
+  }
+  w.checkpoint = source.release_checkpoint();
+  return w;
+}
+
+size_t ModelWeights::num_bytes() const {
+  size_t total = embed_tokens->num_bytes() + norm.size() * 4;
+  if (lm_head != embed_tokens) total += lm_head->num_bytes();
+  for (const auto& L : layers) {
+    for (auto& [name, m] : L.linear_layers()) total += m->num_bytes();
+    total += (L.input_layernorm.size() + L.post_attention_layernorm.size() + L.q_bias.size() + L.k_bias.size() + L.v_bias.size()) * 4;
+  }
+  return total;
+}
+
+}  // namespace pagedllm

@@ -1,0 +1,61 @@
+// The weights of a Llama-family decoder (Llama, Mistral, Qwen2), loaded from a Hugging Face folder or filled
+// with random values (--load-format dummy). Linear layers are WeightMatrix objects in whatever format they were
+// loaded or quantized to; norms and biases are fp32.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "formats/model_config.h"
+#include "formats/safetensors.h"
+#include "kernels/weight_matrix.h"
+
+namespace pagedllm {
+
+struct LayerWeights {
+  std::vector<float> input_layernorm;           // (hidden)
+  std::vector<float> post_attention_layernorm;  // (hidden)
+  std::unique_ptr<WeightMatrix> q_proj;         // (n_heads*head_dim, hidden)
+  std::unique_ptr<WeightMatrix> k_proj;         // (n_kv_heads*head_dim, hidden)
+  std::unique_ptr<WeightMatrix> v_proj;         // (n_kv_heads*head_dim, hidden)
+  std::unique_ptr<WeightMatrix> o_proj;         // (hidden, n_heads*head_dim)
+  std::unique_ptr<WeightMatrix> gate_proj;      // (intermediate, hidden)
+  std::unique_ptr<WeightMatrix> up_proj;        // (intermediate, hidden)
+  std::unique_ptr<WeightMatrix> down_proj;      // (hidden, intermediate)
+  std::vector<float> q_bias, k_bias, v_bias;    // empty unless the family has q/k/v bias
+
+  // The seven linear layers with their PEFT module names, in a fixed order.
+  std::vector<std::pair<const char*, WeightMatrix*>> linear_layers() const;
+};
+
+// Turns a loaded fp32 matrix into the format the user asked for (quantization while loading). Receives the
+// tensor name so it can skip layers; returns nullptr to keep the checkpoint's own format.
+using WeightTransform =
+    std::function<std::unique_ptr<WeightMatrix>(const std::string& name, const float* data, int64_t n_out, int64_t n_in)>;
+
+struct WeightLoadOptions {
+  std::string dtype = "auto";  // "auto" (as stored), "float32", "bfloat16", "float16"
+  bool dummy = false;          // random weights; the folder needs only config.json
+  uint64_t dummy_seed = 0;
+  WeightTransform transform_linear;   // applied to every linear layer of the blocks
+  WeightTransform transform_lm_head;  // applied to the LM head (not the embeddings) when set
+};
+
+struct ModelWeights {
+  ModelConfig config;
+  std::unique_ptr<SafetensorsCheckpoint> checkpoint;  // keeps mapped tensors alive
+  std::shared_ptr<WeightMatrix> embed_tokens;         // (vocab, hidden)
+  std::vector<LayerWeights> layers;
+  std::vector<float> norm;                            // (hidden)
+  std::shared_ptr<WeightMatrix> lm_head;              // (vocab, hidden); the same object as embed_tokens when tied
+
+  size_t num_bytes() const;
+};
+
+// Throws Error naming the file and tensor for a missing tensor, a wrong shape, or an unsupported dtype.
+ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOptions& options);
+
+}  // namespace pagedllm

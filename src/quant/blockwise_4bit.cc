@@ -1,0 +1,142 @@
+#include "quant/blockwise_4bit.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "quant/codebooks.h"
+#include "quant/quant_kernels.h"
+#include "util/error.h"
+#include "util/thread_pool.h"
+
+namespace pagedllm {
+namespace {
+
+void check_even_sizes(int64_t n_in, int64_t block_size) {
+  if (block_size <= 0 || block_size % 2 != 0 || n_in % 2 != 0) {
+    throw_error(ErrorKind::kInvalidArgument,
+                "4-bit weights need an even row length and block size; got n_in {}, "
+                "block size {}",
+                n_in, block_size);
+  }
+}
+
+uint8_t quantize_code(WeightFormat format, float scaled) {
+  switch (format) {
+    case WeightFormat::kNF4: return quantize_nf4(scaled);
+    case WeightFormat::kFP4: return quantize_fp4(scaled);
+    default: return quantize_int4(scaled);
+  }
+}
+
+int64_t num_blocks_of(int64_t num_values, int64_t block_size) { return (num_values + block_size - 1) / block_size; }
+
+}  // namespace
+
+const std::array<float, 16>& code_values_4bit(WeightFormat format) {
+  switch (format) {
+    case WeightFormat::kNF4: return kNf4Values;
+    case WeightFormat::kFP4: return kFp4Values;
+    case WeightFormat::kInt4: return kInt4Values;
+    default: throw_error(ErrorKind::kInvalidArgument, "{} is not a 4-bit weight format", weight_format_name(format));
+  }
+}
+
+Blockwise4BitWeight::Blockwise4BitWeight(WeightFormat format, int64_t n_out, int64_t n_in, int64_t block_size,
+                                         std::vector<uint8_t> packed, BlockScales scales)
+    : QuantizedWeight(format, n_out, n_in),
+      block_size_(block_size),
+      packed_(std::move(packed)),
+      scales_(std::move(scales)),
+      code_values_(&code_values_4bit(format)) {
+  check_even_sizes(n_in, block_size);
+  if (static_cast<int64_t>(packed_.size()) != n_out * n_in / 2) {
+    throw_error(ErrorKind::kCorrupt, "4-bit weight ({}, {}): {} packed bytes, expected {}", n_out, n_in, packed_.size(),
+                n_out * n_in / 2);
+  }
+  if (scales_.num_blocks() != num_blocks_of(n_out * n_in, block_size)) {
+    throw_error(ErrorKind::kCorrupt, "4-bit weight ({}, {}): {} absmax constants, expected {} (block size {})", n_out,
+                n_in, scales_.num_blocks(), num_blocks_of(n_out * n_in, block_size), block_size);
+  }
+}
+
+void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2) const {
+  const int64_t half_n = n_in() / 2;
+  std::vector<float> x_quads(static_cast<size_t>(n_rows * n_in()));
+  make_4bit_quads(x, n_in(), n_rows, x_quads.data());
+  const float* lut = code_values_->data();
+  // A row touches at most this many blocks (it may start inside one).
+  const int64_t max_segments = n_in() / block_size_ + 2;
+  parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
+    std::vector<float> row_scales(static_cast<size_t>(max_segments));
+    for (int64_t j = begin; j < end; ++j) {
+      const int64_t first_value = j * n_in();
+      const int64_t first_block = first_value / block_size_;
+      const int64_t first_offset = first_value - first_block * block_size_;
+      const int64_t num_segments = num_blocks_of(first_offset + n_in(), block_size_);
+      scales_.dequantize(first_block, num_segments, row_scales.data());
+      const uint8_t* codes = packed_.data() + j * half_n;
+      if (allow_avx2) {
+        dot_4bit_row_avx2(codes, row_scales.data(), block_size_, first_offset, lut, x_quads.data(), n_in(), n_rows,
+                          y + j, n_out());
+      } else {
+        dot_4bit_row_generic(codes, row_scales.data(), block_size_, first_offset, lut, x_quads.data(), n_in(), n_rows,
+                             y + j, n_out());
+      }
+    }
+  });
+}
+
+void Blockwise4BitWeight::dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
+                                          int64_t ld) const {
+  const float* lut = code_values_->data();
+  for (int64_t r = 0; r < num_rows; ++r) {
+    const int64_t first_value = (row0 + r) * n_in() + col0;
+    int64_t block = first_value / block_size_;
+    int64_t block_end = (block + 1) * block_size_;
+    float scale = scales_.scale(block);
+    const uint8_t* codes = packed_.data() + first_value / 2;
+    float* dst = out + r * ld;
+    for (int64_t i = 0; i < num_cols; i += 2) {
+      if (first_value + i >= block_end) {
+        ++block;
+        block_end += block_size_;
+        scale = scales_.scale(block);
+      }
+      const uint8_t byte = codes[i / 2];
+      dst[i] = lut[byte >> 4] * scale;
+      dst[i + 1] = lut[byte & 0x0F] * scale;
+    }
+  }
+}
+
+std::unique_ptr<Blockwise4BitWeight> quantize_blockwise_4bit(WeightFormat format, const float* w, int64_t n_out,
+                                                             int64_t n_in, int64_t block_size, bool double_quant,
+                                                             int nested_block_size) {
+  check_even_sizes(n_in, block_size);
+  code_values_4bit(format);  // rejects a format that is not 4-bit
+  const int64_t num_values = n_out * n_in;
+  const int64_t num_blocks = num_blocks_of(num_values, block_size);
+  std::vector<uint8_t> packed(static_cast<size_t>(num_values / 2));
+  std::vector<float> absmax(static_cast<size_t>(num_blocks));
+  parallel_for(num_blocks, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const int64_t first = b * block_size;
+      const int64_t last = std::min(num_values, first + block_size);
+      float block_max = 0.0f;
+      for (int64_t i = first; i < last; ++i) block_max = std::max(block_max, std::fabs(w[i]));
+      absmax[b] = block_max;
+      // bnb scales by the reciprocal of absmax.
+      const float inverse = block_max > 0.0f ? 1.0f / block_max : 0.0f;
+      for (int64_t i = first; i < last; i += 2) {
+        const uint8_t even = quantize_code(format, std::clamp(w[i] * inverse, -1.0f, 1.0f));
+        const uint8_t odd = quantize_code(format, std::clamp(w[i + 1] * inverse, -1.0f, 1.0f));
+        packed[i / 2] = static_cast<uint8_t>(even << 4 | odd);
+      }
+    }
+  });
+  BlockScales scales =
+      double_quant ? BlockScales::double_quantized(absmax, nested_block_size) : BlockScales::plain(std::move(absmax));
+  return std::make_unique<Blockwise4BitWeight>(format, n_out, n_in, block_size, std::move(packed), std::move(scales));
+}
+
+}  // namespace pagedllm

@@ -1,0 +1,61 @@
+#include "quant/int8_weight.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "quant/quant_kernels.h"
+#include "util/error.h"
+#include "util/thread_pool.h"
+
+namespace pagedllm {
+
+Int8RowWeight::Int8RowWeight(int64_t n_out, int64_t n_in, std::vector<int8_t> q, std::vector<float> scales)
+    : QuantizedWeight(WeightFormat::kInt8, n_out, n_in), q_(std::move(q)), scales_(std::move(scales)) {
+  if (static_cast<int64_t>(q_.size()) != n_out * n_in || static_cast<int64_t>(scales_.size()) != n_out) {
+    throw_error(ErrorKind::kCorrupt, "int8 weight ({}, {}): {} values and {} row scales, expected {} and {}", n_out,
+                n_in, q_.size(), scales_.size(), n_out * n_in, n_out);
+  }
+}
+
+void Int8RowWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2) const {
+  const bool use_avx2 = allow_avx2 && n_in() % 16 == 0;
+  parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; ++j) {
+      const int8_t* row = q_.data() + j * n_in();
+      if (use_avx2) {
+        dot_int8_row_avx2(row, scales_[j], x, n_in(), n_in(), n_rows, y + j, n_out());
+      } else {
+        dot_int8_row_generic(row, scales_[j], x, n_in(), n_in(), n_rows, y + j, n_out());
+      }
+    }
+  });
+}
+
+void Int8RowWeight::dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
+                                    int64_t ld) const {
+  for (int64_t r = 0; r < num_rows; ++r) {
+    const int8_t* src = q_.data() + (row0 + r) * n_in() + col0;
+    const float scale = scales_[row0 + r];
+    for (int64_t i = 0; i < num_cols; ++i) out[r * ld + i] = static_cast<float>(src[i]) * scale;
+  }
+}
+
+std::unique_ptr<Int8RowWeight> quantize_int8_rows(const float* w, int64_t n_out, int64_t n_in) {
+  std::vector<int8_t> q(static_cast<size_t>(n_out * n_in));
+  std::vector<float> scales(static_cast<size_t>(n_out));
+  parallel_for(n_out, 8, [&](int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; ++j) {
+      const float* row = w + j * n_in;
+      float absmax = 0.0f;
+      for (int64_t i = 0; i < n_in; ++i) absmax = std::max(absmax, std::fabs(row[i]));
+      const float factor = absmax > 0.0f ? 127.0f / absmax : 0.0f;
+      for (int64_t i = 0; i < n_in; ++i) {
+        q[j * n_in + i] = static_cast<int8_t>(std::clamp(std::nearbyint(row[i] * factor), -127.0f, 127.0f));
+      }
+      scales[j] = absmax / 127.0f;
+    }
+  });
+  return std::make_unique<Int8RowWeight>(n_out, n_in, std::move(q), std::move(scales));
+}
+
+}  // namespace pagedllm

@@ -1,0 +1,54 @@
+// Decode kernels of the quantized formats: one weight row against a few input rows, dequantizing in registers so
+// each weight byte is read once for all of them. Each kernel has a portable `_generic` twin (always compiled) and
+// an `_avx2` version (src/quant/x86_avx2/, entered only when has_avx2_fma_f16c()); both compute the same sums in a
+// different order, and tests compare them with dequantize-then-fp32.
+//
+// Shapes: n_in is the row length of W; the input rows are x[r * x_stride + i], r < n_rows; the results go to
+// out[r * out_stride]. The AVX2 versions take the input rows kMaxDecodeTile at a time (the weight row stays in L1
+// after the first tile).
+#pragma once
+
+#include <cstdint>
+
+namespace pagedllm {
+
+constexpr int64_t kMaxDecodeTile = 4;
+
+// 4-bit blockwise (NF4, FP4, INT4): byte k of `codes` holds element 2k in its high nibble and 2k+1 in its low
+// nibble (bitsandbytes' order). Blocks follow the flattened matrix, so a row may start inside a block: element i of
+// this row lies in block (first_offset + i) / block_size of `scales` (first_offset = (row · n_in) % block_size, even),
+// and its weight is lut[code(i)] · scales[that block].
+// The input comes regrouped to match the decoder: every 8 consecutive values of a row (4 packed bytes) are stored
+// evens first, x_quads[r * n_in + 8g + {0..7}] = x[r][8g + {0, 2, 4, 6, 1, 3, 5, 7}] (make_4bit_quads).
+// n_in and block_size are even.
+void dot_4bit_row_generic(const uint8_t* codes, const float* scales, int64_t block_size, int64_t first_offset,
+                          const float* lut, const float* x_quads, int64_t n_in, int64_t n_rows, float* out,
+                          int64_t out_stride);
+void dot_4bit_row_avx2(const uint8_t* codes, const float* scales, int64_t block_size, int64_t first_offset,
+                       const float* lut, const float* x_quads, int64_t n_in, int64_t n_rows, float* out,
+                       int64_t out_stride);
+
+// x (n_rows, n_in) → the regrouped layout above (n_in even; a last group of fewer than 8 keeps the same rule:
+// its evens, then its odds).
+void make_4bit_quads(const float* x, int64_t n_in, int64_t n_rows, float* x_quads);
+
+// Position of elements 2k (even) and 2k + 1 (odd) of a row in the regrouped layout.
+inline int64_t quad_even_index(int64_t k) { return 8 * (k / 4) + k % 4; }
+inline int64_t quad_odd_index(int64_t k, int64_t n_in) {
+  const int64_t pairs_in_group = n_in / 2 - (k / 4) * 4;
+  return 8 * (k / 4) + (pairs_in_group < 4 ? pairs_in_group : 4) + k % 4;
+}
+
+// INT8 per row: out = scale · Σ q[i] · x[i]. The AVX2 version needs n_in % 16 == 0 (else use the generic one).
+void dot_int8_row_generic(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
+                          float* out, int64_t out_stride);
+void dot_int8_row_avx2(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
+                       float* out, int64_t out_stride);
+
+// Q8_0 (GGUF block layout): n_in / 32 blocks of 34 bytes {f16 d; int8 q[32]}; out = Σ_b d_b · Σ_j q_bj · x_bj.
+void dot_q8_0_row_generic(const uint8_t* blocks, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
+                          float* out, int64_t out_stride);
+void dot_q8_0_row_avx2(const uint8_t* blocks, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
+                       float* out, int64_t out_stride);
+
+}  // namespace pagedllm

@@ -1,0 +1,67 @@
+#include <algorithm>
+#include <cstring>
+
+#include "quant/quant_kernels.h"
+#include "util/half.h"
+
+namespace pagedllm {
+
+void make_4bit_quads(const float* x, int64_t n_in, int64_t n_rows, float* x_quads) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t k = 0; k < n_in / 2; ++k) {
+      x_quads[r * n_in + quad_even_index(k)] = x[r * n_in + 2 * k];
+      x_quads[r * n_in + quad_odd_index(k, n_in)] = x[r * n_in + 2 * k + 1];
+    }
+  }
+}
+
+void dot_4bit_row_generic(const uint8_t* codes, const float* scales, int64_t block_size, int64_t first_offset,
+                          const float* lut, const float* x_quads, int64_t n_in, int64_t n_rows, float* out,
+                          int64_t out_stride) {
+  const int64_t num_segments = (first_offset + n_in + block_size - 1) / block_size;
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* x = x_quads + r * n_in;
+    float sum = 0.0f;
+    for (int64_t s = 0; s < num_segments; ++s) {
+      const int64_t begin = std::max<int64_t>(0, s * block_size - first_offset) / 2;
+      const int64_t end = std::min<int64_t>(n_in, (s + 1) * block_size - first_offset) / 2;
+      for (int64_t k = begin; k < end; ++k) {
+        const float w_even = lut[codes[k] >> 4] * scales[s];
+        const float w_odd = lut[codes[k] & 0x0F] * scales[s];
+        sum += w_even * x[quad_even_index(k)] + w_odd * x[quad_odd_index(k, n_in)];
+      }
+    }
+    out[r * out_stride] = sum;
+  }
+}
+
+void dot_int8_row_generic(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
+                          float* out, int64_t out_stride) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* xr = x + r * x_stride;
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n_in; ++i) sum += static_cast<float>(q[i]) * xr[i];
+    out[r * out_stride] = sum * scale;
+  }
+}
+
+void dot_q8_0_row_generic(const uint8_t* blocks, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
+                          float* out, int64_t out_stride) {
+  const int64_t num_blocks = n_in / 32;
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* xr = x + r * x_stride;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < num_blocks; ++b) {
+      const uint8_t* block = blocks + b * 34;
+      uint16_t d_bits;
+      std::memcpy(&d_bits, block, 2);
+      const auto* q = reinterpret_cast<const int8_t*>(block + 2);
+      float block_sum = 0.0f;
+      for (int j = 0; j < 32; ++j) block_sum += static_cast<float>(q[j]) * xr[b * 32 + j];
+      sum += f16_to_f32(d_bits) * block_sum;
+    }
+    out[r * out_stride] = sum;
+  }
+}
+
+}  // namespace pagedllm

@@ -1,0 +1,68 @@
+#include "quant/quantized_weight.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+#include "kernels/gemm.h"
+#include "util/thread_pool.h"
+
+namespace pagedllm {
+
+void QuantizedWeight::matmul(const float* x, float* y, int64_t n_rows) const {
+  if (n_rows <= 0) return;
+  if (n_rows <= kMaxDecodeRows) {
+    matmul_decode(x, y, n_rows, has_avx2_fma_f16c());
+  } else {
+    matmul_gemm(x, y, n_rows);
+  }
+}
+
+void QuantizedWeight::dequantize_row(int64_t row, float* out) const { dequantize_tile(row, 1, 0, n_in(), out, n_in()); }
+
+int64_t QuantizedWeight::tile_cols() const {
+  const int64_t align = column_alignment();
+  return std::max<int64_t>(align, kTileCols / align * align);
+}
+
+void QuantizedWeight::matmul_gemm(const float* x, float* y, int64_t n_rows) const {
+  const int64_t width = tile_cols();
+  const int64_t num_row_tiles = (n_out() + kTileRows - 1) / kTileRows;
+  // Each task owns the output columns y[:, j0 : j1]: it walks n_in in tiles, accumulating with beta = 1.
+  parallel_for(num_row_tiles, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> tile(static_cast<size_t>(kTileRows * width));
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t j0 = t * kTileRows;
+      const int64_t rows = std::min(kTileRows, n_out() - j0);
+      for (int64_t c0 = 0; c0 < n_in(); c0 += width) {
+        const int64_t cols = std::min(width, n_in() - c0);
+        dequantize_tile(j0, rows, c0, cols, tile.data(), cols);
+        gemm_f32_serial(/*trans_b=*/true, n_rows, rows, cols, x + c0, n_in(), tile.data(), cols, c0 == 0 ? 0.0f : 1.0f,
+                        y + j0, n_out());
+      }
+    }
+  });
+}
+
+void QuantizedWeight::matmul_backward_input(const float* dy, float* dx, int64_t n_rows) const {
+  if (n_rows <= 0) return;
+  const int64_t width = std::max(column_alignment(), int64_t{256} / column_alignment() * column_alignment());
+  const int64_t num_col_tiles = (n_in() + width - 1) / width;
+  constexpr int64_t kRowsPerStep = 256;
+  // Each task owns dx[:, c0 : c0 + cols] and sums dy[:, j0 : j1] · W[j0 : j1, c0 : c0 + cols] over row steps.
+  parallel_for(num_col_tiles, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> tile(static_cast<size_t>(kRowsPerStep * width));
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t c0 = t * width;
+      const int64_t cols = std::min(width, n_in() - c0);
+      for (int64_t j0 = 0; j0 < n_out(); j0 += kRowsPerStep) {
+        const int64_t rows = std::min(kRowsPerStep, n_out() - j0);
+        dequantize_tile(j0, rows, c0, cols, tile.data(), cols);
+        gemm_f32_serial(/*trans_b=*/false, n_rows, cols, rows, dy + j0, n_out(), tile.data(), cols,
+                        j0 == 0 ? 0.0f : 1.0f, dx + c0, n_in());
+      }
+    }
+  });
+}
+
+}  // namespace pagedllm

@@ -1,0 +1,46 @@
+// The common base of the quantized weight formats: it owns the choice between the decode path (few input rows:
+// each format's fused kernel streams every weight byte once for all rows) and the GEMM path (many rows: tiles of W
+// are dequantized into a per-task fp32 buffer of at most kTileRows × kTileCols floats and multiplied with OpenBLAS),
+// and the training product dx = dy · W, always by tiles. No fp32 copy of the whole matrix is ever made.
+//
+// Thread-safety: immutable after construction; const methods may run concurrently, each using the thread pool
+// (they must not be called from inside a parallel_for task).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/weight_matrix.h"
+
+namespace pagedllm {
+
+class QuantizedWeight : public WeightMatrix {
+ public:
+  // Inputs with at most this many rows take the fused decode kernels; more take the dequantize-tile GEMM.
+  static constexpr int64_t kMaxDecodeRows = 8;
+  static constexpr int64_t kTileRows = 64;
+  static constexpr int64_t kTileCols = 1024;
+
+  void matmul(const float* x, float* y, int64_t n_rows) const override;
+  void matmul_backward_input(const float* dy, float* dx, int64_t n_rows) const override;
+  void dequantize_row(int64_t row, float* out) const override;
+
+  // The GEMM path regardless of n_rows (tests compare it with the decode path).
+  void matmul_gemm(const float* x, float* y, int64_t n_rows) const;
+  // The fused decode path regardless of n_rows; `allow_avx2` false forces the portable kernels.
+  virtual void matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2) const = 0;
+
+  // W[row0 : row0 + num_rows, col0 : col0 + num_cols] as fp32 into out (leading dimension ld). col0 is a multiple of
+  // column_alignment(), and num_cols is too unless the tile ends at n_in.
+  virtual void dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
+                               int64_t ld) const = 0;
+  // Columns per quantization block along n_in (tiles never split a block).
+  virtual int64_t column_alignment() const = 0;
+
+ protected:
+  using WeightMatrix::WeightMatrix;
+
+  // Tile width: kTileCols rounded down to whole blocks, at least one block.
+  int64_t tile_cols() const;
+};
+
+}  // namespace pagedllm

@@ -1,0 +1,237 @@
+// AVX2+FMA decode kernels (see quant/quant_kernels.h). Compiled with -mavx2 -mfma -mf16c; entered only after
+// has_avx2_fma_f16c().
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "quant/quant_kernels.h"
+
+namespace pagedllm {
+namespace {
+
+inline float horizontal_sum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline __m256 load_8_int8_as_float(const void* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(static_cast<const __m128i*>(p))));
+}
+
+// 4-bit decode. 16 packed bytes (32 codes) per step: the high and low nibbles go to the two 128-bit lanes of one
+// index register, four vpshufb look up the four byte planes of the fp32 code values, and two rounds of unpacks
+// reassemble the floats as [even k..k+3 | odd k..k+3], [even k+4..k+7 | odd k+4..k+7], ... which is exactly the
+// regrouped x layout at x_quads + 2k (k % 4 == 0). The code values are unscaled; each block's partial sum is
+// multiplied by its absmax once.
+struct BytePlanes {
+  __m256i plane[4];
+};
+
+inline BytePlanes byte_planes(const float* lut) {
+  alignas(16) uint8_t bytes[4][16];
+  for (int c = 0; c < 16; ++c) {
+    uint32_t bits;
+    std::memcpy(&bits, lut + c, 4);
+    for (int b = 0; b < 4; ++b) bytes[b][c] = static_cast<uint8_t>(bits >> (8 * b));
+  }
+  BytePlanes planes;
+  for (int b = 0; b < 4; ++b) {
+    planes.plane[b] = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(bytes[b])));
+  }
+  return planes;
+}
+
+struct Decoded32 {
+  __m256 w[4];
+};
+
+inline Decoded32 decode_16_bytes(const uint8_t* p, const BytePlanes& planes) {
+  const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  // Lane 0 takes the high nibbles (even elements), lane 1 the low nibbles (odd elements).
+  const __m256i index =
+      _mm256_and_si256(_mm256_srlv_epi32(both, _mm256_setr_epi32(4, 4, 4, 4, 0, 0, 0, 0)), _mm256_set1_epi8(0x0F));
+  const __m256i b0 = _mm256_shuffle_epi8(planes.plane[0], index);
+  const __m256i b1 = _mm256_shuffle_epi8(planes.plane[1], index);
+  const __m256i b2 = _mm256_shuffle_epi8(planes.plane[2], index);
+  const __m256i b3 = _mm256_shuffle_epi8(planes.plane[3], index);
+  const __m256i low01 = _mm256_unpacklo_epi8(b0, b1), high01 = _mm256_unpackhi_epi8(b0, b1);
+  const __m256i low23 = _mm256_unpacklo_epi8(b2, b3), high23 = _mm256_unpackhi_epi8(b2, b3);
+  return {{_mm256_castsi256_ps(_mm256_unpacklo_epi16(low01, low23)),
+           _mm256_castsi256_ps(_mm256_unpackhi_epi16(low01, low23)),
+           _mm256_castsi256_ps(_mm256_unpacklo_epi16(high01, high23)),
+           _mm256_castsi256_ps(_mm256_unpackhi_epi16(high01, high23))}};
+}
+
+// Byte range [begin, end) of segment s of a row that starts first_offset elements into its first block.
+struct Segment {
+  int64_t begin;
+  int64_t end;
+};
+
+inline Segment segment_bytes(int64_t s, int64_t block_size, int64_t first_offset, int64_t n_in) {
+  const int64_t begin = s * block_size - first_offset;
+  const int64_t end = (s + 1) * block_size - first_offset;
+  return {(begin < 0 ? 0 : begin) / 2, (end > n_in ? n_in : end) / 2};
+}
+
+inline float scalar_pair(const uint8_t* codes, int64_t k, const float* lut, float scale, const float* x, int64_t n_in) {
+  return lut[codes[k] >> 4] * scale * x[quad_even_index(k)] + lut[codes[k] & 0x0F] * scale * x[quad_odd_index(k, n_in)];
+}
+
+// R input rows. One row keeps two partial sums per block (FMA latency); more rows have enough independent work.
+template <int R>
+void dot_4bit_rows(const uint8_t* codes, const float* scales, int64_t block_size, int64_t first_offset,
+                   const float* lut, const float* x_quads, int64_t n_in, float* out, int64_t out_stride) {
+  constexpr int kChains = R == 1 ? 2 : 1;
+  const BytePlanes planes = byte_planes(lut);
+  const int64_t num_segments = (first_offset + n_in + block_size - 1) / block_size;
+  __m256 acc[R];
+  float tail[R];
+  for (int r = 0; r < R; ++r) {
+    acc[r] = _mm256_setzero_ps();
+    tail[r] = 0.0f;
+  }
+  for (int64_t s = 0; s < num_segments; ++s) {
+    const Segment seg = segment_bytes(s, block_size, first_offset, n_in);
+    int64_t k = seg.begin;
+    for (; k < seg.end && k % 4 != 0; ++k) {
+      for (int r = 0; r < R; ++r) tail[r] += scalar_pair(codes, k, lut, scales[s], x_quads + r * n_in, n_in);
+    }
+    __m256 block[R][kChains];
+    for (int r = 0; r < R; ++r) {
+      for (int c = 0; c < kChains; ++c) block[r][c] = _mm256_setzero_ps();
+    }
+    for (; k + 16 <= seg.end; k += 16) {
+      const Decoded32 d = decode_16_bytes(codes + k, planes);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const float* x = x_quads + r * n_in + 2 * k;
+#pragma GCC unroll 4
+        for (int m = 0; m < 4; ++m) {
+          block[r][m % kChains] = _mm256_fmadd_ps(d.w[m], _mm256_loadu_ps(x + 8 * m), block[r][m % kChains]);
+        }
+      }
+    }
+    const __m256 scale = _mm256_set1_ps(scales[s]);
+    for (int r = 0; r < R; ++r) {
+      const __m256 sum = kChains == 2 ? _mm256_add_ps(block[r][0], block[r][kChains - 1]) : block[r][0];
+      acc[r] = _mm256_fmadd_ps(sum, scale, acc[r]);
+    }
+    for (; k < seg.end; ++k) {
+      for (int r = 0; r < R; ++r) tail[r] += scalar_pair(codes, k, lut, scales[s], x_quads + r * n_in, n_in);
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(acc[r]) + tail[r];
+}
+
+// One input row: four accumulators over 32 values per step, so the FMA latency does not bound the loop.
+void dot_int8_single_row(const int8_t* q, float scale, const float* x, int64_t n_in, float* out) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n_in; i += 32) {
+    acc0 = _mm256_fmadd_ps(load_8_int8_as_float(q + i), _mm256_loadu_ps(x + i), acc0);
+    acc1 = _mm256_fmadd_ps(load_8_int8_as_float(q + i + 8), _mm256_loadu_ps(x + i + 8), acc1);
+    acc2 = _mm256_fmadd_ps(load_8_int8_as_float(q + i + 16), _mm256_loadu_ps(x + i + 16), acc2);
+    acc3 = _mm256_fmadd_ps(load_8_int8_as_float(q + i + 24), _mm256_loadu_ps(x + i + 24), acc3);
+  }
+  for (; i < n_in; i += 16) {
+    acc0 = _mm256_fmadd_ps(load_8_int8_as_float(q + i), _mm256_loadu_ps(x + i), acc0);
+    acc1 = _mm256_fmadd_ps(load_8_int8_as_float(q + i + 8), _mm256_loadu_ps(x + i + 8), acc1);
+  }
+  *out = horizontal_sum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3))) * scale;
+}
+
+template <int R>
+void dot_int8_tile(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, float* out,
+                   int64_t out_stride) {
+  __m256 acc0[R], acc1[R];
+  for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n_in; i += 16) {
+    const __m256 q0 = load_8_int8_as_float(q + i);
+    const __m256 q1 = load_8_int8_as_float(q + i + 8);
+    for (int r = 0; r < R; ++r) {
+      acc0[r] = _mm256_fmadd_ps(q0, _mm256_loadu_ps(x + r * x_stride + i), acc0[r]);
+      acc1[r] = _mm256_fmadd_ps(q1, _mm256_loadu_ps(x + r * x_stride + i + 8), acc1[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(_mm256_add_ps(acc0[r], acc1[r])) * scale;
+}
+
+template <int R>
+void dot_q8_0_tile(const uint8_t* blocks, const float* x, int64_t x_stride, int64_t n_in, float* out,
+                   int64_t out_stride) {
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  const int64_t num_blocks = n_in / 32;
+  for (int64_t b = 0; b < num_blocks; ++b) {
+    const uint8_t* block = blocks + b * 34;
+    uint16_t d_bits;
+    std::memcpy(&d_bits, block, 2);
+    const __m256 d = _mm256_set1_ps(_cvtsh_ss(d_bits));
+    const __m256 q0 = load_8_int8_as_float(block + 2);
+    const __m256 q1 = load_8_int8_as_float(block + 10);
+    const __m256 q2 = load_8_int8_as_float(block + 18);
+    const __m256 q3 = load_8_int8_as_float(block + 26);
+    for (int r = 0; r < R; ++r) {
+      const float* xb = x + r * x_stride + b * 32;
+      const __m256 s01 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(xb), _mm256_mul_ps(q1, _mm256_loadu_ps(xb + 8)));
+      const __m256 s23 = _mm256_fmadd_ps(q2, _mm256_loadu_ps(xb + 16), _mm256_mul_ps(q3, _mm256_loadu_ps(xb + 24)));
+      acc[r] = _mm256_fmadd_ps(_mm256_add_ps(s01, s23), d, acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(acc[r]);
+}
+
+}  // namespace
+
+void dot_4bit_row_avx2(const uint8_t* codes, const float* scales, int64_t block_size, int64_t first_offset,
+                       const float* lut, const float* x_quads, int64_t n_in, int64_t n_rows, float* out,
+                       int64_t out_stride) {
+  switch (n_rows) {
+    case 1: return dot_4bit_rows<1>(codes, scales, block_size, first_offset, lut, x_quads, n_in, out, out_stride);
+    case 2: return dot_4bit_rows<2>(codes, scales, block_size, first_offset, lut, x_quads, n_in, out, out_stride);
+    case 3: return dot_4bit_rows<3>(codes, scales, block_size, first_offset, lut, x_quads, n_in, out, out_stride);
+    case 4: return dot_4bit_rows<4>(codes, scales, block_size, first_offset, lut, x_quads, n_in, out, out_stride);
+    default:
+      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
+        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
+        dot_4bit_row_avx2(codes, scales, block_size, first_offset, lut, x_quads + r * n_in, n_in, tile,
+                          out + r * out_stride, out_stride);
+      }
+  }
+}
+
+void dot_int8_row_avx2(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
+                       float* out, int64_t out_stride) {
+  switch (n_rows) {
+    case 1: return dot_int8_single_row(q, scale, x, n_in, out);
+    case 2: return dot_int8_tile<2>(q, scale, x, x_stride, n_in, out, out_stride);
+    case 3: return dot_int8_tile<3>(q, scale, x, x_stride, n_in, out, out_stride);
+    case 4: return dot_int8_tile<4>(q, scale, x, x_stride, n_in, out, out_stride);
+    default:
+      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
+        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
+        dot_int8_row_avx2(q, scale, x + r * x_stride, x_stride, n_in, tile, out + r * out_stride, out_stride);
+      }
+  }
+}
+
+void dot_q8_0_row_avx2(const uint8_t* blocks, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
+                       float* out, int64_t out_stride) {
+  switch (n_rows) {
+    case 1: return dot_q8_0_tile<1>(blocks, x, x_stride, n_in, out, out_stride);
+    case 2: return dot_q8_0_tile<2>(blocks, x, x_stride, n_in, out, out_stride);
+    case 3: return dot_q8_0_tile<3>(blocks, x, x_stride, n_in, out, out_stride);
+    case 4: return dot_q8_0_tile<4>(blocks, x, x_stride, n_in, out, out_stride);
+    default:
+      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
+        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
+        dot_q8_0_row_avx2(blocks, x + r * x_stride, x_stride, n_in, tile, out + r * out_stride, out_stride);
+      }
+  }
+}
+
+}  // namespace pagedllm

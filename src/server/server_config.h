@@ -1,0 +1,32 @@
+// The settings of `pagedllm serve` that belong to the HTTP layer (the engine has its own).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace pagedllm {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8000;                              // 0: any free port (OpenAIServer::bound_port says which)
+  std::vector<std::string> served_model_names;  // the first is reported; empty: the model folder's name
+  std::string model_path;                       // the model folder; `root` in /v1/models
+  std::string api_key;                          // non-empty: /v1/* requires "Authorization: Bearer <api_key>"
+  std::string chat_template;                    // template source overriding the tokenizer's; empty: tokenizer's
+  int max_queued_requests = 1024;               // 503 once this many requests wait for the engine
+  size_t max_request_body = 16u << 20;          // bytes; 413 above
+  int num_http_threads = 256;                   // each open connection (streaming or keep-alive) holds one
+  double shutdown_timeout_s = 30.0;             // SIGINT/SIGTERM: wait this long for in-flight requests
+  std::string version = "0.1.0";                // GET /version
+};
+
+// The `--chat-template` argument as vLLM reads it: a file's contents when the argument names a readable file,
+// otherwise the template text itself.
+std::string load_chat_template_arg(const std::string& argument);
+
+// The name a model folder is served under by default: its last path component ("/models/stories260K/" →
+// "stories260K").
+std::string default_served_model_name(const std::string& model_path);
+
+}  // namespace pagedllm

@@ -1,0 +1,89 @@
+#include "train/lora.h"
+
+#include "train/gemm.h"
+#include "util/error.h"
+#include "util/rng.h"
+
+namespace pagedllm {
+namespace {
+
+// dropout(x) = x ⊙ keep / (1 − p), into a new buffer.
+template <typename T>
+std::vector<T> apply_dropout(const T* x, const uint8_t* keep, int64_t n, float p) {
+  const T inv_keep = T(1) / (T(1) - static_cast<T>(p));
+  std::vector<T> out(n);
+  for (int64_t i = 0; i < n; ++i) out[i] = keep[i] ? x[i] * inv_keep : T(0);
+  return out;
+}
+
+uint64_t mix(uint64_t h, uint64_t v) {
+  Rng rng(h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2)));
+  return rng.next_u64();
+}
+
+}  // namespace
+
+std::vector<uint8_t> make_dropout_mask(uint64_t seed, float p, int64_t n) {
+  PAGEDLLM_CHECK_MSG(p >= 0.0f && p < 1.0f, "dropout probability {} outside [0, 1)", p);
+  if (p == 0.0f) return {};
+  Rng rng(seed);
+  std::vector<uint8_t> keep(n);
+  for (auto& k : keep) k = rng.uniform() >= p ? 1 : 0;
+  return keep;
+}
+
+uint64_t dropout_seed(uint64_t run_seed, int64_t step, int64_t micro_batch, int64_t layer, int64_t module) {
+  uint64_t h = mix(run_seed, static_cast<uint64_t>(step));
+  h = mix(h, static_cast<uint64_t>(micro_batch));
+  h = mix(h, static_cast<uint64_t>(layer));
+  return mix(h, static_cast<uint64_t>(module));
+}
+
+template <typename T>
+void lora_forward(T* y, T* xa, const T* x, const uint8_t* keep, const T* A, const T* B, int64_t n_rows,
+                  const LoraDims& d) {
+  const T scale = static_cast<T>(d.scale);
+  if (keep != nullptr) {
+    const std::vector<T> xd = apply_dropout(x, keep, n_rows * d.n_in, d.dropout);
+    gemm<T>(false, true, n_rows, d.rank, d.n_in, T(1), xd.data(), A, T(0), xa);
+  } else {
+    gemm<T>(false, true, n_rows, d.rank, d.n_in, T(1), x, A, T(0), xa);
+  }
+  gemm<T>(false, true, n_rows, d.n_out, d.rank, scale, xa, B, T(1), y);
+}
+
+// dB += scale·dyᵀ·xa;  dxa = scale·dy·B;  dA += dxaᵀ·dropout(x);  dx += dropout'(dxa·A).
+template <typename T>
+void lora_backward(T* dx, T* dA, T* dB, const T* dy, const T* x, const uint8_t* keep, const T* xa, const T* A,
+                   const T* B, int64_t n_rows, const LoraDims& d) {
+  const T scale = static_cast<T>(d.scale);
+  gemm<T>(true, false, d.n_out, d.rank, n_rows, scale, dy, xa, T(1), dB);
+  std::vector<T> dxa(n_rows * d.rank);
+  gemm<T>(false, false, n_rows, d.rank, d.n_out, scale, dy, B, T(0), dxa.data());
+  if (keep == nullptr) {
+    gemm<T>(true, false, d.rank, d.n_in, n_rows, T(1), dxa.data(), x, T(1), dA);
+    if (dx != nullptr) gemm<T>(false, false, n_rows, d.n_in, d.rank, T(1), dxa.data(), A, T(1), dx);
+    return;
+  }
+  const int64_t n = n_rows * d.n_in;
+  const std::vector<T> xd = apply_dropout(x, keep, n, d.dropout);
+  gemm<T>(true, false, d.rank, d.n_in, n_rows, T(1), dxa.data(), xd.data(), T(1), dA);
+  if (dx == nullptr) return;
+  std::vector<T> dxd(n);
+  gemm<T>(false, false, n_rows, d.n_in, d.rank, T(1), dxa.data(), A, T(0), dxd.data());
+  const T inv_keep = T(1) / (T(1) - static_cast<T>(d.dropout));
+  for (int64_t i = 0; i < n; ++i) {
+    if (keep[i]) dx[i] += dxd[i] * inv_keep;
+  }
+}
+
+template void lora_forward<float>(float*, float*, const float*, const uint8_t*, const float*, const float*, int64_t,
+                                  const LoraDims&);
+template void lora_forward<double>(double*, double*, const double*, const uint8_t*, const double*, const double*,
+                                   int64_t, const LoraDims&);
+template void lora_backward<float>(float*, float*, float*, const float*, const float*, const uint8_t*, const float*,
+                                   const float*, const float*, int64_t, const LoraDims&);
+template void lora_backward<double>(double*, double*, double*, const double*, const double*, const uint8_t*,
+                                    const double*, const double*, const double*, int64_t, const LoraDims&);
+
+}  // namespace pagedllm

@@ -1,0 +1,40 @@
+// The low-rank adapter of one linear layer, forward and backward (gradient convention: train/gradients.h):
+//   delta_y = scale · (dropout(x) · Aᵀ) · Bᵀ,   A: (rank, n_in), B: (n_out, rank), scale = lora_alpha / rank,
+// as in PEFT's LoRA Linear. dropout(x) = x ⊙ keep / (1 − p) with a mask drawn from a seed, so a recomputed
+// forward (gradient checkpointing) or a resumed run draws the very same mask.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace pagedllm {
+
+struct LoraDims {
+  int64_t n_in = 0;
+  int64_t n_out = 0;
+  int64_t rank = 0;
+  double scale = 1.0;    // lora_alpha / rank
+  float dropout = 0.0f;  // probability of zeroing an input element, in [0, 1)
+};
+
+// keep (n): 1 with probability 1 − p, else 0; drawn from Rng(seed) in element order. Empty when p == 0.
+std::vector<uint8_t> make_dropout_mask(uint64_t seed, float p, int64_t n);
+
+// The seed of the dropout mask of one LoRA module in one forward pass: a hash of all coordinates, so masks are
+// independent across steps, micro-batches, layers and modules and need no saved state.
+uint64_t dropout_seed(uint64_t run_seed, int64_t step, int64_t micro_batch, int64_t layer, int64_t module);
+
+// y (n_rows, n_out) += scale · (dropout(x)·Aᵀ)·Bᵀ. x: (n_rows, n_in); keep: (n_rows, n_in) or null (no dropout).
+// Saves xa (n_rows, rank) = dropout(x)·Aᵀ for backward.
+template <typename T>
+void lora_forward(T* y, T* xa, const T* x, const uint8_t* keep, const T* A, const T* B, int64_t n_rows,
+                  const LoraDims& dims);
+
+// From dy (n_rows, n_out): dA (rank, n_in) += ∂L/∂A, dB (n_out, rank) += ∂L/∂B, and, when dx is not null,
+// dx (n_rows, n_in) += the adapter's part of ∂L/∂x — ADDED, because the frozen weight's part dy·W was assigned to
+// dx just before (see lora_linear_backward). x, keep, xa as given to / saved by lora_forward.
+template <typename T>
+void lora_backward(T* dx, T* dA, T* dB, const T* dy, const T* x, const uint8_t* keep, const T* xa, const T* A,
+                   const T* B, int64_t n_rows, const LoraDims& dims);
+
+}  // namespace pagedllm

@@ -1,0 +1,158 @@
+#include "train/lora_llama.h"
+
+#include <cstring>
+
+#include "train/cross_entropy.h"
+#include "train/lora.h"
+#include "train/lora_linear.h"
+#include "train/lora_parameters.h"
+#include "train/rmsnorm.h"
+#include "util/error.h"
+
+namespace pagedllm {
+
+int block_linear_index(const std::string& name) {
+  for (int m = 0; m < kNumBlockLinears; ++m) {
+    const std::string path = kBlockLinearNames[m];
+    if (name == path || name == path.substr(path.find('.') + 1)) return m;
+  }
+  return -1;
+}
+
+LoraLlama::LoraLlama(const ModelWeights& base, std::vector<LoraModuleWeights> modules, double scale, float dropout)
+    : base_(base), modules_(std::move(modules)), scale_(scale), dropout_(dropout) {
+  const ModelConfig& c = base.config;
+  if (c.attention_bias || c.mlp_bias) {
+    throw_error(ErrorKind::kUnsupported, "fine-tuning {} with q/k/v or MLP biases is not supported", c.model_type);
+  }
+  inv_freq_ = c.rope_inv_freq();
+  block_config_ = BlockConfig{c.hidden_size,  c.intermediate_size, c.num_attention_heads, c.num_key_value_heads,
+                              c.head_dim,     c.head_dim,          c.rms_norm_eps,        inv_freq_.data()};
+  grads_ = zero_like(modules_);
+  bind_weights();
+}
+
+void LoraLlama::bind_weights() {
+  const int num_layers = base_.config.num_hidden_layers;
+  train_weights_.assign(num_layers, {});
+  for (int l = 0; l < num_layers; ++l) {
+    const LayerWeights& layer = base_.layers[l];
+    BlockWeights<float>& w = train_weights_[l];
+    w.attn_norm = layer.input_layernorm.data();
+    w.mlp_norm = layer.post_attention_layernorm.data();
+    const auto linears = layer.linear_layers();
+    for (int m = 0; m < kNumBlockLinears; ++m) {
+      const WeightMatrix& W = *linears[m].second;
+      w.linears[m].base = frozen_linear(W);
+      w.linears[m].dims = LoraDims{W.n_in(), W.n_out(), 0, scale_, dropout_};
+    }
+  }
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    LoraModuleWeights& mod = modules_[i];
+    const int m = block_linear_index(mod.module);
+    if (mod.layer < 0 || mod.layer >= num_layers || m < 0) {
+      throw_error(ErrorKind::kInvalidArgument, "LoRA module layers.{}.{} is not a linear layer of the model",
+                  mod.layer, mod.module);
+    }
+    LoraLinear<float>& lin = train_weights_[mod.layer].linears[m];
+    if (mod.n_in != lin.dims.n_in || mod.n_out != lin.dims.n_out) {
+      throw_error(ErrorKind::kInvalidArgument, "LoRA module layers.{}.{} is ({}, {}) but the layer is ({}, {})",
+                  mod.layer, mod.module, mod.n_out, mod.n_in, lin.dims.n_out, lin.dims.n_in);
+    }
+    lin.A = mod.A.data();
+    lin.B = mod.B.data();
+    lin.dA = grads_[i].A.data();
+    lin.dB = grads_[i].B.data();
+    lin.dims.rank = mod.rank;
+  }
+  eval_weights_ = train_weights_;
+  for (auto& w : eval_weights_) {
+    for (auto& lin : w.linears) lin.dims.dropout = 0.0f;
+  }
+}
+
+BlockBatch LoraLlama::block_batch(const Batch& batch, bool is_training, uint64_t run_seed, int64_t step,
+                                  int64_t micro_batch, int64_t layer) const {
+  return BlockBatch{batch.n_seqs, batch.seq_len, batch.positions.data(),
+                    is_training ? dropout_seed(run_seed, step, micro_batch, layer, 0) : 0};
+}
+
+void LoraLlama::forward_blocks(std::vector<std::vector<float>>& xs, std::vector<BlockActivations<float>>* saved,
+                               const Batch& batch, bool is_training, uint64_t run_seed, int64_t step,
+                               int64_t micro_batch) {
+  const int num_layers = base_.config.num_hidden_layers;
+  const int64_t n = batch.n_seqs * batch.seq_len, dim = block_config_.dim;
+  xs.assign(num_layers + 1, std::vector<float>(n * dim));
+  for (int64_t t = 0; t < n; ++t) base_.embed_tokens->dequantize_row(batch.input_ids[t], xs[0].data() + t * dim);
+  const auto& weights = is_training ? train_weights_ : eval_weights_;
+  BlockActivations<float> acts;
+  if (saved != nullptr) saved->resize(num_layers);
+  for (int l = 0; l < num_layers; ++l) {
+    block_forward(xs[l + 1].data(), saved != nullptr ? (*saved)[l] : acts, xs[l].data(), weights[l], block_config_,
+                  block_batch(batch, is_training, run_seed, step, micro_batch, l));
+  }
+}
+
+void LoraLlama::final_logits(std::vector<float>& xf, std::vector<float>& rstd, std::vector<float>& logits,
+                             const std::vector<float>& x_last, int64_t n) const {
+  const int64_t dim = block_config_.dim;
+  xf.resize(n * dim);
+  rstd.resize(n);
+  logits.resize(n * base_.config.vocab_size);
+  rmsnorm_forward<float>(xf.data(), rstd.data(), x_last.data(), base_.norm.data(), n, dim,
+                         static_cast<float>(block_config_.eps));
+  base_.lm_head->matmul(xf.data(), logits.data(), n);
+}
+
+double LoraLlama::forward_backward(const Batch& batch, uint64_t run_seed, int64_t step, int64_t micro_batch,
+                                   int64_t num_targets) {
+  const int num_layers = base_.config.num_hidden_layers;
+  const int64_t n = batch.n_seqs * batch.seq_len, dim = block_config_.dim, vocab = base_.config.vocab_size;
+  std::vector<std::vector<float>> xs;
+  std::vector<BlockActivations<float>> saved;
+  forward_blocks(xs, is_checkpointing_ ? nullptr : &saved, batch, true, run_seed, step, micro_batch);
+  std::vector<float> xf, rstd, logits, lse(n);
+  final_logits(xf, rstd, logits, xs[num_layers], n);
+  const double loss =
+      cross_entropy_forward<float>(lse.data(), logits.data(), batch.targets.data(), n, vocab, num_targets);
+
+  // logits' storage becomes dlogits (cross_entropy.h allows the alias).
+  cross_entropy_backward<float>(logits.data(), logits.data(), lse.data(), batch.targets.data(), n, vocab,
+                                num_targets, 1.0f);
+  std::vector<float> dxf(n * dim), dx(n * dim), dx_prev(n * dim);
+  base_.lm_head->matmul_backward_input(logits.data(), dxf.data(), n);
+  logits = {};
+  rmsnorm_backward<float>(dx.data(), nullptr, dxf.data(), xs[num_layers].data(), base_.norm.data(), rstd.data(), n,
+                          dim);
+  BlockActivations<float> recomputed;
+  for (int l = num_layers - 1; l >= 0; --l) {
+    const BlockBatch bb = block_batch(batch, true, run_seed, step, micro_batch, l);
+    if (is_checkpointing_) {
+      block_forward(xs[l + 1].data(), recomputed, xs[l].data(), train_weights_[l], block_config_, bb);
+    }
+    const BlockActivations<float>& acts = is_checkpointing_ ? recomputed : saved[l];
+    block_backward(dx_prev.data(), dx.data(), xs[l].data(), acts, train_weights_[l], block_config_, bb);
+    std::swap(dx, dx_prev);
+  }
+  return loss;
+}
+
+double LoraLlama::loss_sum(const Batch& batch) {
+  const int64_t n = batch.n_seqs * batch.seq_len;
+  if (batch.num_targets == 0) return 0.0;
+  std::vector<float> logits_all = logits(batch), lse(n);
+  const double mean = cross_entropy_forward<float>(lse.data(), logits_all.data(), batch.targets.data(), n,
+                                                   base_.config.vocab_size, batch.num_targets);
+  return mean * static_cast<double>(batch.num_targets);
+}
+
+std::vector<float> LoraLlama::logits(const Batch& batch) {
+  const int64_t n = batch.n_seqs * batch.seq_len;
+  std::vector<std::vector<float>> xs;
+  forward_blocks(xs, nullptr, batch, false, 0, 0, 0);
+  std::vector<float> xf, rstd, out;
+  final_logits(xf, rstd, out, xs.back(), n);
+  return out;
+}
+
+}  // namespace pagedllm

@@ -1,0 +1,80 @@
+// A Llama-family model prepared for LoRA training: the frozen base (ModelWeights, linear layers in any format,
+// NF4 for QLoRA) with LoRA adapters on chosen linear layers of the blocks. Forward and backward run over a right-
+// padded Batch with gradient checkpointing per block: the forward keeps only each block's input, and the backward
+// recomputes one block's activations right before its block_backward (llama_block.h).
+//
+//   x_0 = embed(ids)  →  x_{L+1} = block_L(x_L)  →  xf = rmsnorm(x_N; norm)  →  logits = xf·lm_headᵀ  →  CE loss
+//
+// Only the LoRA A/B matrices get gradients (accumulated into grads(), train/gradients.h); the embedding, norms and
+// frozen weights stay as loaded.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/model_weights.h"
+#include "train/data_loader.h"
+#include "train/llama_block.h"
+#include "train/peft_adapter.h"
+
+namespace pagedllm {
+
+class LoraLlama {
+ public:
+  // Borrows base (which must outlive this). modules: the adapters (init_lora_modules or a loaded adapter), each on
+  // a layer of base with the shapes of its linear layer; scale = lora_alpha / r; dropout applies in training only.
+  // Throws Error(kUnsupported) for a family with q/k/v or MLP biases, Error(kInvalidArgument) for a module that
+  // does not match the base.
+  LoraLlama(const ModelWeights& base, std::vector<LoraModuleWeights> modules, double scale, float dropout);
+
+  LoraLlama(const LoraLlama&) = delete;
+  LoraLlama& operator=(const LoraLlama&) = delete;
+
+  // Forward and backward of one micro-batch: grads += ∂(Σ loss over batch's targets / num_targets)/∂(A, B).
+  // Returns that partial loss. dropout_seed_base: the run seed; (step, micro_batch) pick the dropout masks
+  // (lora.h dropout_seed). num_targets: the target count of the whole accumulated step (≥ the batch's).
+  double forward_backward(const Batch& batch, uint64_t run_seed, int64_t step, int64_t micro_batch,
+                          int64_t num_targets);
+
+  // Σ over the batch's targets of the token loss, without dropout and without gradients.
+  double loss_sum(const Batch& batch);
+
+  // logits (n_seqs·seq_len, vocab) of every position, without dropout (for tests and evaluation).
+  std::vector<float> logits(const Batch& batch);
+
+  // On (the default): keep only block inputs and recompute each block in backward. Off: keep every block's
+  // activations from the forward (more memory, no recomputation). Same numbers either way.
+  void set_gradient_checkpointing(bool is_enabled) { is_checkpointing_ = is_enabled; }
+
+  std::vector<LoraModuleWeights>& modules() { return modules_; }
+  std::vector<LoraModuleWeights>& grads() { return grads_; }
+  const ModelConfig& config() const { return base_.config; }
+
+ private:
+  // Runs the blocks: xs[L] = input of block L (xs.size() == num_layers + 1); saved[L] = block L's activations
+  // when saved is not null, else they are dropped (checkpointing).
+  void forward_blocks(std::vector<std::vector<float>>& xs, std::vector<BlockActivations<float>>* saved,
+                      const Batch& batch, bool is_training, uint64_t run_seed, int64_t step, int64_t micro_batch);
+  void final_logits(std::vector<float>& xf, std::vector<float>& rstd, std::vector<float>& logits,
+                    const std::vector<float>& x_last, int64_t n) const;
+  void bind_weights();
+  BlockBatch block_batch(const Batch& batch, bool is_training, uint64_t run_seed, int64_t step, int64_t micro_batch,
+                         int64_t layer) const;
+
+  const ModelWeights& base_;
+  BlockConfig block_config_;
+  std::vector<float> inv_freq_;
+  std::vector<LoraModuleWeights> modules_;
+  std::vector<LoraModuleWeights> grads_;
+  double scale_;
+  float dropout_;
+  bool is_checkpointing_ = true;
+  std::vector<BlockWeights<float>> train_weights_;  // per layer, with dropout
+  std::vector<BlockWeights<float>> eval_weights_;   // per layer, dropout 0
+};
+
+// Index of a block linear layer by its PEFT module path ("self_attn.q_proj") or leaf name ("q_proj"); −1 if none.
+int block_linear_index(const std::string& name);
+
+}  // namespace pagedllm

@@ -1,0 +1,34 @@
+#include "train/swiglu.h"
+
+#include <cmath>
+
+#include "util/thread_pool.h"
+
+namespace pagedllm {
+
+template <typename T>
+void silu_mul_forward(T* out, const T* gate, const T* up, int64_t n) {
+  parallel_for(n, 4096, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = gate[i] / (T(1) + std::exp(-gate[i])) * up[i];
+  });
+}
+
+// silu'(z) = σ(z)·(1 + z·(1 − σ(z))).
+template <typename T>
+void silu_mul_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up, int64_t n) {
+  parallel_for(n, 4096, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const T z = gate[i];
+      const T sig = T(1) / (T(1) + std::exp(-z));
+      dup[i] = dout[i] * z * sig;
+      dgate[i] = dout[i] * up[i] * sig * (T(1) + z * (T(1) - sig));
+    }
+  });
+}
+
+template void silu_mul_forward<float>(float*, const float*, const float*, int64_t);
+template void silu_mul_forward<double>(double*, const double*, const double*, int64_t);
+template void silu_mul_backward<float>(float*, float*, const float*, const float*, const float*, int64_t);
+template void silu_mul_backward<double>(double*, double*, const double*, const double*, const double*, int64_t);
+
+}  // namespace pagedllm

@@ -1,0 +1,265 @@
+#include "train/trainer.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "quant/quantize.h"
+#include "train/checkpoint.h"
+#include "train/data_loader.h"
+#include "train/grad_clip.h"
+#include "train/lora_llama.h"
+#include "train/lora_parameters.h"
+#include "train/lr_schedule.h"
+#include "train/paged_adamw.h"
+#include "train/progress.h"
+#include "util/error.h"
+#include "util/mapped_file.h"
+#include "util/rng.h"
+
+namespace pagedllm {
+namespace {
+
+constexpr const char* kLogFile = "training_log.csv";
+constexpr const char* kCheckpointDir = "checkpoint";
+constexpr const char* kStateFile = "training_state.safetensors";
+
+void make_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    throw_error(ErrorKind::kIo, "cannot create folder {}: {}", dir, std::strerror(errno));
+  }
+}
+
+void check_config(const TrainerConfig& c) {
+  const auto positive = [](int64_t v, const char* flag) {
+    if (v < 1) throw_error(ErrorKind::kInvalidArgument, "{} must be at least 1, got {}", flag, v);
+  };
+  positive(c.lora_r, "--lora-r");
+  positive(c.batch_size, "--batch-size");
+  positive(c.gradient_accumulation_steps, "--gradient-accumulation-steps");
+  positive(c.max_seq_len, "--max-seq-len");
+  if (c.max_steps < 1) positive(c.epochs, "--epochs");
+  if (c.lora_dropout < 0 || c.lora_dropout >= 1) {
+    throw_error(ErrorKind::kInvalidArgument, "--lora-dropout must be in [0, 1), got {}", c.lora_dropout);
+  }
+  if (!(c.learning_rate > 0)) throw_error(ErrorKind::kInvalidArgument, "--learning-rate must be positive");
+  if (c.output_dir.empty()) throw_error(ErrorKind::kInvalidArgument, "--output is required");
+}
+
+// The block linear indices to adapt, from "all" or leaf names.
+std::vector<int> target_indices(const std::vector<std::string>& names) {
+  std::vector<int> out;
+  for (const std::string& name : names) {
+    if (name == "all" || name == "all-linear") {
+      out.clear();
+      for (int m = 0; m < kNumBlockLinears; ++m) out.push_back(m);
+      return out;
+    }
+    const int m = block_linear_index(name);
+    if (m < 0) {
+      throw_error(ErrorKind::kInvalidArgument,
+                  "--lora-target-modules: unknown module {} (expected all or q_proj, k_proj, v_proj, o_proj, "
+                  "gate_proj, up_proj, down_proj)", name);
+    }
+    if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+  }
+  if (out.empty()) throw_error(ErrorKind::kInvalidArgument, "--lora-target-modules names no module");
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<LoraModuleSpec> module_specs(const ModelWeights& base, const std::vector<int>& targets) {
+  std::vector<LoraModuleSpec> specs;
+  for (int l = 0; l < base.config.num_hidden_layers; ++l) {
+    const auto linears = base.layers[l].linear_layers();
+    for (const int m : targets) {
+      specs.push_back({l, kBlockLinearNames[m], linears[m].second->n_in(), linears[m].second->n_out()});
+    }
+  }
+  return specs;
+}
+
+std::vector<TokenizedExample> load_tokenized(const std::string& path, const TrainerConfig& c,
+                                             const TrainingTokenizer& tok) {
+  const std::vector<TextExample> texts = load_jsonl_examples(path, tok.chat_template);
+  return tokenize_examples(texts, tok.tokenize, {tok.eos_id, c.train_on_source, c.max_seq_len});
+}
+
+// Mean token loss over an evaluation set, in file order, batch_size examples at a time.
+double evaluate(LoraLlama& model, const std::vector<TokenizedExample>& examples, int64_t batch_size, int32_t pad_id) {
+  double loss_sum = 0.0;
+  int64_t num_targets = 0;
+  for (size_t begin = 0; begin < examples.size(); begin += batch_size) {
+    std::vector<const TokenizedExample*> group;
+    for (size_t i = begin; i < std::min(examples.size(), begin + batch_size); ++i) group.push_back(&examples[i]);
+    const Batch batch = make_batch(group, pad_id);
+    loss_sum += model.loss_sum(batch);
+    num_targets += batch.num_targets;
+  }
+  return num_targets > 0 ? loss_sum / static_cast<double>(num_targets) : 0.0;
+}
+
+// training_log.csv: "step,loss,eval_loss,lr". A resumed run keeps the rows up to its checkpoint's step.
+class TrainingLog {
+ public:
+  TrainingLog(const std::string& path, int64_t resumed_step) : path_(path) {
+    std::string kept = "step,loss,eval_loss,lr\n";
+    if (resumed_step > 0 && file_exists(path)) {
+      std::istringstream in(read_text_file(path));
+      std::string line;
+      std::getline(in, line);  // header
+      while (std::getline(in, line)) {
+        if (!line.empty() && std::stoll(line) <= resumed_step) kept += line + "\n";
+      }
+    }
+    std::ofstream out(path, std::ios::trunc);
+    out << kept;
+    if (!out) throw_error(ErrorKind::kIo, "cannot write {}", path);
+  }
+
+  void append(const StepLog& s) {
+    std::ofstream out(path_, std::ios::app);
+    out << fmt::format("{},{:.6f},{},{:.6e}\n", s.step, s.loss,
+                       s.eval_loss ? fmt::format("{:.6f}", *s.eval_loss) : std::string(), s.lr);
+  }
+
+ private:
+  std::string path_;
+};
+
+PeftAdapter make_adapter(const TrainerConfig& c, const std::vector<int>& targets,
+                         const std::vector<LoraModuleWeights>& modules) {
+  PeftAdapter adapter;
+  adapter.config.r = c.lora_r;
+  adapter.config.lora_alpha = c.lora_alpha;
+  adapter.config.lora_dropout = c.lora_dropout;
+  for (const int m : targets) {
+    const std::string path = kBlockLinearNames[m];
+    adapter.config.target_modules.push_back(path.substr(path.find('.') + 1));
+  }
+  adapter.config.base_model_name_or_path = c.model_dir;
+  adapter.config.base_quantization = c.quantization;
+  adapter.config.base_double_quant = c.quantization != "none" && c.double_quant;
+  adapter.modules = modules;
+  return adapter;
+}
+
+int64_t total_steps(const TrainerConfig& c, const DataLoader& loader) {
+  if (c.max_steps > 0) return c.max_steps;
+  const int64_t per_epoch = (loader.batches_per_epoch() + c.gradient_accumulation_steps - 1) /
+                            c.gradient_accumulation_steps;
+  return per_epoch * c.epochs;
+}
+
+}  // namespace
+
+WeightLoadOptions training_load_options(const std::string& quantization, bool double_quant, bool is_dummy,
+                                        uint64_t seed) {
+  WeightLoadOptions load;
+  load.dtype = "float32";
+  load.dummy = is_dummy;
+  load.dummy_seed = seed;
+  if (quantization != "none") {
+    QuantConfig q;
+    q.format = parse_weight_format(quantization);
+    q.double_quant = double_quant;
+    load.transform_linear = [q](const std::string&, const float* data, int64_t n_out, int64_t n_in) {
+      return quantize_weight(data, n_out, n_in, q);
+    };
+  }
+  return load;
+}
+
+FinetuneResult run_finetune(const TrainerConfig& c, const TrainingTokenizer& tok) {
+  check_config(c);
+  const std::vector<int> targets = target_indices(c.target_modules);
+  const LrSchedule schedule = parse_lr_schedule(c.lr_scheduler);
+  const OptimizerChoice optim = parse_optimizer(c.optim);
+
+  std::vector<TokenizedExample> train_examples = load_tokenized(c.data_path, c, tok);
+  const std::vector<TokenizedExample> eval_examples =
+      c.eval_data_path.empty() ? std::vector<TokenizedExample>{} : load_tokenized(c.eval_data_path, c, tok);
+  DataLoader loader(std::move(train_examples), {c.batch_size, c.seed, c.group_by_length, tok.pad_id});
+  const int64_t num_steps = total_steps(c, loader);
+
+  const ModelWeights base =
+      load_model_weights(c.model_dir, training_load_options(c.quantization, c.double_quant, c.is_dummy_weights, c.seed));
+  Rng rng(c.seed);
+  LoraLlama model(base, init_lora_modules(module_specs(base, targets), c.lora_r, rng), c.lora_alpha / c.lora_r,
+                  static_cast<float>(c.lora_dropout));
+  model.set_gradient_checkpointing(c.gradient_checkpointing);
+  make_dir(c.output_dir);
+  const size_t budget = (!optim.is_paged || c.optimizer_memory == 0) ? std::numeric_limits<size_t>::max()
+                                                                      : c.optimizer_memory;
+  PagedAdamW optimizer(optim.kind, parameter_sizes(model.modules()),
+                       {0.9f, 0.999f, 1e-8f, static_cast<float>(c.weight_decay)}, budget, c.output_dir);
+
+  const std::string checkpoint_dir = c.output_dir + "/" + kCheckpointDir;
+  const std::string state_path = checkpoint_dir + "/" + kStateFile;
+  int64_t first_step = 0;
+  if (c.resume && file_exists(state_path)) {
+    const TrainingProgress progress = load_checkpoint(state_path, model.modules(), optimizer);
+    first_step = progress.step;
+    rng.set_state(progress.rng_state);
+    loader.set_position(progress.data);
+  }
+  TrainingLog log(c.output_dir + "/" + kLogFile, first_step);
+  const int64_t num_warmup = warmup_steps_from_ratio(num_steps, c.warmup_ratio);
+  ProgressBar progress_bar(first_step, num_steps);
+  FinetuneResult result;
+
+  for (int64_t step = first_step; step < num_steps; ++step) {
+    std::vector<Batch> micro_batches;
+    int64_t num_targets = 0;
+    StepLog s{step + 1, num_steps};
+    for (int64_t i = 0; i < c.gradient_accumulation_steps; ++i) {
+      micro_batches.push_back(loader.next_batch());
+      num_targets += micro_batches.back().num_targets;
+      s.num_tokens += micro_batches.back().num_tokens;
+    }
+    set_zero(model.grads());
+    if (num_targets > 0) {
+      for (size_t i = 0; i < micro_batches.size(); ++i) {
+        s.loss += model.forward_backward(micro_batches[i], c.seed, step, static_cast<int64_t>(i), num_targets);
+      }
+    }
+    s.grad_norm = clip_grad_norm(parameter_tensors(model.grads()), parameter_sizes(model.grads()), c.max_grad_norm);
+    s.lr = c.learning_rate * lr_multiplier(schedule, step, num_warmup, num_steps);
+    std::vector<float*> grads = parameter_tensors(model.grads());
+    optimizer.step(parameter_tensors(model.modules()), std::vector<const float*>(grads.begin(), grads.end()),
+                   static_cast<float>(s.lr));
+    const bool is_last = step + 1 == num_steps;
+    if (!eval_examples.empty() && ((c.eval_steps > 0 && s.step % c.eval_steps == 0) || is_last)) {
+      s.eval_loss = evaluate(model, eval_examples, c.batch_size, tok.pad_id);
+    }
+    log.append(s);
+    progress_bar.update(s.step, s.loss, s.lr, s.num_tokens, c.show_progress);
+    if (c.save_steps > 0 && s.step % c.save_steps == 0 && !is_last) {
+      make_dir(checkpoint_dir);
+      save_checkpoint(state_path, model.modules(), optimizer, {s.step, rng.state(), loader.position()});
+      save_peft_adapter(checkpoint_dir, make_adapter(c, targets, model.modules()));
+    }
+    result.steps.push_back(s);
+    if (c.on_step) c.on_step(s);
+  }
+  progress_bar.finish(c.show_progress);
+
+  save_peft_adapter(c.output_dir, make_adapter(c, targets, model.modules()));
+  if (!result.steps.empty()) result.final_eval_loss = result.steps.back().eval_loss;
+  result.modules = model.modules();
+  result.num_evictions = optimizer.store().num_evictions();
+  result.num_page_ins = optimizer.store().num_page_ins();
+  result.optimizer_state_bytes = optimizer.state_bytes();
+  result.tokens_per_second = progress_bar.tokens_per_second();
+  result.peak_resident_bytes = peak_resident_bytes();
+  return result;
+}
+
+}  // namespace pagedllm
