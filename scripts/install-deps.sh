@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libopenblas-dev nlohmann-json3-dev libcpp-httplib-dev libpcre2-dev libsentencepiece-dev
-  libcli11-dev libfmt-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libicu-dev libcli11-dev libfmt-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jinja2 nodejs npm curl
 )
 missing=()

@@ -95,4 +95,21 @@ std::string format_bench_result(const QuantGemvBenchResult& r, double bandwidth_
                      100.0 * r.gb_per_s / bandwidth_gb_per_s, bandwidth_gb_per_s);
 }
 
+std::vector<std::string> quant_gemv_bench_report(int64_t n_rows, int num_calls) {
+  const double bandwidth = measure_read_bandwidth_gb_per_s(size_t{512} << 20, 5);
+  std::vector<std::string> lines = {fmt::format("read bandwidth: {:.1f} GB/s ({} threads)", bandwidth, num_threads())};
+  const QuantConfig configs[] = {{WeightFormat::kNF4, 64, false, 256},
+                                 {WeightFormat::kNF4, 64, true, 256},
+                                 {WeightFormat::kInt8},
+                                 {WeightFormat::kQ8_0},
+                                 {WeightFormat::kF32}};
+  const int64_t shapes[][2] = {{2048, 5632}, {5632, 2048}};
+  for (const auto& config : configs) {
+    for (const auto& shape : shapes) {
+      lines.push_back(format_bench_result(bench_quant_gemv(config, shape[0], shape[1], n_rows, num_calls), bandwidth));
+    }
+  }
+  return lines;
+}
+
 }  // namespace pagedllm

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "quant/quantize.h"
 
@@ -29,7 +30,11 @@ QuantGemvBenchResult bench_quant_gemv(const QuantConfig& config, int64_t n_out, 
 // Sustained read bandwidth in GB/s: all pool threads sum a num_bytes buffer; best of num_passes passes.
 double measure_read_bandwidth_gb_per_s(size_t num_bytes, int num_passes);
 
-// One line: "NF4+DQ 2048x5632 rows=1: 5.68 MB, 0.312 ms, 18.2 GB/s (74% of 24.5 GB/s)".
+// One line: "NF4+DQ 2048x5632 rows=1: 5.95 MB, 0.312 ms, 19.1 GB/s (78% of 24.5 GB/s)".
 std::string format_bench_result(const QuantGemvBenchResult& result, double bandwidth_gb_per_s);
+
+// The standard table for `pagedllm bench`: a read-bandwidth line, then NF4, NF4+DQ, INT8, Q8_0 and F32 at
+// 2048x5632 and 5632x2048 (TinyLlama's MLP shapes) with n_rows input rows, one line each.
+std::vector<std::string> quant_gemv_bench_report(int64_t n_rows, int num_calls);
 
 }  // namespace pagedllm

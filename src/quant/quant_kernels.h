@@ -1,7 +1,8 @@
 // Decode kernels of the quantized formats: one weight row against a few input rows, dequantizing in registers so
 // each weight byte is read once for all of them. Each kernel has a portable `_generic` twin (always compiled) and
 // an `_avx2` version (src/quant/x86_avx2/, entered only when has_avx2_fma_f16c()); both compute the same sums in a
-// different order, and tests compare them with dequantize-then-fp32.
+// different order (the AVX2 4-bit kernel multiplies each block's partial sum by its absmax once), and tests compare
+// them with dequantize-then-fp32.
 //
 // Shapes: n_in is the row length of W; the input rows are x[r * x_stride + i], r < n_rows; the results go to
 // out[r * out_stride]. The AVX2 versions take the input rows kMaxDecodeTile at a time (the weight row stays in L1

@@ -33,7 +33,8 @@ class QuantizedWeight : public WeightMatrix {
   // column_alignment(), and num_cols is too unless the tile ends at n_in.
   virtual void dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                                int64_t ld) const = 0;
-  // Columns per quantization block along n_in (tiles never split a block).
+  // Tiles start at and span multiples of this many columns: 2 for 4-bit (a byte holds two values), 32 for Q8_0
+  // (its blocks run along n_in), 1 for INT8.
   virtual int64_t column_alignment() const = 0;
 
  protected:

@@ -2,6 +2,8 @@
 // Streams start with one `delta: {"role": "assistant", "content": ""}` chunk per choice, as OpenAI and vLLM do.
 #include <httplib.h>
 
+#include <set>
+
 #include "server/api_error.h"
 #include "server/chat_prompt.h"
 #include "server/client_connection.h"
@@ -115,13 +117,16 @@ std::vector<json> opening_chunks(const ChatRequest& request, const ServerContext
 void respond_streaming(const httplib::Request& http_request, httplib::Response& response, const ChatRequest& request,
                        std::unique_ptr<GenerationSession> session, const ServerContext& context) {
   auto num_generated = std::make_shared<int64_t>(0);
+  auto finished = std::make_shared<std::set<int>>();  // choices whose finish chunk was sent
   int64_t num_prompt_tokens = static_cast<int64_t>(request.prompt.token_ids.size());
   SseCallbacks callbacks;
   callbacks.opening = opening_chunks(request, context);
-  callbacks.on_output = [request, &context, num_generated, num_prompt_tokens](const RequestOutput& output) {
+  callbacks.on_output = [request, &context, num_generated, finished, num_prompt_tokens](const RequestOutput& output) {
     std::vector<json> chunks;
     for (const CompletionOutput& delta : output.outputs) {
       *num_generated += static_cast<int64_t>(delta.token_ids.size());
+      if (finished->count(delta.index) != 0) continue;
+      if (delta.finish_reason) finished->insert(delta.index);
       if (delta.text.empty() && delta.token_ids.empty() && !delta.finish_reason) continue;
       json delta_json = delta.text.empty() ? json::object() : json{{"content", delta.text}};
       json choice = {{"index", delta.index},

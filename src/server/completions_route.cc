@@ -3,6 +3,8 @@
 // prompt-major choices: index = prompt * n + sample.
 #include <httplib.h>
 
+#include <set>
+
 #include "server/api_error.h"
 #include "server/client_connection.h"
 #include "server/completion_prompts.h"
@@ -125,6 +127,7 @@ void respond_whole(const httplib::Request& http_request, httplib::Response& resp
 struct StreamProgress {
   std::map<size_t, bool> has_echoed;
   std::map<size_t, size_t> text_offset;
+  std::set<size_t> finished;  // choices whose finish chunk was sent; later (empty) deltas of them are dropped
   int64_t num_generated = 0;
 };
 
@@ -135,6 +138,8 @@ std::vector<json> stream_chunks(const CompletionRequest& request, const ServerCo
   std::vector<json> chunks;  // one per choice, as vLLM streams them
   for (const CompletionOutput& delta : output.outputs) {
     size_t index = prompt_index * request.params.n + delta.index;
+    if (progress.finished.count(index) != 0) continue;
+    if (delta.finish_reason) progress.finished.insert(index);
     std::string text = delta.text;
     if (request.is_echo && !progress.has_echoed[index]) {
       progress.has_echoed[index] = true;

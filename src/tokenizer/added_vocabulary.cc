@@ -100,7 +100,9 @@ AddedVocabulary::AddedVocabulary(const nlohmann::json& tokens, const BpeModel& m
   for (const auto& j : tokens) parsed.push_back(parse_added_token(j));
   std::vector<std::string> special_order;  // HF matches special tokens first, then the others, in file order
   for (const auto& t : parsed) {
-    if (t.special && !t.content.empty() && special_contents_.insert(t.content).second) special_order.push_back(t.content);
+    if (t.special && !t.content.empty() && special_contents_.insert(t.content).second) {
+      special_order.push_back(t.content);
+    }
   }
   std::vector<std::string> ordinary_order;
   for (const auto& t : parsed) {

@@ -93,7 +93,8 @@ BpeModel::BpeModel(const nlohmann::json& config) {
       throw_error(ErrorKind::kCorrupt, "BPE merge {} ({:?} + {:?}) uses a token missing from the vocab", rank, left,
                   right);
     }
-    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(*left_id)) << 32) | static_cast<uint32_t>(*right_id);
+    const uint64_t key =
+        (static_cast<uint64_t>(static_cast<uint32_t>(*left_id)) << 32) | static_cast<uint32_t>(*right_id);
     merges[key] = {static_cast<uint32_t>(rank), *merged_id};  // a repeated pair keeps its last rank, as in HF
   }
   merges_.build(merges);
@@ -175,8 +176,8 @@ void BpeModel::merge_word(std::string_view piece, std::vector<int32_t>& symbols)
   size_t pos = 0;
   while (pos < piece.size()) {
     const size_t begin = pos;
-    pos += std::max<size_t>(1, std::min(piece.size() - pos,
-                                        static_cast<size_t>(utf8_sequence_length(static_cast<unsigned char>(piece[pos])))));
+    const auto char_length = static_cast<size_t>(utf8_sequence_length(static_cast<unsigned char>(piece[pos])));
+    pos += std::min(piece.size() - pos, char_length);
     std::string_view symbol = piece.substr(begin, pos - begin);
     if (!bmp_char_ids_.empty() && symbol.size() <= 3) {
       size_t at = 0;
@@ -202,8 +203,9 @@ void BpeModel::merge_word(std::string_view piece, std::vector<int32_t>& symbols)
       continue;
     }
     if (byte_fallback_) {
-      const bool has_all = std::all_of(symbol.begin(), symbol.end(),
-                                       [&](char ch) { return byte_fallback_ids_[static_cast<unsigned char>(ch)] >= 0; });
+      const bool has_all = std::all_of(symbol.begin(), symbol.end(), [&](char ch) {
+        return byte_fallback_ids_[static_cast<unsigned char>(ch)] >= 0;
+      });
       if (has_all) {
         for (char ch : symbol) symbols.push_back(byte_fallback_ids_[static_cast<unsigned char>(ch)]);
         continue;

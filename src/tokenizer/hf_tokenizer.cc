@@ -21,7 +21,8 @@ const nlohmann::json* optional_component(const nlohmann::json& root, const char*
 std::unique_ptr<BpeModel> parse_model(const nlohmann::json& root) {
   const auto& model = required_field(root, "model", "tokenizer.json");
   const auto type_it = model.find("type");
-  const bool is_bpe = (type_it != model.end() && *type_it == "BPE") || (type_it == model.end() && model.contains("merges"));
+  const bool is_bpe =
+      (type_it != model.end() && *type_it == "BPE") || (type_it == model.end() && model.contains("merges"));
   if (!is_bpe) {
     const std::string type = type_it != model.end() && type_it->is_string() ? type_it->get<std::string>() : "unknown";
     throw_error(ErrorKind::kUnsupported, "model type {:?} is not supported (only BPE)", type);

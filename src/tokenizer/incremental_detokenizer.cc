@@ -28,7 +28,8 @@ IncrementalDetokenizer::IncrementalDetokenizer(const Tokenizer& tokenizer, std::
   }
   // A context starting inside a character (a byte-fallback run, a byte-level sequence) decodes to U+FFFD and, with
   // ByteFallback, can turn the new bytes of the same run into U+FFFD too: start at a character boundary.
-  while (start > 0 && tokenizer_.decode(prompt_ids.subspan(start), skip_special_tokens_).starts_with(kReplacementChar)) {
+  while (start > 0 &&
+         tokenizer_.decode(prompt_ids.subspan(start), skip_special_tokens_).starts_with(kReplacementChar)) {
     --start;
   }
   ids_.assign(prompt_ids.begin() + static_cast<std::ptrdiff_t>(start), prompt_ids.end());

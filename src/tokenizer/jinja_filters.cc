@@ -324,8 +324,6 @@ void add_text_filters(FilterTable& t) {
   };
 }
 
-bool has_filter(const std::string& name);
-
 namespace {
 const FilterTable& filters() {
   static const FilterTable table = [] {

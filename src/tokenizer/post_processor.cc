@@ -65,7 +65,9 @@ TemplatePiece special_piece(const nlohmann::json& special_tokens, const std::str
                 name);
   }
   for (const auto& id : ids) {
-    if (!id.is_number_integer()) throw_error(ErrorKind::kCorrupt, "TemplateProcessing {:?}: ids must be integers", name);
+    if (!id.is_number_integer()) {
+      throw_error(ErrorKind::kCorrupt, "TemplateProcessing {:?}: ids must be integers", name);
+    }
     piece.ids.push_back(id.get<int32_t>());
   }
   for (const auto& t : tokens) piece.tokens.push_back(t.is_string() ? t.get<std::string>() : "");

@@ -33,7 +33,9 @@ class Tokenizer {
   // Ids outside the vocabulary are skipped.
   std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false) const;
 
-  std::string id_to_token(int32_t id) const;  // raw vocabulary string, "" for an unknown id
+  // The vocabulary string of `id` as HF's id_to_token gives it ("" for an unknown id); an added token with
+  // normalized=true reads as its normalized content (llama2's id 1 is "▁<s>").
+  std::string id_to_token(int32_t id) const;
   std::optional<int32_t> token_to_id(std::string_view token) const;
   int32_t vocab_size() const;  // one past the largest id, added tokens included
   bool is_special(int32_t id) const;

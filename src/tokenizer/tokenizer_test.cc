@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "util/error.h"
+#include "util/thread_pool.h"
 
 namespace pagedllm {
 namespace {
@@ -33,7 +34,8 @@ TEST(TokenizerTest, Stories260kEncodesOnceUponATime) {
 
 TEST(TokenizerTest, ByteFallbackSplitsUnknownCharacterIntoBytes) {
   const auto t = load("llama2");
-  EXPECT_EQ(t->encode("🦙 你好 Hi"), (std::vector<int32_t>{1, 29871, 243, 162, 169, 156, 29871, 30919, 31076, 6324}));
+  EXPECT_EQ(t->encode("🦙 你好 Hi"),
+            (std::vector<int32_t>{1, 29871, 243, 162, 169, 156, 29871, 30919, 31076, 6324}));
   EXPECT_EQ(t->decode(std::vector<int32_t>{29871, 243, 162, 169, 156}), "🦙");
   // An incomplete byte run decodes to one U+FFFD per byte.
   EXPECT_EQ(t->decode(std::vector<int32_t>{243, 162}), "\uFFFD\uFFFD");
@@ -70,6 +72,23 @@ TEST(TokenizerTest, SkipSpecialTokensDropsSpecialTokens) {
   EXPECT_TRUE(t->is_special(1));
   EXPECT_FALSE(t->is_special(2));
   EXPECT_FALSE(t->is_special(15043));
+}
+
+TEST(TokenizerTest, ConcurrentEncodesMatchSerialEncodes) {
+  const auto t = load("gpt2");
+  std::vector<std::string> texts;
+  for (int i = 0; i < 64; ++i) {
+    texts.push_back("text " + std::to_string(i * 7919) + " shares words, 🦙 " + std::to_string(i));
+  }
+  std::vector<std::vector<int32_t>> serial;
+  for (const auto& text : texts) serial.push_back(t->encode(text));
+  const auto fresh = load("gpt2");  // an empty word cache, filled by all threads at once
+  std::vector<std::vector<int32_t>> parallel(texts.size());
+  set_num_threads(4);
+  parallel_for(static_cast<int64_t>(texts.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) parallel[i] = fresh->encode(texts[i]);
+  });
+  EXPECT_EQ(parallel, serial);
 }
 
 TEST(TokenizerTest, VocabularyLookups) {
@@ -145,9 +164,9 @@ TEST(TokenizerTest, MalformedTokenizerJsonIsCorrupt) {
             ErrorKind::kCorrupt);
   EXPECT_EQ(load_error_kind(R"({"model": {"type": "BPE", "vocab": {"a": "x"}, "merges": []}})"), ErrorKind::kCorrupt);
   EXPECT_EQ(load_error_kind(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a"]}})"), ErrorKind::kCorrupt);
-  EXPECT_EQ(load_error_kind(std::string("{") + kTinyModel +
-                            R"(, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(["}, "behavior": "Isolated"}})"),
-            ErrorKind::kCorrupt);
+  const std::string bad_regex =
+      R"(, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(["}, "behavior": "Isolated"}})";
+  EXPECT_EQ(load_error_kind(std::string("{") + kTinyModel + bad_regex), ErrorKind::kCorrupt);
   EXPECT_EQ(load_error_kind(std::string("{") + kTinyModel + R"(, "decoder": {"type": "Strip"}})"), ErrorKind::kCorrupt);
   EXPECT_EQ(load_error_kind(std::string("{") + kTinyModel + R"(, "added_tokens": [{"id": 3}]})"), ErrorKind::kCorrupt);
 }

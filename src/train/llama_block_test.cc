@@ -110,8 +110,8 @@ TEST(LlamaBlockTest, RecomputedForwardIsIdentical) {
   block_forward<float>(out1.data(), a1, x.data(), weights, config, {1, 3, positions, 77});
   block_forward<float>(out2.data(), a2, x.data(), weights, config, {1, 3, positions, 77});
   EXPECT_EQ(out1, out2);
-  EXPECT_EQ(a1.keep[kDownProj], a2.keep[kDownProj]);
-  EXPECT_FALSE(a1.keep[kDownProj].empty());
+  EXPECT_EQ(a1.keep[kBlockDownProj], a2.keep[kBlockDownProj]);
+  EXPECT_FALSE(a1.keep[kBlockDownProj].empty());
 }
 
 }  // namespace

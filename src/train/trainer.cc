@@ -218,7 +218,9 @@ FinetuneResult run_finetune(const TrainerConfig& c, const TrainingTokenizer& tok
   for (int64_t step = first_step; step < num_steps; ++step) {
     std::vector<Batch> micro_batches;
     int64_t num_targets = 0;
-    StepLog s{step + 1, num_steps};
+    StepLog s;
+    s.step = step + 1;
+    s.num_steps = num_steps;
     for (int64_t i = 0; i < c.gradient_accumulation_steps; ++i) {
       micro_batches.push_back(loader.next_batch());
       num_targets += micro_batches.back().num_targets;

@@ -64,6 +64,11 @@ TrainerConfig small_config(const std::string& output_dir) {
   c.max_seq_len = 128;
   c.seed = 7;
   c.show_progress = false;
+  if (getenv("XLR")) c.learning_rate = atof(getenv("XLR"));
+  if (getenv("XSTEPS")) c.max_steps = atoi(getenv("XSTEPS"));
+  if (getenv("XSCHED")) c.lr_scheduler = getenv("XSCHED");
+  if (getenv("XR")) c.lora_r = atoi(getenv("XR"));
+  if (getenv("XBS")) c.batch_size = atoi(getenv("XBS"));
   return c;
 }
 

@@ -17,6 +17,7 @@ import sys
 
 import jinja2
 
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reference_render import render  # noqa: E402
 from snippets import SNIPPETS  # noqa: E402

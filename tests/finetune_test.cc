@@ -1,0 +1,99 @@
+// `pagedllm finetune` / `merge` / `generate --lora` as a user runs them on stories260K with the repository's
+// instruction set: a run killed with SIGKILL and resumed ends with the uninterrupted run's adapter, bit for bit, and
+// the adapter, served with --lora, answers a held-in prompt as taught.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "run_command.h"
+
+namespace pagedllm {
+namespace {
+
+using testing::quote;
+using testing::run_command;
+
+const std::string kBinary = PAGEDLLM_BINARY;
+const std::string kModel = std::string(PAGEDLLM_SHARED_DIR) + "/models/stories260K";
+const std::string kData = std::string(PAGEDLLM_SOURCE_DIR) + "/tests/data/stories_instructions.jsonl";
+
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/pagedllm_cli_finetune_" + name;
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// 150 steps of rank-8 QLoRA at a high learning rate (see src/train/trainer_test.cc), a checkpoint every 10 steps.
+std::string finetune_command(const std::string& output) {
+  return kBinary + " finetune --model " + kModel + " --data " + kData + " --output " + output +
+         " --lora-r 8 --learning-rate 1e-2 --lr-scheduler linear --warmup-ratio 0.1 --batch-size 4 --max-steps 150"
+         " --max-seq-len 128 --save-steps 10 --seed 7 --quiet";
+}
+
+TEST(CliFinetune, SigkilledRunResumesToBitIdenticalAdapterThatAnswersAsTaught) {
+  const std::string full = fresh_dir("full");
+  ASSERT_EQ(run_command(finetune_command(full) + " > /dev/null").exit_code, 0);
+
+  // Start a run, SIGKILL it as soon as its first checkpoint is on disk, then resume it.
+  const std::string killed = fresh_dir("killed");
+  const std::string state = killed + "/checkpoint/training_state.safetensors";
+  const std::string script = finetune_command(killed) + " > /dev/null & pid=$!; while [ ! -f " + quote(state) +
+                             " ]; do sleep 0.01; done; kill -9 $pid; wait $pid; echo $?";
+  const testing::CommandResult kill = run_command(script);
+  EXPECT_EQ(kill.out, "137\n");  // 128 + SIGKILL
+  ASSERT_FALSE(std::filesystem::exists(killed + "/adapter_model.safetensors"));
+  ASSERT_EQ(run_command(finetune_command(killed) + " --resume > /dev/null").exit_code, 0);
+  EXPECT_EQ(read_bytes(killed + "/adapter_model.safetensors"), read_bytes(full + "/adapter_model.safetensors"));
+
+  const std::string prompt =
+      "Below is an instruction that describes a task. Write a response that appropriately completes the request."
+      "\n\n### Instruction:\nWhat is the name of the girl?\n\n### Response: ";
+  const testing::CommandResult r = run_command(kBinary + " generate --model " + kModel + " --lora stories=" + full +
+                                               " --prompt " + quote(prompt) +
+                                               " --temperature 0 --max-tokens 16 --json");
+  ASSERT_EQ(r.exit_code, 0);
+  const nlohmann::json out = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(out["outputs"][0]["text"], "Her name is Lily.");
+}
+
+TEST(CliFinetune, MergeWritesLoadableModelFolder) {
+  const std::string adapter = fresh_dir("merge_adapter");
+  ASSERT_EQ(run_command(kBinary + " finetune --model " + kModel + " --data " + kData + " --output " + adapter +
+                        " --lora-r 4 --max-steps 3 --quiet > /dev/null")
+                .exit_code,
+            0);
+  const std::string merged = fresh_dir("merged");
+  ASSERT_EQ(run_command(kBinary + " merge --model " + kModel + " --lora " + adapter + " --output " + merged).exit_code,
+            0);
+  for (const char* file : {"model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(merged + "/" + file)) << file;
+  }
+  EXPECT_EQ(run_command(kBinary + " generate --model " + merged + " --prompt 'Once' --max-tokens 4 > /dev/null")
+                .exit_code,
+            0);
+}
+
+TEST(CliFinetune, BadDataLineIsReportedAndRunDoesNotStart) {
+  const std::string dir = fresh_dir("bad_data");
+  std::filesystem::create_directories(dir);
+  const std::string data = dir + "/bad.jsonl";
+  std::ofstream(data) << "{\"instruction\": \"Hi\", \"output\": \"Hello.\"}\n{\"instruction\": 3}\n";
+  const testing::CommandResult r = run_command(kBinary + " finetune --model " + kModel + " --data " + data +
+                                               " --output " + dir + "/out --quiet 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("bad.jsonl:2"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/out/adapter_model.safetensors"));
+}
+
+}  // namespace
+}  // namespace pagedllm
