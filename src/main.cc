@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   pagedllm::add_bench_command(app);
   pagedllm::add_serve_command(app);
   pagedllm::add_quant_commands(app);
+  pagedllm::add_train_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -125,6 +125,7 @@ TEST(Engine, PreemptionKeepsOutputsIdentical) {
   auto expected = generate_ids(big, prompts, p);
   EngineArgs small_args = stories_args();
   small_args.num_kv_blocks = 16;  // 256 tokens: room for one or two of these requests at a time
+  small_args.max_model_len = 256;
   LLM small(small_args);
   EXPECT_EQ(generate_ids(small, prompts, p), expected);
   EXPECT_GT(small.engine().stats().num_preemptions_total, 0u);

@@ -10,6 +10,11 @@
 #include "cli/engine_flags.h"
 #include "engine/llm.h"
 #include "kernels/roofline.h"
+#include "quant/quant_bench.h"
+#include "server/bench_serve.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_bench.h"
+#include "util/mapped_file.h"
 #include "util/error.h"
 #include "util/rng.h"
 #include "util/thread_pool.h"
@@ -90,7 +95,7 @@ void run_throughput(ThroughputOptions& o) {
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
-  CLI::App* bench = app.add_subcommand("bench", "benchmarks: roofline, throughput");
+  CLI::App* bench = app.add_subcommand("bench", "benchmarks: roofline, throughput, tokenizer, quant, serve");
   bench->require_subcommand(1);
 
   auto threads = std::make_shared<int>(0);
@@ -109,6 +114,47 @@ void add_bench_command(CLI::App& app) {
   tp->add_option("--output-len", throughput->output_len);
   tp->add_flag("--roofline,!--no-roofline", throughput->roofline, "also measure the machine and print achieved/bound");
   tp->callback([throughput] { run_throughput(*throughput); });
+
+  auto tok = std::make_shared<std::pair<std::string, std::string>>();
+  CLI::App* tk = bench->add_subcommand("tokenizer", "encode MB/s on one thread");
+  tk->add_option("--tokenizer", tok->first, "model folder or tokenizer.json")->required();
+  tk->add_option("--file", tok->second, "text file")->required();
+  tk->callback([tok] {
+    set_num_threads(1);
+    std::unique_ptr<Tokenizer> t = Tokenizer::from_path(tok->first);
+    std::string text = read_text_file(tok->second);
+    std::cout << fmt::format("encode: {:.2f} MB/s ({} bytes, 1 thread)\n", bench_tokenizer_encode_mb_per_s(*t, text), text.size());
+  });
+
+  auto quant = std::make_shared<std::pair<int64_t, int>>(1, 200);
+  CLI::App* qb = bench->add_subcommand("quant", "fused matmul GB/s per weight format against read bandwidth");
+  qb->add_option("--rows", quant->first, "rows of x (1 = single-stream decode)");
+  qb->add_option("--calls", quant->second, "calls per measurement");
+  qb->callback([quant] {
+    for (const auto& line : quant_gemv_bench_report(quant->first, quant->second)) std::cout << line << "\n";
+  });
+
+  auto serve = std::make_shared<BenchServeConfig>();
+  auto rate = std::make_shared<std::string>("inf");
+  CLI::App* sv = bench->add_subcommand("serve", "load a running server (vLLM benchmark_serving)");
+  sv->add_option("--base-url", serve->base_url);
+  sv->add_option("--model", serve->model, "model name (default: the server's first)");
+  sv->add_option("--num-prompts", serve->num_prompts);
+  sv->add_option("--request-rate", *rate, "requests/s or inf");
+  sv->add_option("--input-len", serve->input_len);
+  sv->add_option("--output-len", serve->output_len);
+  sv->add_option("--seed", serve->seed);
+  sv->add_option("--api-key", serve->api_key);
+  sv->callback([serve, rate] {
+    if (*rate != "inf") {
+      try {
+        serve->request_rate = std::stod(*rate);
+      } catch (const std::exception&) {
+        throw_error(ErrorKind::kInvalidArgument, "--request-rate must be a number or inf, got '{}'", *rate);
+      }
+    }
+    if (int rc = run_bench_serve(*serve); rc != 0) throw CLI::RuntimeError(rc);
+  });
 }
 
 }  // namespace pagedllm

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "quant/bnb_serialization.h"
 #include "util/error.h"
 #include "util/half.h"
 #include "util/mapped_file.h"
@@ -71,6 +72,7 @@ class WeightSource {
       }
       return dense_from_f32(values.data(), n_out, n_in, target_);
     }
+    if (auto bnb = bnb_4bit_matrix(name, n_out, n_in)) return bnb;
     const TensorView& t = view(name, {n_out, n_in});
     if (transform) {
       std::vector<float> values = tensor_to_f32(t);
@@ -90,6 +92,42 @@ class WeightSource {
   }
 
  private:
+  // A weight stored in bitsandbytes' 4-bit serialization (a folder written by `pagedllm quantize` or by
+  // transformers + bitsandbytes): loaded as it is, never dequantized.
+  std::unique_ptr<WeightMatrix> bnb_4bit_matrix(const std::string& name, int64_t n_out, int64_t n_in) const {
+    for (const char* type : {"nf4", "fp4"}) {
+      const TensorView* state_json = checkpoint_->find(name + "." + bnb_quant_state_key(type));
+      if (state_json == nullptr) continue;
+      Bnb4bitState state;
+      parse_bnb_quant_state_json(std::string_view(reinterpret_cast<const char*>(state_json->data), state_json->num_bytes), name, &state);
+      if (state.shape != std::vector<int64_t>{n_out, n_in}) {
+        throw_error(ErrorKind::kCorrupt, "{}: 4-bit tensor '{}' has shape [{}] but config.json implies [{}, {}]", dir_, name,
+                    fmt::join(state.shape, ", "), n_out, n_in);
+      }
+      auto bytes = [&](const std::string& key, DType dtype) {
+        const TensorView& t = checkpoint_->get(key);
+        if (t.dtype != dtype) throw_error(ErrorKind::kCorrupt, "{}: tensor '{}' must be {}", dir_, key, dtype_name(dtype));
+        return std::vector<uint8_t>(t.data, t.data + t.num_bytes);
+      };
+      auto floats = [&](const std::string& key) {
+        const TensorView& t = checkpoint_->get(key);
+        if (t.dtype != DType::kF32) throw_error(ErrorKind::kCorrupt, "{}: tensor '{}' must be F32", dir_, key);
+        return tensor_to_f32(t);
+      };
+      state.weight = bytes(name, DType::kU8);
+      state.quant_map = floats(name + ".quant_map");
+      if (state.nested) {
+        state.absmax_codes = bytes(name + ".absmax", DType::kU8);
+        state.nested_absmax = floats(name + ".nested_absmax");
+        state.nested_quant_map = floats(name + ".nested_quant_map");
+      } else {
+        state.absmax = floats(name + ".absmax");
+      }
+      return load_bnb_4bit(std::move(state), name);
+    }
+    return nullptr;
+  }
+
   std::string dir_;
   const WeightLoadOptions& options_;
   std::unique_ptr<SafetensorsCheckpoint> checkpoint_;

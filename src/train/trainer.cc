@@ -158,6 +158,34 @@ int64_t total_steps(const TrainerConfig& c, const DataLoader& loader) {
   return per_epoch * c.epochs;
 }
 
+// One optimizer step: gradient_accumulation_steps micro-batches, their loss averaged over all their targets,
+// gradient clipping, the scheduled learning rate, the AdamW update.
+StepLog train_step(LoraLlama& model, DataLoader& loader, PagedAdamW& optimizer, const TrainerConfig& c,
+                   LrSchedule schedule, int64_t step, int64_t num_steps, int64_t num_warmup) {
+  std::vector<Batch> micro_batches;
+  int64_t num_targets = 0;
+  StepLog s;
+  s.step = step + 1;
+  s.num_steps = num_steps;
+  for (int64_t i = 0; i < c.gradient_accumulation_steps; ++i) {
+    micro_batches.push_back(loader.next_batch());
+    num_targets += micro_batches.back().num_targets;
+    s.num_tokens += micro_batches.back().num_tokens;
+  }
+  set_zero(model.grads());
+  if (num_targets > 0) {
+    for (size_t i = 0; i < micro_batches.size(); ++i) {
+      s.loss += model.forward_backward(micro_batches[i], c.seed, step, static_cast<int64_t>(i), num_targets);
+    }
+  }
+  s.grad_norm = clip_grad_norm(parameter_tensors(model.grads()), parameter_sizes(model.grads()), c.max_grad_norm);
+  s.lr = c.learning_rate * lr_multiplier(schedule, step, num_warmup, num_steps);
+  std::vector<float*> grads = parameter_tensors(model.grads());
+  optimizer.step(parameter_tensors(model.modules()), std::vector<const float*>(grads.begin(), grads.end()),
+                 static_cast<float>(s.lr));
+  return s;
+}
+
 }  // namespace
 
 WeightLoadOptions training_load_options(const std::string& quantization, bool double_quant, bool is_dummy,
@@ -216,27 +244,7 @@ FinetuneResult run_finetune(const TrainerConfig& c, const TrainingTokenizer& tok
   FinetuneResult result;
 
   for (int64_t step = first_step; step < num_steps; ++step) {
-    std::vector<Batch> micro_batches;
-    int64_t num_targets = 0;
-    StepLog s;
-    s.step = step + 1;
-    s.num_steps = num_steps;
-    for (int64_t i = 0; i < c.gradient_accumulation_steps; ++i) {
-      micro_batches.push_back(loader.next_batch());
-      num_targets += micro_batches.back().num_targets;
-      s.num_tokens += micro_batches.back().num_tokens;
-    }
-    set_zero(model.grads());
-    if (num_targets > 0) {
-      for (size_t i = 0; i < micro_batches.size(); ++i) {
-        s.loss += model.forward_backward(micro_batches[i], c.seed, step, static_cast<int64_t>(i), num_targets);
-      }
-    }
-    s.grad_norm = clip_grad_norm(parameter_tensors(model.grads()), parameter_sizes(model.grads()), c.max_grad_norm);
-    s.lr = c.learning_rate * lr_multiplier(schedule, step, num_warmup, num_steps);
-    std::vector<float*> grads = parameter_tensors(model.grads());
-    optimizer.step(parameter_tensors(model.modules()), std::vector<const float*>(grads.begin(), grads.end()),
-                   static_cast<float>(s.lr));
+    StepLog s = train_step(model, loader, optimizer, c, schedule, step, num_steps, num_warmup);
     const bool is_last = step + 1 == num_steps;
     if (!eval_examples.empty() && ((c.eval_steps > 0 && s.step % c.eval_steps == 0) || is_last)) {
       s.eval_loss = evaluate(model, eval_examples, c.batch_size, tok.pad_id);
