@@ -205,17 +205,29 @@ std::vector<int32_t> EngineCore::suppressed_tokens(const SequenceState& seq) con
   return out;
 }
 
+// The text a token adds after `previous`: decoding it alone would drop a SentencePiece word's leading space, so
+// it is decoded in context and the context's own text removed (the tokens then join back to the output text).
+std::string EngineCore::token_text(int32_t previous, int32_t token) const {
+  const std::string context = tokenizer_->decode(std::vector<int32_t>{previous}, false);
+  const std::string both = tokenizer_->decode(std::vector<int32_t>{previous, token}, false);
+  if (both.compare(0, context.size(), context) == 0) return both.substr(context.size());
+  return tokenizer_->decode(std::vector<int32_t>{token}, false);
+}
+
 void EngineCore::process_token(SequenceState& seq, int32_t token, const SampledToken& sampled) {
   RequestGroup& g = *seq.group;
   const SamplingParams& p = g.params;
   Request& r = *seq.request;
   if (p.logprobs) {
+    // The sampled token is already appended to the request's output; its predecessor is the one before it.
+    const auto& out_ids = r.output_token_ids;
+    const int32_t previous = out_ids.size() >= 2 ? out_ids[out_ids.size() - 2] : r.prompt_token_ids.back();
     std::map<int32_t, Logprob> entry;
     for (size_t i = 0; i < sampled.top_logprobs.size(); ++i) {
       auto [id, lp] = sampled.top_logprobs[i];
-      entry[id] = Logprob{lp, int(i) + 1, tokenizer_->decode(std::vector<int32_t>{id}, false)};
+      entry[id] = Logprob{lp, int(i) + 1, token_text(previous, id)};
     }
-    entry[token] = Logprob{sampled.logprob, sampled.rank, tokenizer_->decode(std::vector<int32_t>{token}, false)};
+    entry[token] = Logprob{sampled.logprob, sampled.rank, token_text(previous, token)};
     seq.logprobs.push_back(std::move(entry));
     seq.cumulative_logprob += sampled.logprob;
   }

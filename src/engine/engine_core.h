@@ -66,6 +66,7 @@ class EngineCore {
   void fork_group(RequestGroup& group, SequenceState& parent, float* logits);
   // Appends a sampled token to a sequence, updates its text and checks every stop condition.
   void process_token(SequenceState& seq, int32_t token, const struct SampledToken& sampled);
+  std::string token_text(int32_t previous, int32_t token) const;
   void emit(RequestGroup& group);
   void finish_group_if_done(RequestGroup& group);
   std::vector<int32_t> suppressed_tokens(const SequenceState& seq) const;
