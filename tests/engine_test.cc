@@ -223,6 +223,21 @@ TEST(Engine, StopTokenIdsAndMinTokens) {
   EXPECT_GE(longer.token_ids.size(), 10u);
 }
 
+TEST(Engine, PrefixCachingReusesBlocksWithoutChangingOutputs) {
+  testing::Golden g = load_golden("long_200");
+  EngineArgs args = stories_args();
+  args.enable_prefix_caching = true;
+  LLM llm(args);
+  const std::vector<int32_t> first = llm.generate({g.prompt}, greedy(16)).at(0).outputs.at(0).token_ids;
+  const std::vector<int32_t> again = llm.generate({g.prompt}, greedy(16)).at(0).outputs.at(0).token_ids;
+  EXPECT_EQ(first, again);
+  EXPECT_EQ(first, std::vector<int32_t>(g.greedy_token_ids.begin(), g.greedy_token_ids.begin() + 16));
+  const EngineStats stats = llm.engine().stats();
+  EXPECT_EQ(stats.prefix_cache_queries_total, 2u * 203);
+  EXPECT_EQ(stats.prefix_cache_hits_total, 192u);  // the second request finds the prompt's 12 full blocks
+  expect_all_blocks_free(llm);
+}
+
 TEST(Engine, RejectsPromptsBeyondMaxModelLen) {
   EngineArgs args = stories_args();
   args.max_model_len = 64;

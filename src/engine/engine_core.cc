@@ -440,6 +440,8 @@ EngineStats EngineCore::stats() const {
   s.num_requests_waiting = scheduler_->num_waiting();
   s.kv_cache_usage = kv_manager_->usage();
   s.num_preemptions_total = scheduler_->num_preemptions_total();
+  s.prefix_cache_queries_total = kv_manager_->prefix_cache_stats().num_query_tokens;
+  s.prefix_cache_hits_total = kv_manager_->prefix_cache_stats().num_hit_tokens;
   return s;
 }
 
