@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "quant/bnb_serialization.h"
+#include "quant/quantize.h"
 #include "util/error.h"
 #include "util/half.h"
 #include "util/mapped_file.h"
@@ -141,6 +142,17 @@ std::vector<std::pair<const char*, WeightMatrix*>> LayerWeights::linear_layers()
   return {{"q_proj", q_proj.get()},     {"k_proj", k_proj.get()},   {"v_proj", v_proj.get()},
           {"o_proj", o_proj.get()},     {"gate_proj", gate_proj.get()}, {"up_proj", up_proj.get()},
           {"down_proj", down_proj.get()}};
+}
+
+WeightTransform make_quantize_transform(const std::string& quantization, bool double_quant) {
+  if (quantization.empty() || quantization == "none") return nullptr;
+  QuantConfig q;
+  q.format = parse_weight_format(quantization);
+  q.double_quant = double_quant;
+  return [q](const std::string&, const float* data, int64_t n_out, int64_t n_in) -> std::unique_ptr<WeightMatrix> {
+    if (q.format == WeightFormat::kQ8_0 && n_in % 32 != 0) return nullptr;
+    return quantize_weight(data, n_out, n_in, q);
+  };
 }
 
 ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOptions& options) {

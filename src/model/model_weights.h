@@ -55,6 +55,11 @@ struct ModelWeights {
   size_t num_bytes() const;
 };
 
+// The quantize-while-loading transform for --quantization NAME (nf4, fp4, int4, int8, q8_0; "" or "none" gives
+// nullptr). Q8_0 keeps rows that are not a whole number of its 32-wide blocks as loaded. Throws
+// Error(kInvalidArgument) for an unknown format.
+WeightTransform make_quantize_transform(const std::string& quantization, bool double_quant);
+
 // Throws Error naming the file and tensor for a missing tensor, a wrong shape, or an unsupported dtype.
 ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOptions& options);
 

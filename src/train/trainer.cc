@@ -194,14 +194,7 @@ WeightLoadOptions training_load_options(const std::string& quantization, bool do
   load.dtype = "float32";
   load.dummy = is_dummy;
   load.dummy_seed = seed;
-  if (quantization != "none") {
-    QuantConfig q;
-    q.format = parse_weight_format(quantization);
-    q.double_quant = double_quant;
-    load.transform_linear = [q](const std::string&, const float* data, int64_t n_out, int64_t n_in) {
-      return quantize_weight(data, n_out, n_in, q);
-    };
-  }
+  load.transform_linear = make_quantize_transform(quantization, double_quant);
   return load;
 }
 
