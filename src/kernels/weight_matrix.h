@@ -31,6 +31,10 @@ class WeightMatrix {
   // y = x · Wᵀ. x: (n_rows, n_in), y: (n_rows, n_out), both row-major fp32. y is assigned, not accumulated.
   virtual void matmul(const float* x, float* y, int64_t n_rows) const = 0;
 
+  // The same product without approximations a format's fast kernels may make (see QuantizedWeight); training
+  // uses it. Dense formats have none.
+  virtual void matmul_exact(const float* x, float* y, int64_t n_rows) const { matmul(x, y, n_rows); }
+
   // dx = dy · W. dy: (n_rows, n_out), dx: (n_rows, n_in). dx is assigned, not accumulated.
   virtual void matmul_backward_input(const float* dy, float* dx, int64_t n_rows) const = 0;
 

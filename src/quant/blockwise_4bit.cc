@@ -47,7 +47,8 @@ Blockwise4BitWeight::Blockwise4BitWeight(WeightFormat format, int64_t n_out, int
       block_size_(block_size),
       packed_(std::move(packed)),
       scales_(std::move(scales)),
-      code_values_(&code_values_4bit(format)) {
+      code_values_(&code_values_4bit(format)),
+      code_values_i8_(code_values_int8(code_values_->data())) {
   check_even_sizes(n_in, block_size);
   if (static_cast<int64_t>(packed_.size()) != n_out * n_in / 2) {
     throw_error(ErrorKind::kCorrupt, "4-bit weight ({}, {}): {} packed bytes, expected {}", n_out, n_in, packed_.size(),
@@ -59,10 +60,21 @@ Blockwise4BitWeight::Blockwise4BitWeight(WeightFormat format, int64_t n_out, int
   }
 }
 
-void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2) const {
+void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                                  bool allow_q8_activations) const {
   const int64_t half_n = n_in() / 2;
-  std::vector<float> x_quads(static_cast<size_t>(n_rows * n_in()));
-  make_4bit_quads(x, n_in(), n_rows, x_quads.data());
+  const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_apply(n_in(), block_size_);
+  // The input in the layout the chosen kernel reads: 8-bit groups for the fast path, regrouped fp32 otherwise.
+  std::vector<int8_t> xq;
+  std::vector<float> xd, x_quads;
+  if (q8) {
+    xq.resize(static_cast<size_t>(n_rows * n_in()));
+    xd.resize(static_cast<size_t>(n_rows * n_in() / 32));
+    make_q8_activations(x, n_in(), n_rows, xq.data(), xd.data());
+  } else {
+    x_quads.resize(static_cast<size_t>(n_rows * n_in()));
+    make_4bit_quads(x, n_in(), n_rows, x_quads.data());
+  }
   const float* lut = code_values_->data();
   // A row touches at most this many blocks (it may start inside one).
   const int64_t max_segments = n_in() / block_size_ + 2;
@@ -75,7 +87,10 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
       const int64_t num_segments = num_blocks_of(first_offset + n_in(), block_size_);
       scales_.dequantize(first_block, num_segments, row_scales.data());
       const uint8_t* codes = packed_.data() + j * half_n;
-      if (allow_avx2) {
+      if (q8) {
+        dot_4bit_q8_row_avx2(codes, row_scales.data(), first_offset / 32, block_size_ / 32, code_values_i8_.data(),
+                             xq.data(), xd.data(), n_in(), n_rows, y + j, n_out());
+      } else if (allow_avx2) {
         dot_4bit_row_avx2(codes, row_scales.data(), block_size_, first_offset, lut, x_quads.data(), n_in(), n_rows,
                           y + j, n_out());
       } else {

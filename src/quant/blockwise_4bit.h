@@ -28,7 +28,8 @@ class Blockwise4BitWeight final : public QuantizedWeight {
   Blockwise4BitWeight(WeightFormat format, int64_t n_out, int64_t n_in, int64_t block_size, std::vector<uint8_t> packed,
                       BlockScales scales);
 
-  void matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2) const override;
+  void matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                     bool allow_q8_activations) const override;
   void dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                        int64_t ld) const override;
   int64_t column_alignment() const override { return 2; }
@@ -44,6 +45,7 @@ class Blockwise4BitWeight final : public QuantizedWeight {
   std::vector<uint8_t> packed_;
   BlockScales scales_;
   const std::array<float, 16>* code_values_;
+  std::array<int8_t, 16> code_values_i8_;  // for the 8-bit-activation decode kernel
 };
 
 // Quantizes a dense fp32 (n_out, n_in) row-major matrix. Throws Error(kInvalidArgument) unless n_in and block_size

@@ -17,7 +17,8 @@ Int8RowWeight::Int8RowWeight(int64_t n_out, int64_t n_in, std::vector<int8_t> q,
   }
 }
 
-void Int8RowWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2) const {
+void Int8RowWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                                  bool allow_q8_activations) const {
   const bool use_avx2 = allow_avx2 && n_in() % 16 == 0;
   parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
     for (int64_t j = begin; j < end; ++j) {

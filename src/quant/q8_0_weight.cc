@@ -30,7 +30,8 @@ Q8_0Weight::Q8_0Weight(int64_t n_out, int64_t n_in, std::vector<uint8_t> blocks)
   }
 }
 
-void Q8_0Weight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2) const {
+void Q8_0Weight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                                  bool allow_q8_activations) const {
   const int64_t row_bytes = n_in() / kBlockValues * kBlockBytes;
   parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
     for (int64_t j = begin; j < end; ++j) {

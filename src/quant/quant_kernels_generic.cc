@@ -1,5 +1,8 @@
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "quant/quant_kernels.h"
 #include "util/half.h"
@@ -30,6 +33,62 @@ void dot_4bit_row_generic(const uint8_t* codes, const float* scales, int64_t blo
         const float w_odd = lut[codes[k] & 0x0F] * scales[s];
         sum += w_even * x[quad_even_index(k)] + w_odd * x[quad_odd_index(k, n_in)];
       }
+    }
+    out[r * out_stride] = sum;
+  }
+}
+
+bool q8_activations_apply(int64_t n_in, int64_t block_size) {
+  return q8_activations_enabled() && n_in % 32 == 0 && block_size % 32 == 0;
+}
+
+bool q8_activations_enabled() {
+  static const bool enabled = [] {
+    const char* exact = std::getenv("PAGEDLLM_EXACT_QUANT_DECODE");
+    return exact == nullptr || std::string_view(exact) != "1";
+  }();
+  return enabled;
+}
+
+void make_q8_activations(const float* x, int64_t n_in, int64_t n_rows, int8_t* xq, float* xd) {
+  const int64_t groups = n_in / 32;
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t g = 0; g < groups; ++g) {
+      const float* v = x + r * n_in + 32 * g;
+      float amax = 0.0f;
+      for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(v[i]));
+      const float d = amax / (127.0f * 127.0f);
+      const float inverse = amax > 0.0f ? 127.0f / amax : 0.0f;
+      int8_t* q = xq + r * n_in + 32 * g;
+      for (int i = 0; i < 32; ++i) {
+        const auto level = static_cast<int8_t>(std::clamp(std::nearbyint(v[i] * inverse), -127.0f, 127.0f));
+        q[i % 2 == 0 ? i / 2 : 16 + i / 2] = level;
+      }
+      xd[r * groups + g] = d;
+    }
+  }
+}
+
+std::array<int8_t, 16> code_values_int8(const float* lut) {
+  std::array<int8_t, 16> out{};
+  for (int c = 0; c < 16; ++c) {
+    out[c] = static_cast<int8_t>(std::clamp(std::nearbyint(127.0f * lut[c]), -127.0f, 127.0f));
+  }
+  return out;
+}
+
+void dot_4bit_q8_row_generic(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
+                             const int8_t* lut_i8, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
+                             float* out, int64_t out_stride) {
+  const int64_t groups = n_in / 32;
+  for (int64_t r = 0; r < n_rows; ++r) {
+    float sum = 0.0f;
+    for (int64_t g = 0; g < groups; ++g) {
+      const uint8_t* c = codes + 16 * g;
+      const int8_t* q = xq + r * n_in + 32 * g;
+      int32_t dot = 0;
+      for (int i = 0; i < 16; ++i) dot += lut_i8[c[i] >> 4] * q[i] + lut_i8[c[i] & 0x0F] * q[16 + i];
+      sum += static_cast<float>(dot) * (xd[r * groups + g] * scales[(first_group + g) / groups_per_block]);
     }
     out[r * out_stride] = sum;
   }

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "kernels/cpu_features.h"
+#include "quant/blockwise_4bit.h"
 #include "quant/quant_kernels.h"
 #include "quant/quantize.h"
 #include "quant/quantized_weight.h"
@@ -55,6 +56,36 @@ void expect_forward_matches(const std::vector<float>& wdq, const std::vector<flo
   }
 }
 
+// The 8-bit-activation 4-bit kernels (quant/quant_kernels.h): besides fp32 summation, each product carries the
+// rounding of x to its group's 8-bit grid (≤ d/2, d = max|x over the 32-value group| / 127) and of the code value
+// to round(127 · code) / 127 (≤ absmax / 254, absmax = max|w| over the weight's block).
+void expect_forward_matches_q8(const std::vector<float>& wdq, const std::vector<float>& x, const std::vector<float>& y,
+                               int64_t n_rows, int64_t n_out, int64_t n_in, int64_t block_size,
+                               const std::string& what) {
+  std::vector<double> block_absmax((n_out * n_in + block_size - 1) / block_size, 0.0);
+  for (int64_t v = 0; v < n_out * n_in; ++v) {
+    block_absmax[v / block_size] = std::max(block_absmax[v / block_size], std::fabs(static_cast<double>(wdq[v])));
+  }
+  for (int64_t r = 0; r < n_rows; ++r) {
+    std::vector<double> group_step(n_in / 32, 0.0);
+    for (int64_t i = 0; i < n_in; ++i) {
+      group_step[i / 32] = std::max(group_step[i / 32], std::fabs(static_cast<double>(x[r * n_in + i])) / 127.0);
+    }
+    for (int64_t j = 0; j < n_out; ++j) {
+      double exact = 0, magnitude = 0, rounding = 0;
+      for (int64_t i = 0; i < n_in; ++i) {
+        const double w = wdq[j * n_in + i], xi = x[r * n_in + i];
+        const double d = group_step[i / 32], a = block_absmax[(j * n_in + i) / block_size];
+        exact += w * xi;
+        magnitude += std::fabs(w * xi) + std::fabs(w) * d + std::fabs(xi) * a / 127.0;
+        rounding += std::fabs(w) * d / 2 + std::fabs(xi) * a / 254 + d * a / 508;
+      }
+      ASSERT_NEAR(y[r * n_out + j], exact, rounding + n_in * 0x1p-24 * magnitude + 1e-30)
+          << what << " r=" << r << " j=" << j;
+    }
+  }
+}
+
 std::vector<float> dequantized(const WeightMatrix& w) {
   std::vector<float> out(static_cast<size_t>(w.n_out() * w.n_in()));
   for (int64_t j = 0; j < w.n_out(); ++j) w.dequantize_row(j, out.data() + j * w.n_in());
@@ -76,15 +107,33 @@ TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
         const auto x = random_vector(rng, n_rows * n_in, 1.0);
         std::vector<float> y(static_cast<size_t>(n_rows * n_out), -1.0f);
         const std::string what = fmt::format("{} ({}, {}) rows={}", c.name, n_out, n_in, n_rows);
+        // The AVX2 decode of 4-bit formats takes 8-bit activations where the shapes allow it.
+        const auto* four_bit = dynamic_cast<const Blockwise4BitWeight*>(matrix.get());
+        const bool q8 = has_avx2_fma_f16c() && four_bit != nullptr && q8_activations_apply(n_in, c.config.block_size);
+        const auto expect_avx2_decode = [&](const std::string& path) {
+          if (q8) {
+            expect_forward_matches_q8(wdq, x, y, n_rows, n_out, n_in, c.config.block_size, what + path);
+          } else {
+            expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + path);
+          }
+        };
         matrix->matmul(x.data(), y.data(), n_rows);
-        expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul");
+        if (n_rows <= QuantizedWeight::kMaxDecodeRows) {
+          expect_avx2_decode(" matmul");
+        } else {
+          expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul");
+        }
         q.matmul_gemm(x.data(), y.data(), n_rows);
         expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " gemm");
-        q.matmul_decode(x.data(), y.data(), n_rows, /*allow_avx2=*/false);
+        q.matmul_decode(x.data(), y.data(), n_rows, /*allow_avx2=*/false, /*allow_q8_activations=*/true);
         expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " decode generic");
         if (has_avx2_fma_f16c()) {
-          q.matmul_decode(x.data(), y.data(), n_rows, /*allow_avx2=*/true);
-          expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " decode avx2");
+          q.matmul_decode(x.data(), y.data(), n_rows, /*allow_avx2=*/true, /*allow_q8_activations=*/true);
+          expect_avx2_decode(" decode avx2");
+          q.matmul_decode(x.data(), y.data(), n_rows, /*allow_avx2=*/true, /*allow_q8_activations=*/false);
+          expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " decode avx2 fp32 activations");
+          q.matmul_exact(x.data(), y.data(), n_rows);
+          expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul_exact");
         }
       }
     }
@@ -149,6 +198,64 @@ TEST(QuantKernels, Avx2FourBitRowMatchesGeneric) {
       for (int64_t r = 0; r < n_rows; ++r) {
         // Both are fp32 sums of the same 172 products in different orders; their magnitude is O(10) here.
         EXPECT_NEAR(avx2[r], generic[r], 1e-4f * (1 + std::fabs(generic[r]))) << first_offset << " " << r;
+      }
+    }
+  }
+}
+
+// Groups of 32 are stored evens first, each with its own step; the largest magnitude maps to ±127.
+TEST(QuantKernels, Q8ActivationsGroupEvensThenOdds) {
+  std::vector<float> x(64);
+  for (int i = 0; i < 32; ++i) x[i] = static_cast<float>(i) - 15.0f;  // max |x| = 16
+  for (int i = 32; i < 64; ++i) x[i] = 0.0f;                           // an all-zero group
+  std::vector<int8_t> q(64);
+  std::vector<float> d(2);
+  make_q8_activations(x.data(), 64, 1, q.data(), d.data());
+  EXPECT_FLOAT_EQ(d[0], 16.0f / (127.0f * 127.0f));  // the code values' step 1/127 is folded in
+  EXPECT_EQ(d[1], 0.0f);
+  for (int i = 0; i < 32; ++i) {
+    const int slot = i % 2 == 0 ? i / 2 : 16 + i / 2;
+    EXPECT_EQ(q[slot], static_cast<int8_t>(std::nearbyint(x[i] * 127.0f / 16.0f))) << i;
+    EXPECT_EQ(q[32 + i], 0);
+  }
+  EXPECT_EQ(q[16 + 15], 127);  // x[31] = 16
+}
+
+TEST(QuantKernels, CodeValuesInt8RoundToTheGrid) {
+  const auto nf4 = code_values_int8(code_values_4bit(WeightFormat::kNF4).data());
+  EXPECT_EQ(nf4[0], -127);
+  EXPECT_EQ(nf4[7], 0);
+  EXPECT_EQ(nf4[8], 10);  // 127 · 0.0796 = 10.1
+  EXPECT_EQ(nf4[15], 127);
+}
+
+// The two 8-bit-activation kernels on the same rows, starting at the beginning or inside a block: both compute the
+// same exact integer group sums and differ only in the order of the fp32 accumulation.
+TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
+  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU";
+  Rng rng(14);
+  const auto lut_i8 = code_values_int8(code_values_4bit(WeightFormat::kNF4).data());
+  for (int64_t n_in : {32, 96, 320, 2048}) {
+    std::vector<uint8_t> codes(n_in / 2);
+    for (auto& c : codes) c = static_cast<uint8_t>(rng.next_u64() & 0xFF);
+    const auto scales = random_vector(rng, n_in / 32 + 1, 1.0);
+    for (int64_t groups_per_block : {1, 2, 4}) {
+      for (int64_t first_group = 0; first_group < groups_per_block; ++first_group) {
+        for (int64_t n_rows = 1; n_rows <= 6; ++n_rows) {
+          const auto x = random_vector(rng, n_rows * n_in, 1.0);
+          std::vector<int8_t> xq(x.size());
+          std::vector<float> xd(x.size() / 32);
+          make_q8_activations(x.data(), n_in, n_rows, xq.data(), xd.data());
+          std::vector<float> generic(n_rows), avx2(n_rows);
+          dot_4bit_q8_row_generic(codes.data(), scales.data(), first_group, groups_per_block, lut_i8.data(), xq.data(),
+                                  xd.data(), n_in, n_rows, generic.data(), 1);
+          dot_4bit_q8_row_avx2(codes.data(), scales.data(), first_group, groups_per_block, lut_i8.data(), xq.data(),
+                               xd.data(), n_in, n_rows, avx2.data(), 1);
+          for (int64_t r = 0; r < n_rows; ++r) {
+            EXPECT_NEAR(avx2[r], generic[r], 1e-4f * (1 + std::fabs(generic[r])))
+                << n_in << " " << groups_per_block << " " << first_group << " " << r;
+          }
+        }
       }
     }
   }

@@ -12,7 +12,16 @@ namespace pagedllm {
 void QuantizedWeight::matmul(const float* x, float* y, int64_t n_rows) const {
   if (n_rows <= 0) return;
   if (n_rows <= kMaxDecodeRows) {
-    matmul_decode(x, y, n_rows, has_avx2_fma_f16c());
+    matmul_decode(x, y, n_rows, has_avx2_fma_f16c(), /*allow_q8_activations=*/true);
+  } else {
+    matmul_gemm(x, y, n_rows);
+  }
+}
+
+void QuantizedWeight::matmul_exact(const float* x, float* y, int64_t n_rows) const {
+  if (n_rows <= 0) return;
+  if (n_rows <= kMaxDecodeRows) {
+    matmul_decode(x, y, n_rows, has_avx2_fma_f16c(), /*allow_q8_activations=*/false);
   } else {
     matmul_gemm(x, y, n_rows);
   }

@@ -26,8 +26,13 @@ class QuantizedWeight : public WeightMatrix {
 
   // The GEMM path regardless of n_rows (tests compare it with the decode path).
   void matmul_gemm(const float* x, float* y, int64_t n_rows) const;
-  // The fused decode path regardless of n_rows; `allow_avx2` false forces the portable kernels.
-  virtual void matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2) const = 0;
+  // matmul without the 8-bit activations of the fast decode kernels (quant/quant_kernels.h): training uses it so
+  // that its forward is the exact product its backward differentiates.
+  void matmul_exact(const float* x, float* y, int64_t n_rows) const override;
+  // The fused decode path regardless of n_rows; `allow_avx2` false forces the portable kernels, and
+  // `allow_q8_activations` false the fp32-activation ones.
+  virtual void matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                             bool allow_q8_activations) const = 0;
 
   // W[row0 : row0 + num_rows, col0 : col0 + num_cols] as fp32 into out (leading dimension ld). col0 is a multiple of
   // column_alignment(), and num_cols is too unless the tile ends at n_in.

@@ -15,7 +15,7 @@ void check_dims(const LoraLinear<T>& layer) {
 }  // namespace
 
 FrozenLinear<float> frozen_linear(const WeightMatrix& w) {
-  return {w.n_in(), w.n_out(), [&w](const float* x, float* y, int64_t n) { w.matmul(x, y, n); },
+  return {w.n_in(), w.n_out(), [&w](const float* x, float* y, int64_t n) { w.matmul_exact(x, y, n); },
           [&w](const float* dy, float* dx, int64_t n) { w.matmul_backward_input(dy, dx, n); }};
 }
 

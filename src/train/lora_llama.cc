@@ -101,7 +101,7 @@ void LoraLlama::final_logits(std::vector<float>& xf, std::vector<float>& rstd, s
   logits.resize(n * base_.config.vocab_size);
   rmsnorm_forward<float>(xf.data(), rstd.data(), x_last.data(), base_.norm.data(), n, dim,
                          static_cast<float>(block_config_.eps));
-  base_.lm_head->matmul(xf.data(), logits.data(), n);
+  base_.lm_head->matmul_exact(xf.data(), logits.data(), n);
 }
 
 double LoraLlama::forward_backward(const Batch& batch, uint64_t run_seed, int64_t step, int64_t micro_batch,

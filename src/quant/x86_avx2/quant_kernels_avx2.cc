@@ -126,6 +126,74 @@ void dot_4bit_rows(const uint8_t* codes, const float* scales, int64_t block_size
   for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(acc[r]) + tail[r];
 }
 
+// The products of 32 int8 code values with 32 activations, summed in pairs of pairs to 8 int32 lanes, as fp32.
+inline __m256 q8_dot(__m256i w, const int8_t* x) {
+  const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+  const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(xv, w));
+  return _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+}
+
+// Prefetch distance for the codes: the hardware prefetcher alone leaves the decode waiting on memory.
+constexpr int64_t kCodePrefetchBytes = 2048;
+
+// 4-bit codes against 8-bit activations, R input rows. Per 16 bytes of codes (one group of 32 values): the high
+// nibbles (evens) go to lane 0 and the low nibbles (odds) to lane 1 of an index register, one vpshufb turns them
+// into int8 code values, and vpmaddubsw on (|w|, sign(x, w)) with vpmaddwd sums the 32 products in int32 without
+// overflow (|w|, |x| ≤ 127, so a pair is at most 2 · 127² < 2^15). The group's sum is scaled by its activation
+// scale (which includes the code values' 1/127) times its block's absmax.
+template <int R>
+void dot_4bit_q8_rows(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
+                      const int8_t* lut_i8, const int8_t* xq, const float* xd, int64_t n_in, float* out,
+                      int64_t out_stride) {
+  const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lut_i8)));
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+  const int64_t groups = n_in / 32;
+  // The block of the next group, and how many groups of it are left.
+  const float* scale = scales;
+  int64_t left_in_block = groups_per_block - first_group;
+  const auto next_scale = [&] {
+    const float s = *scale;
+    if (--left_in_block == 0) {
+      ++scale;
+      left_in_block = groups_per_block;
+    }
+    return s;
+  };
+  // Two sums per row (even and odd groups), so that consecutive groups do not wait on each other's FMA.
+  __m256 even[R], odd[R];
+  for (int r = 0; r < R; ++r) even[r] = odd[r] = _mm256_setzero_ps();
+  int64_t g = 0;
+  for (; g + 2 <= groups; g += 2) {
+    _mm_prefetch(reinterpret_cast<const char*>(codes + 16 * g + kCodePrefetchBytes), _MM_HINT_T0);
+    // 32 bytes = groups g and g + 1; rearrange the nibbles to [evens | odds] of each group.
+    const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + 16 * g));
+    const __m256i high = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low_nibbles);
+    const __m256i low = _mm256_and_si256(raw, low_nibbles);
+    const __m256i w0 = _mm256_shuffle_epi8(table, _mm256_permute2x128_si256(high, low, 0x20));
+    const __m256i w1 = _mm256_shuffle_epi8(table, _mm256_permute2x128_si256(high, low, 0x31));
+    const float scale0 = next_scale();
+    const float scale1 = next_scale();
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const int8_t* x = xq + r * n_in + 32 * g;
+      const float* d = xd + r * groups + g;
+      even[r] = _mm256_fmadd_ps(q8_dot(w0, x), _mm256_set1_ps(d[0] * scale0), even[r]);
+      odd[r] = _mm256_fmadd_ps(q8_dot(w1, x + 32), _mm256_set1_ps(d[1] * scale1), odd[r]);
+    }
+  }
+  if (g < groups) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + 16 * g));
+    const __m256i index = _mm256_and_si256(_mm256_set_m128i(raw, _mm_srli_epi16(raw, 4)), low_nibbles);
+    const __m256i w = _mm256_shuffle_epi8(table, index);
+    const float scale0 = next_scale();
+    for (int r = 0; r < R; ++r) {
+      even[r] = _mm256_fmadd_ps(q8_dot(w, xq + r * n_in + 32 * g), _mm256_set1_ps(xd[r * groups + g] * scale0),
+                                even[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(_mm256_add_ps(even[r], odd[r]));
+}
+
 // One input row: four accumulators over 32 values per step, so the FMA latency does not bound the loop.
 void dot_int8_single_row(const int8_t* q, float scale, const float* x, int64_t n_in, float* out) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -200,6 +268,28 @@ void dot_4bit_row_avx2(const uint8_t* codes, const float* scales, int64_t block_
         const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
         dot_4bit_row_avx2(codes, scales, block_size, first_offset, lut, x_quads + r * n_in, n_in, tile,
                           out + r * out_stride, out_stride);
+      }
+  }
+}
+
+void dot_4bit_q8_row_avx2(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
+                          const int8_t* lut_i8, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
+                          float* out, int64_t out_stride) {
+  switch (n_rows) {
+#define PAGEDLLM_Q8_ROWS(R)                                                                                 \
+  case R:                                                                                                  \
+    return dot_4bit_q8_rows<R>(codes, scales, first_group, groups_per_block, lut_i8, xq, xd, n_in, out, \
+                               out_stride);
+    PAGEDLLM_Q8_ROWS(1)
+    PAGEDLLM_Q8_ROWS(2)
+    PAGEDLLM_Q8_ROWS(3)
+    PAGEDLLM_Q8_ROWS(4)
+#undef PAGEDLLM_Q8_ROWS
+    default:
+      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
+        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
+        dot_4bit_q8_row_avx2(codes, scales, first_group, groups_per_block, lut_i8, xq + r * n_in,
+                             xd + r * (n_in / 32), n_in, tile, out + r * out_stride, out_stride);
       }
   }
 }
