@@ -65,12 +65,10 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
   const int64_t half_n = n_in() / 2;
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_apply(n_in(), block_size_);
   // The input in the layout the chosen kernel reads: 8-bit groups for the fast path, regrouped fp32 otherwise.
-  std::vector<int8_t> xq;
-  std::vector<float> xd, x_quads;
+  Q8Activations q8x;
+  std::vector<float> x_quads;
   if (q8) {
-    xq.resize(static_cast<size_t>(n_rows * n_in()));
-    xd.resize(static_cast<size_t>(n_rows * n_in() / 32));
-    make_q8_activations(x, n_in(), n_rows, xq.data(), xd.data());
+    q8x = Q8Activations(x, n_in(), n_rows, Q8Order::kEvensThenOdds);
   } else {
     x_quads.resize(static_cast<size_t>(n_rows * n_in()));
     make_4bit_quads(x, n_in(), n_rows, x_quads.data());
@@ -89,7 +87,7 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
       const uint8_t* codes = packed_.data() + j * half_n;
       if (q8) {
         dot_4bit_q8_row_avx2(codes, row_scales.data(), first_offset / 32, block_size_ / 32, code_values_i8_.data(),
-                             xq.data(), xd.data(), n_in(), n_rows, y + j, n_out());
+                             q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
       } else if (allow_avx2) {
         dot_4bit_row_avx2(codes, row_scales.data(), block_size_, first_offset, lut, x_quads.data(), n_in(), n_rows,
                           y + j, n_out());

@@ -19,11 +19,16 @@ Int8RowWeight::Int8RowWeight(int64_t n_out, int64_t n_in, std::vector<int8_t> q,
 
 void Int8RowWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
                                   bool allow_q8_activations) const {
+  const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_enabled() && n_in() % 32 == 0;
   const bool use_avx2 = allow_avx2 && n_in() % 16 == 0;
+  Q8Activations q8x;
+  if (q8) q8x = Q8Activations(x, n_in(), n_rows, Q8Order::kNatural);
   parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
     for (int64_t j = begin; j < end; ++j) {
       const int8_t* row = q_.data() + j * n_in();
-      if (use_avx2) {
+      if (q8) {
+        dot_int8_q8_row_avx2(row, scales_[j], q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
+      } else if (use_avx2) {
         dot_int8_row_avx2(row, scales_[j], x, n_in(), n_in(), n_rows, y + j, n_out());
       } else {
         dot_int8_row_generic(row, scales_[j], x, n_in(), n_in(), n_rows, y + j, n_out());

@@ -31,12 +31,17 @@ Q8_0Weight::Q8_0Weight(int64_t n_out, int64_t n_in, std::vector<uint8_t> blocks)
 }
 
 void Q8_0Weight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
-                                  bool allow_q8_activations) const {
+                                bool allow_q8_activations) const {
   const int64_t row_bytes = n_in() / kBlockValues * kBlockBytes;
+  const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_enabled();
+  Q8Activations q8x;
+  if (q8) q8x = Q8Activations(x, n_in(), n_rows, Q8Order::kNatural);
   parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
     for (int64_t j = begin; j < end; ++j) {
       const uint8_t* row = blocks_.data() + j * row_bytes;
-      if (allow_avx2) {
+      if (q8) {
+        dot_q8_0_q8_row_avx2(row, q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
+      } else if (allow_avx2) {
         dot_q8_0_row_avx2(row, x, n_in(), n_in(), n_rows, y + j, n_out());
       } else {
         dot_q8_0_row_generic(row, x, n_in(), n_in(), n_rows, y + j, n_out());

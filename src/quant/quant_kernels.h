@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace pagedllm {
 
@@ -41,27 +42,58 @@ inline int64_t quad_odd_index(int64_t k, int64_t n_in) {
   return 8 * (k / 4) + (pairs_in_group < 4 ? pairs_in_group : 4) + k % 4;
 }
 
-// 4-bit with 8-bit activations (the fast decode path, as llama.cpp computes its quantized dots). The input is
-// quantized per group of 32 consecutive values of a row: d = max|x| / 127, q = round(x / d), stored in the order a
-// 16-byte run of codes decodes into, evens then odds: xq[r * n_in + 32g + {0..15}] = q[32g + {0, 2, .., 30}],
-// xq[r * n_in + 32g + {16..31}] = q[32g + {1, 3, .., 31}]; xd[r * (n_in / 32) + g] = d / 127, the step of the
-// int8 code values folded in (make_q8_activations). The 16 code values become int8 as round(127 · lut[c])
-// (lut_i8, code_values_int8), so a group's dot product is an exact integer sum, scaled by xd times the absmax of
-// the block holding the group. Needs n_in % 32 == 0 and block_size % 32 == 0, so that no group straddles two
-// blocks: group g of the row lies in block (first_group + g) / groups_per_block of `scales`, with
-// first_group = first_offset / 32 and groups_per_block = block_size / 32. The results differ from the fp32
-// kernel by the rounding of x and of the code values to 8 bits:
-// |Δ| ≤ Σ_i (|w_i| · d_i / 2 + |x_i| · absmax_i / 254 + d_i · absmax_i / 508), plus fp32 summation error.
-bool q8_activations_apply(int64_t n_in, int64_t block_size);
-// False when the environment sets PAGEDLLM_EXACT_QUANT_DECODE=1: every decode then takes the fp32 kernels.
+// 8-bit activations (the fast decode paths, as llama.cpp computes its quantized dots). The input is quantized per
+// group of 32 consecutive values of a row: d = max|x| / 127, q = round(x / d), xd[r * (n_in / 32) + g] = d. The 32
+// levels of a group are stored in natural order for INT8 and Q8_0, and for the 4-bit formats in the order a 16-byte
+// run of codes decodes into, evens then odds: xq[r * n_in + 32g + {0..15}] = q[32g + {0, 2, .., 30}],
+// xq[r * n_in + 32g + {16..31}] = q[32g + {1, 3, .., 31}] (make_q8_activations). A group's dot product with int8
+// weights is then an exact integer sum, scaled by d and the weights' scale. The results differ from the fp32
+// kernels by the rounding of x: |Δ| ≤ Σ_i |w_i| · d_i / 2, plus fp32 summation error.
+enum class Q8Order { kNatural, kEvensThenOdds };
+// Whether decode uses them: false when the environment sets PAGEDLLM_EXACT_QUANT_DECODE=1.
 bool q8_activations_enabled();
-void make_q8_activations(const float* x, int64_t n_in, int64_t n_rows, int8_t* xq, float* xd);
+void make_q8_activations(const float* x, int64_t n_in, int64_t n_rows, Q8Order order, int8_t* xq, float* xd);
+
+// The quantized input of one decode matmul (n_rows × n_in levels and n_rows × n_in / 32 steps).
+class Q8Activations {
+ public:
+  Q8Activations() = default;
+  Q8Activations(const float* x, int64_t n_in, int64_t n_rows, Q8Order order)
+      : levels_(static_cast<size_t>(n_rows * n_in)), steps_(static_cast<size_t>(n_rows * n_in / 32)) {
+    make_q8_activations(x, n_in, n_rows, order, levels_.data(), steps_.data());
+  }
+  const int8_t* levels() const { return levels_.data(); }
+  const float* steps() const { return steps_.data(); }
+
+ private:
+  std::vector<int8_t> levels_;
+  std::vector<float> steps_;
+};
+
+// 4-bit codes against 8-bit activations (kEvensThenOdds): the 16 code values become int8 as round(127 · lut[c])
+// (lut_i8, code_values_int8), and a group's integer sum is scaled by d · absmax / 127, absmax being that of the block
+// holding the group. Needs n_in % 32 == 0 and block_size % 32 == 0 (q8_activations_apply), so that no group
+// straddles two blocks: group g of the row lies in block (first_group + g) / groups_per_block of `scales`, with
+// first_group = first_offset / 32 and groups_per_block = block_size / 32. The rounding of the code values adds
+// |Δ| ≤ Σ_i (|x_i| · absmax_i / 254 + d_i · absmax_i / 508) to the bound above.
+bool q8_activations_apply(int64_t n_in, int64_t block_size);
 std::array<int8_t, 16> code_values_int8(const float* lut);
 void dot_4bit_q8_row_generic(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
                              const int8_t* lut_i8, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
                              float* out, int64_t out_stride);
 void dot_4bit_q8_row_avx2(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
                           const int8_t* lut_i8, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
+                          float* out, int64_t out_stride);
+
+// INT8 rows and Q8_0 blocks against 8-bit activations (kNatural; n_in % 32 == 0):
+// INT8: out = scale · Σ_g d_g · Σ_i q_i x̂_i;  Q8_0: out = Σ_b f16(d_b) · d_g · Σ_i q_i x̂_i (block b = group g).
+void dot_int8_q8_row_generic(const int8_t* q, float scale, const int8_t* xq, const float* xd, int64_t n_in,
+                             int64_t n_rows, float* out, int64_t out_stride);
+void dot_int8_q8_row_avx2(const int8_t* q, float scale, const int8_t* xq, const float* xd, int64_t n_in,
+                          int64_t n_rows, float* out, int64_t out_stride);
+void dot_q8_0_q8_row_generic(const uint8_t* blocks, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
+                             float* out, int64_t out_stride);
+void dot_q8_0_q8_row_avx2(const uint8_t* blocks, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
                           float* out, int64_t out_stride);
 
 // INT8 per row: out = scale · Σ q[i] · x[i]. The AVX2 version needs n_in % 16 == 0 (else use the generic one).

@@ -50,21 +50,20 @@ bool q8_activations_enabled() {
   return enabled;
 }
 
-void make_q8_activations(const float* x, int64_t n_in, int64_t n_rows, int8_t* xq, float* xd) {
+void make_q8_activations(const float* x, int64_t n_in, int64_t n_rows, Q8Order order, int8_t* xq, float* xd) {
   const int64_t groups = n_in / 32;
   for (int64_t r = 0; r < n_rows; ++r) {
     for (int64_t g = 0; g < groups; ++g) {
       const float* v = x + r * n_in + 32 * g;
       float amax = 0.0f;
       for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(v[i]));
-      const float d = amax / (127.0f * 127.0f);
       const float inverse = amax > 0.0f ? 127.0f / amax : 0.0f;
       int8_t* q = xq + r * n_in + 32 * g;
       for (int i = 0; i < 32; ++i) {
         const auto level = static_cast<int8_t>(std::clamp(std::nearbyint(v[i] * inverse), -127.0f, 127.0f));
-        q[i % 2 == 0 ? i / 2 : 16 + i / 2] = level;
+        q[order == Q8Order::kNatural ? i : i % 2 == 0 ? i / 2 : 16 + i / 2] = level;
       }
-      xd[r * groups + g] = d;
+      xd[r * groups + g] = amax / 127.0f;
     }
   }
 }
@@ -88,7 +87,40 @@ void dot_4bit_q8_row_generic(const uint8_t* codes, const float* scales, int64_t 
       const int8_t* q = xq + r * n_in + 32 * g;
       int32_t dot = 0;
       for (int i = 0; i < 16; ++i) dot += lut_i8[c[i] >> 4] * q[i] + lut_i8[c[i] & 0x0F] * q[16 + i];
-      sum += static_cast<float>(dot) * (xd[r * groups + g] * scales[(first_group + g) / groups_per_block]);
+      const float scale = scales[(first_group + g) / groups_per_block] * (1.0f / 127.0f);
+      sum += static_cast<float>(dot) * (xd[r * groups + g] * scale);
+    }
+    out[r * out_stride] = sum;
+  }
+}
+
+void dot_int8_q8_row_generic(const int8_t* q, float scale, const int8_t* xq, const float* xd, int64_t n_in,
+                             int64_t n_rows, float* out, int64_t out_stride) {
+  const int64_t groups = n_in / 32;
+  for (int64_t r = 0; r < n_rows; ++r) {
+    float sum = 0.0f;
+    for (int64_t g = 0; g < groups; ++g) {
+      int32_t dot = 0;
+      for (int i = 0; i < 32; ++i) dot += q[32 * g + i] * xq[r * n_in + 32 * g + i];
+      sum += static_cast<float>(dot) * xd[r * groups + g];
+    }
+    out[r * out_stride] = sum * scale;
+  }
+}
+
+void dot_q8_0_q8_row_generic(const uint8_t* blocks, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
+                             float* out, int64_t out_stride) {
+  const int64_t groups = n_in / 32;
+  for (int64_t r = 0; r < n_rows; ++r) {
+    float sum = 0.0f;
+    for (int64_t g = 0; g < groups; ++g) {
+      const uint8_t* block = blocks + g * 34;
+      uint16_t d_bits;
+      std::memcpy(&d_bits, block, 2);
+      const auto* q = reinterpret_cast<const int8_t*>(block + 2);
+      int32_t dot = 0;
+      for (int i = 0; i < 32; ++i) dot += q[i] * xq[r * n_in + 32 * g + i];
+      sum += static_cast<float>(dot) * (f16_to_f32(d_bits) * xd[r * groups + g]);
     }
     out[r * out_stride] = sum;
   }

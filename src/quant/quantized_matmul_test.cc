@@ -8,6 +8,8 @@
 
 #include "kernels/cpu_features.h"
 #include "quant/blockwise_4bit.h"
+#include "quant/int8_weight.h"
+#include "quant/q8_0_weight.h"
 #include "quant/quant_kernels.h"
 #include "quant/quantize.h"
 #include "quant/quantized_weight.h"
@@ -56,15 +58,19 @@ void expect_forward_matches(const std::vector<float>& wdq, const std::vector<flo
   }
 }
 
-// The 8-bit-activation 4-bit kernels (quant/quant_kernels.h): besides fp32 summation, each product carries the
-// rounding of x to its group's 8-bit grid (≤ d/2, d = max|x over the 32-value group| / 127) and of the code value
-// to round(127 · code) / 127 (≤ absmax / 254, absmax = max|w| over the weight's block).
+// The 8-bit-activation kernels (quant/quant_kernels.h): besides fp32 summation, each product carries the rounding
+// of x to its group's 8-bit grid (≤ d/2, d = max|x over the 32-value group| / 127) and, for the 4-bit formats
+// (code_block_size > 0), of the code value to round(127 · code) / 127 (≤ absmax / 254, absmax = max|w| over the
+// weight's block of code_block_size values).
 void expect_forward_matches_q8(const std::vector<float>& wdq, const std::vector<float>& x, const std::vector<float>& y,
-                               int64_t n_rows, int64_t n_out, int64_t n_in, int64_t block_size,
+                               int64_t n_rows, int64_t n_out, int64_t n_in, int64_t code_block_size,
                                const std::string& what) {
+  const int64_t block_size = code_block_size > 0 ? code_block_size : n_out * n_in;
   std::vector<double> block_absmax((n_out * n_in + block_size - 1) / block_size, 0.0);
-  for (int64_t v = 0; v < n_out * n_in; ++v) {
-    block_absmax[v / block_size] = std::max(block_absmax[v / block_size], std::fabs(static_cast<double>(wdq[v])));
+  if (code_block_size > 0) {
+    for (int64_t v = 0; v < n_out * n_in; ++v) {
+      block_absmax[v / block_size] = std::max(block_absmax[v / block_size], std::fabs(static_cast<double>(wdq[v])));
+    }
   }
   for (int64_t r = 0; r < n_rows; ++r) {
     std::vector<double> group_step(n_in / 32, 0.0);
@@ -109,10 +115,13 @@ TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
         const std::string what = fmt::format("{} ({}, {}) rows={}", c.name, n_out, n_in, n_rows);
         // The AVX2 decode of 4-bit formats takes 8-bit activations where the shapes allow it.
         const auto* four_bit = dynamic_cast<const Blockwise4BitWeight*>(matrix.get());
-        const bool q8 = has_avx2_fma_f16c() && four_bit != nullptr && q8_activations_apply(n_in, c.config.block_size);
+        const bool q8 = has_avx2_fma_f16c() && n_in % 32 == 0 &&
+                        (four_bit == nullptr || q8_activations_apply(n_in, c.config.block_size));
         const auto expect_avx2_decode = [&](const std::string& path) {
           if (q8) {
-            expect_forward_matches_q8(wdq, x, y, n_rows, n_out, n_in, c.config.block_size, what + path);
+            // INT8 and Q8_0 weights are exact int8 levels: only the activations' rounding applies.
+            expect_forward_matches_q8(wdq, x, y, n_rows, n_out, n_in, four_bit ? c.config.block_size : 0,
+                                      what + path);
           } else {
             expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + path);
           }
@@ -210,8 +219,8 @@ TEST(QuantKernels, Q8ActivationsGroupEvensThenOdds) {
   for (int i = 32; i < 64; ++i) x[i] = 0.0f;                           // an all-zero group
   std::vector<int8_t> q(64);
   std::vector<float> d(2);
-  make_q8_activations(x.data(), 64, 1, q.data(), d.data());
-  EXPECT_FLOAT_EQ(d[0], 16.0f / (127.0f * 127.0f));  // the code values' step 1/127 is folded in
+  make_q8_activations(x.data(), 64, 1, Q8Order::kEvensThenOdds, q.data(), d.data());
+  EXPECT_FLOAT_EQ(d[0], 16.0f / 127.0f);
   EXPECT_EQ(d[1], 0.0f);
   for (int i = 0; i < 32; ++i) {
     const int slot = i % 2 == 0 ? i / 2 : 16 + i / 2;
@@ -245,7 +254,7 @@ TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
           const auto x = random_vector(rng, n_rows * n_in, 1.0);
           std::vector<int8_t> xq(x.size());
           std::vector<float> xd(x.size() / 32);
-          make_q8_activations(x.data(), n_in, n_rows, xq.data(), xd.data());
+          make_q8_activations(x.data(), n_in, n_rows, Q8Order::kEvensThenOdds, xq.data(), xd.data());
           std::vector<float> generic(n_rows), avx2(n_rows);
           dot_4bit_q8_row_generic(codes.data(), scales.data(), first_group, groups_per_block, lut_i8.data(), xq.data(),
                                   xd.data(), n_in, n_rows, generic.data(), 1);
@@ -257,6 +266,33 @@ TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
           }
         }
       }
+    }
+  }
+}
+
+// INT8 and Q8_0 against 8-bit activations: the AVX2 kernels and their portable twins sum the same exact integer
+// group sums in a different fp32 order.
+TEST(QuantKernels, Avx2Int8AndQ8_0Q8RowsMatchGeneric) {
+  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU";
+  Rng rng(15);
+  for (int64_t n_in : {32, 96, 2048}) {
+    const auto w = random_vector(rng, n_in, 0.05);
+    const auto int8 = quantize_weight(w.data(), 1, n_in, {WeightFormat::kInt8});
+    const auto q8_0 = quantize_weight(w.data(), 1, n_in, {WeightFormat::kQ8_0});
+    const auto& int8_w = dynamic_cast<const Int8RowWeight&>(*int8);
+    const auto& q8_0_w = dynamic_cast<const Q8_0Weight&>(*q8_0);
+    for (int64_t n_rows = 1; n_rows <= 6; ++n_rows) {
+      const auto x = random_vector(rng, n_rows * n_in, 1.0);
+      const Q8Activations q8x(x.data(), n_in, n_rows, Q8Order::kNatural);
+      std::vector<float> generic(n_rows), avx2(n_rows);
+      dot_int8_q8_row_generic(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), n_in, n_rows,
+                              generic.data(), 1);
+      dot_int8_q8_row_avx2(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), n_in, n_rows,
+                           avx2.data(), 1);
+      for (int64_t r = 0; r < n_rows; ++r) EXPECT_NEAR(avx2[r], generic[r], 1e-5f * (1 + std::fabs(generic[r])));
+      dot_q8_0_q8_row_generic(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), n_in, n_rows, generic.data(), 1);
+      dot_q8_0_q8_row_avx2(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), n_in, n_rows, avx2.data(), 1);
+      for (int64_t r = 0; r < n_rows; ++r) EXPECT_NEAR(avx2[r], generic[r], 1e-5f * (1 + std::fabs(generic[r])));
     }
   }
 }

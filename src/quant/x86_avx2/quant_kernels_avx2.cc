@@ -140,7 +140,7 @@ constexpr int64_t kCodePrefetchBytes = 2048;
 // nibbles (evens) go to lane 0 and the low nibbles (odds) to lane 1 of an index register, one vpshufb turns them
 // into int8 code values, and vpmaddubsw on (|w|, sign(x, w)) with vpmaddwd sums the 32 products in int32 without
 // overflow (|w|, |x| ≤ 127, so a pair is at most 2 · 127² < 2^15). The group's sum is scaled by its activation
-// scale (which includes the code values' 1/127) times its block's absmax.
+// scale times its block's absmax / 127.
 template <int R>
 void dot_4bit_q8_rows(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
                       const int8_t* lut_i8, const int8_t* xq, const float* xd, int64_t n_in, float* out,
@@ -152,7 +152,7 @@ void dot_4bit_q8_rows(const uint8_t* codes, const float* scales, int64_t first_g
   const float* scale = scales;
   int64_t left_in_block = groups_per_block - first_group;
   const auto next_scale = [&] {
-    const float s = *scale;
+    const float s = *scale * (1.0f / 127.0f);  // the step of the int8 code values
     if (--left_in_block == 0) {
       ++scale;
       left_in_block = groups_per_block;
@@ -189,6 +189,73 @@ void dot_4bit_q8_rows(const uint8_t* codes, const float* scales, int64_t first_g
     for (int r = 0; r < R; ++r) {
       even[r] = _mm256_fmadd_ps(q8_dot(w, xq + r * n_in + 32 * g), _mm256_set1_ps(xd[r * groups + g] * scale0),
                                 even[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(_mm256_add_ps(even[r], odd[r]));
+}
+
+// INT8 rows / Q8_0 blocks against 8-bit activations in natural order, R input rows, two sums per row (even and
+// odd groups) so that consecutive groups do not wait on each other's FMA.
+template <int R>
+void dot_int8_q8_rows(const int8_t* q, float scale, const int8_t* xq, const float* xd, int64_t n_in, float* out,
+                      int64_t out_stride) {
+  const int64_t groups = n_in / 32;
+  __m256 even[R], odd[R];
+  for (int r = 0; r < R; ++r) even[r] = odd[r] = _mm256_setzero_ps();
+  int64_t g = 0;
+  for (; g + 2 <= groups; g += 2) {
+    _mm_prefetch(reinterpret_cast<const char*>(q + 32 * g + 2 * kCodePrefetchBytes), _MM_HINT_T0);
+    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * g));
+    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * g + 32));
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const int8_t* x = xq + r * n_in + 32 * g;
+      const float* d = xd + r * groups + g;
+      even[r] = _mm256_fmadd_ps(q8_dot(w0, x), _mm256_broadcast_ss(d), even[r]);
+      odd[r] = _mm256_fmadd_ps(q8_dot(w1, x + 32), _mm256_broadcast_ss(d + 1), odd[r]);
+    }
+  }
+  if (g < groups) {
+    const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * g));
+    for (int r = 0; r < R; ++r) {
+      even[r] = _mm256_fmadd_ps(q8_dot(w, xq + r * n_in + 32 * g), _mm256_broadcast_ss(xd + r * groups + g), even[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(_mm256_add_ps(even[r], odd[r])) * scale;
+}
+
+template <int R>
+void dot_q8_0_q8_rows(const uint8_t* blocks, const int8_t* xq, const float* xd, int64_t n_in, float* out,
+                      int64_t out_stride) {
+  const int64_t groups = n_in / 32;
+  const auto weights = [&](int64_t b) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks + b * 34 + 2));
+  };
+  const auto block_scale = [&](int64_t b) {
+    uint16_t d_bits;
+    std::memcpy(&d_bits, blocks + b * 34, 2);
+    return _cvtsh_ss(d_bits);
+  };
+  __m256 even[R], odd[R];
+  for (int r = 0; r < R; ++r) even[r] = odd[r] = _mm256_setzero_ps();
+  int64_t g = 0;
+  for (; g + 2 <= groups; g += 2) {
+    _mm_prefetch(reinterpret_cast<const char*>(blocks + g * 34 + 2 * kCodePrefetchBytes), _MM_HINT_T0);
+    const __m256i w0 = weights(g), w1 = weights(g + 1);
+    const float d0 = block_scale(g), d1 = block_scale(g + 1);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const int8_t* x = xq + r * n_in + 32 * g;
+      const float* d = xd + r * groups + g;
+      even[r] = _mm256_fmadd_ps(q8_dot(w0, x), _mm256_set1_ps(d0 * d[0]), even[r]);
+      odd[r] = _mm256_fmadd_ps(q8_dot(w1, x + 32), _mm256_set1_ps(d1 * d[1]), odd[r]);
+    }
+  }
+  if (g < groups) {
+    const __m256i w = weights(g);
+    const float d0 = block_scale(g);
+    for (int r = 0; r < R; ++r) {
+      even[r] = _mm256_fmadd_ps(q8_dot(w, xq + r * n_in + 32 * g), _mm256_set1_ps(d0 * xd[r * groups + g]), even[r]);
     }
   }
   for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(_mm256_add_ps(even[r], odd[r]));
@@ -290,6 +357,38 @@ void dot_4bit_q8_row_avx2(const uint8_t* codes, const float* scales, int64_t fir
         const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
         dot_4bit_q8_row_avx2(codes, scales, first_group, groups_per_block, lut_i8, xq + r * n_in,
                              xd + r * (n_in / 32), n_in, tile, out + r * out_stride, out_stride);
+      }
+  }
+}
+
+void dot_int8_q8_row_avx2(const int8_t* q, float scale, const int8_t* xq, const float* xd, int64_t n_in,
+                          int64_t n_rows, float* out, int64_t out_stride) {
+  switch (n_rows) {
+    case 1: return dot_int8_q8_rows<1>(q, scale, xq, xd, n_in, out, out_stride);
+    case 2: return dot_int8_q8_rows<2>(q, scale, xq, xd, n_in, out, out_stride);
+    case 3: return dot_int8_q8_rows<3>(q, scale, xq, xd, n_in, out, out_stride);
+    case 4: return dot_int8_q8_rows<4>(q, scale, xq, xd, n_in, out, out_stride);
+    default:
+      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
+        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
+        dot_int8_q8_row_avx2(q, scale, xq + r * n_in, xd + r * (n_in / 32), n_in, tile, out + r * out_stride,
+                             out_stride);
+      }
+  }
+}
+
+void dot_q8_0_q8_row_avx2(const uint8_t* blocks, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
+                          float* out, int64_t out_stride) {
+  switch (n_rows) {
+    case 1: return dot_q8_0_q8_rows<1>(blocks, xq, xd, n_in, out, out_stride);
+    case 2: return dot_q8_0_q8_rows<2>(blocks, xq, xd, n_in, out, out_stride);
+    case 3: return dot_q8_0_q8_rows<3>(blocks, xq, xd, n_in, out, out_stride);
+    case 4: return dot_q8_0_q8_rows<4>(blocks, xq, xd, n_in, out, out_stride);
+    default:
+      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
+        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
+        dot_q8_0_q8_row_avx2(blocks, xq + r * n_in, xd + r * (n_in / 32), n_in, tile, out + r * out_stride,
+                             out_stride);
       }
   }
 }
