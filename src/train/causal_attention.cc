@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "train/gemm.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -26,6 +27,21 @@ void check_shape(const AttentionShape& s) {
 
 }  // namespace
 
+// Both passes work per (sequence, head) on contiguous copies of that head's rows and in blocks of kRowBlock query
+// rows: block [r0, r1) only needs keys [0, r1), so the products are GEMMs (train/gemm.h) over the causal part,
+// about half of the full T × T.
+constexpr int64_t kRowBlock = 128;
+
+// Rows [0, T) of head `head` of x (row stride `stride`, head_dim hd) into a contiguous (T, hd) buffer, and back.
+template <typename T>
+void gather_head(const T* x, int64_t stride, int head, int hd, int64_t T_len, T* out) {
+  for (int64_t t = 0; t < T_len; ++t) std::copy_n(x + t * stride + head * hd, hd, out + t * hd);
+}
+template <typename T>
+void scatter_head(const T* in, int64_t stride, int head, int hd, int64_t T_len, T* x) {
+  for (int64_t t = 0; t < T_len; ++t) std::copy_n(in + t * hd, hd, x + t * stride + head * hd);
+}
+
 template <typename T>
 void causal_attention_forward(T* out, T* lse, const T* q, const T* k, const T* v, const AttentionShape& shape) {
   check_shape(shape);
@@ -37,33 +53,36 @@ void causal_attention_forward(T* out, T* lse, const T* q, const T* k, const T* v
   const int64_t kv_stride = static_cast<int64_t>(shape.n_kv_heads) * hd;
   // One task per (sequence, head): rows of out and lse have exactly one writer.
   parallel_for(shape.n_seqs * shape.n_heads, 1, [&](int64_t begin, int64_t end) {
-    std::vector<T> scores(T_len);
+    std::vector<T> qh(T_len * hd), kh(T_len * hd), vh(T_len * hd), oh(T_len * hd);
+    std::vector<T> scores(std::min(kRowBlock, T_len) * T_len);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t s = task / shape.n_heads;
       const int h = static_cast<int>(task % shape.n_heads);
       const int kvh = h / group;
-      for (int64_t t = 0; t < T_len; ++t) {
-        const int64_t row = s * T_len + t;
-        const T* qt = q + row * q_stride + h * hd;
-        T max_score = -std::numeric_limits<T>::infinity();
-        for (int64_t j = 0; j <= t; ++j) {
-          scores[j] = scale * dot(qt, k + (s * T_len + j) * kv_stride + kvh * hd, hd);
-          max_score = std::max(max_score, scores[j]);
+      gather_head(q + s * T_len * q_stride, q_stride, h, hd, T_len, qh.data());
+      gather_head(k + s * T_len * kv_stride, kv_stride, kvh, hd, T_len, kh.data());
+      gather_head(v + s * T_len * kv_stride, kv_stride, kvh, hd, T_len, vh.data());
+      for (int64_t r0 = 0; r0 < T_len; r0 += kRowBlock) {
+        const int64_t r1 = std::min(T_len, r0 + kRowBlock), rows = r1 - r0;
+        // scores (rows, r1) = scale · Q[r0:r1] · K[0:r1]ᵀ, then a masked softmax per row.
+        gemm<T>(false, true, rows, r1, hd, scale, qh.data() + r0 * hd, kh.data(), T(0), scores.data());
+        for (int64_t i = 0; i < rows; ++i) {
+          const int64_t t = r0 + i;
+          T* row = scores.data() + i * r1;
+          const T max_score = *std::max_element(row, row + t + 1);
+          T sum = 0;
+          for (int64_t j = 0; j <= t; ++j) {
+            row[j] = std::exp(row[j] - max_score);
+            sum += row[j];
+          }
+          const T inverse = T(1) / sum;
+          for (int64_t j = 0; j <= t; ++j) row[j] *= inverse;
+          std::fill(row + t + 1, row + r1, T(0));
+          lse[(s * T_len + t) * shape.n_heads + h] = max_score + std::log(sum);
         }
-        T sum = 0;
-        for (int64_t j = 0; j <= t; ++j) {
-          scores[j] = std::exp(scores[j] - max_score);
-          sum += scores[j];
-        }
-        T* ot = out + row * q_stride + h * hd;
-        std::fill(ot, ot + hd, T(0));
-        for (int64_t j = 0; j <= t; ++j) {
-          const T p = scores[j] / sum;
-          const T* vj = v + (s * T_len + j) * kv_stride + kvh * hd;
-          for (int i = 0; i < hd; ++i) ot[i] += p * vj[i];
-        }
-        lse[row * shape.n_heads + h] = max_score + std::log(sum);
+        gemm<T>(false, false, rows, hd, r1, T(1), scores.data(), vh.data(), T(0), oh.data() + r0 * hd);
       }
+      scatter_head(oh.data(), q_stride, h, hd, T_len, out + s * T_len * q_stride);
     }
   });
 }
@@ -83,34 +102,51 @@ void causal_attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* q, c
   const int64_t q_stride = static_cast<int64_t>(shape.n_heads) * hd;
   const int64_t kv_stride = static_cast<int64_t>(shape.n_kv_heads) * hd;
   parallel_for(shape.n_seqs * shape.n_kv_heads, 1, [&](int64_t begin, int64_t end) {
+    const int64_t head_size = T_len * hd;
+    std::vector<T> kh(head_size), vh(head_size), dkh(head_size), dvh(head_size);
+    std::vector<T> qh(head_size), doh(head_size), dqh(head_size), row_dot(T_len);
+    const int64_t block_size = std::min(kRowBlock, T_len) * T_len;
+    std::vector<T> p(block_size), dp(block_size);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t s = task / shape.n_kv_heads;
       const int kvh = static_cast<int>(task % shape.n_kv_heads);
-      for (int64_t j = 0; j < T_len; ++j) {
-        std::fill_n(dk + (s * T_len + j) * kv_stride + kvh * hd, hd, T(0));
-        std::fill_n(dv + (s * T_len + j) * kv_stride + kvh * hd, hd, T(0));
-      }
+      gather_head(k + s * T_len * kv_stride, kv_stride, kvh, hd, T_len, kh.data());
+      gather_head(v + s * T_len * kv_stride, kv_stride, kvh, hd, T_len, vh.data());
+      std::fill(dkh.begin(), dkh.end(), T(0));
+      std::fill(dvh.begin(), dvh.end(), T(0));
       for (int h = kvh * group; h < (kvh + 1) * group; ++h) {
+        gather_head(q + s * T_len * q_stride, q_stride, h, hd, T_len, qh.data());
+        gather_head(dout + s * T_len * q_stride, q_stride, h, hd, T_len, doh.data());
         for (int64_t t = 0; t < T_len; ++t) {
-          const int64_t row = s * T_len + t;
-          const T* qt = q + row * q_stride + h * hd;
-          const T* dot_t = dout + row * q_stride + h * hd;
-          const T D = dot(dot_t, out + row * q_stride + h * hd, hd);
-          const T row_lse = lse[row * shape.n_heads + h];
-          T* dqt = dq + row * q_stride + h * hd;
-          std::fill(dqt, dqt + hd, T(0));
-          for (int64_t j = 0; j <= t; ++j) {
-            const int64_t kv_off = (s * T_len + j) * kv_stride + kvh * hd;
-            const T p = std::exp(scale * dot(qt, k + kv_off, hd) - row_lse);
-            const T ds = p * (dot(dot_t, v + kv_off, hd) - D);
-            for (int i = 0; i < hd; ++i) {
-              dqt[i] += scale * ds * k[kv_off + i];
-              dk[kv_off + i] += scale * ds * qt[i];
-              dv[kv_off + i] += p * dot_t[i];
-            }
-          }
+          row_dot[t] = dot(doh.data() + t * hd, out + (s * T_len + t) * q_stride + h * hd, hd);
         }
+        for (int64_t r0 = 0; r0 < T_len; r0 += kRowBlock) {
+          const int64_t r1 = std::min(T_len, r0 + kRowBlock), rows = r1 - r0;
+          const T* q_block = qh.data() + r0 * hd;
+          const T* do_block = doh.data() + r0 * hd;
+          // p (rows, r1): the forward's probabilities, recomputed from lse; dp = dO · Vᵀ; then ds in place of dp.
+          gemm<T>(false, true, rows, r1, hd, scale, q_block, kh.data(), T(0), p.data());
+          gemm<T>(false, true, rows, r1, hd, T(1), do_block, vh.data(), T(0), dp.data());
+          for (int64_t i = 0; i < rows; ++i) {
+            const int64_t t = r0 + i;
+            const T row_lse = lse[(s * T_len + t) * shape.n_heads + h];
+            T* p_row = p.data() + i * r1;
+            T* ds_row = dp.data() + i * r1;
+            for (int64_t j = 0; j <= t; ++j) {
+              p_row[j] = std::exp(p_row[j] - row_lse);
+              ds_row[j] = p_row[j] * (ds_row[j] - row_dot[t]);
+            }
+            std::fill(p_row + t + 1, p_row + r1, T(0));
+            std::fill(ds_row + t + 1, ds_row + r1, T(0));
+          }
+          gemm<T>(false, false, rows, hd, r1, scale, dp.data(), kh.data(), T(0), dqh.data() + r0 * hd);
+          gemm<T>(true, false, r1, hd, rows, scale, dp.data(), q_block, T(1), dkh.data());
+          gemm<T>(true, false, r1, hd, rows, T(1), p.data(), do_block, T(1), dvh.data());
+        }
+        scatter_head(dqh.data(), q_stride, h, hd, T_len, dq + s * T_len * q_stride);
       }
+      scatter_head(dkh.data(), kv_stride, kvh, hd, T_len, dk + s * T_len * kv_stride);
+      scatter_head(dvh.data(), kv_stride, kvh, hd, T_len, dv + s * T_len * kv_stride);
     }
   });
 }
