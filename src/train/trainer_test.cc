@@ -217,20 +217,31 @@ TEST_F(QLoraRun, MergedModelGivesLogitsOfBasePlusAdapter) {
   for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], expected[i], 1e-4) << i;
 }
 
-// The QLoRA paper's central claim, small: the same LoRA over the NF4 + DQ base is not worse than over the fp32 base
-// by more than 3% in final eval loss. Measured on this 260K-parameter model (dim 64, where NF4's error is large next
-// to the weights) with 16 held-out examples, QLoRA ends 5–7% BELOW LoRA across the settings tried, so the two-sided
-// gap is bounded at 10% instead of the 3%.
-TEST_F(QLoraRun, QLoraFinalEvalLossWithinThreePercentOfLora) {
-  TrainerConfig c = small_config(temp_dir("lora_fp32"));
-  c.quantization = "none";
-  const FinetuneResult lora = run_finetune(c, training_tokenizer());
-  print_curve("lora-fp32", lora);
-  ASSERT_TRUE(lora.final_eval_loss && result_->final_eval_loss);
-  std::printf("final eval loss: qlora %.6f, lora %.6f\n", *result_->final_eval_loss, *lora.final_eval_loss);
-  const double relative = (*result_->final_eval_loss - *lora.final_eval_loss) / *lora.final_eval_loss;
-  EXPECT_LT(relative, 0.03);
-  EXPECT_LT(std::abs(relative), 0.10);
+// The QLoRA paper's central claim, small: the same LoRA over the NF4 + DQ base ends with the same eval loss as over
+// the fp32 base, within 3% relative. On this 260K-parameter model with 16 held-out examples one run's final eval
+// loss moves by ±5% from seed to seed (measured over seeds 7–10, either base ahead), more than the effect being
+// measured, so the claim is checked on the mean over three seeds, at a learning rate (1e-3) where the eval loss
+// has flattened by step 150 without the over-fitting swings of 2e-3.
+TEST(QLoraVsLora, MeanFinalEvalLossWithinThreePercent) {
+  double qlora_sum = 0, lora_sum = 0;
+  for (uint64_t seed : {7, 8, 9}) {
+    for (const char* quantization : {"nf4", "none"}) {
+      TrainerConfig c = small_config(temp_dir(std::string("compare_") + quantization));
+      c.quantization = quantization;
+      c.learning_rate = 1e-3;
+      c.seed = seed;
+      c.eval_steps = 50;
+      const FinetuneResult r = run_finetune(c, training_tokenizer());
+      ASSERT_TRUE(r.final_eval_loss);
+      std::printf("seed %llu %s: ", static_cast<unsigned long long>(seed), quantization);
+      print_curve(quantization, r);
+      (std::string(quantization) == "nf4" ? qlora_sum : lora_sum) += *r.final_eval_loss;
+    }
+  }
+  const double qlora = qlora_sum / 3, lora = lora_sum / 3;
+  std::printf("mean final eval loss over 3 seeds: qlora %.4f, lora %.4f (%+.1f%%)\n", qlora, lora,
+              100 * (qlora - lora) / lora);
+  EXPECT_LT(std::abs(qlora - lora) / lora, 0.03);
 }
 
 // Fewer steps for the equivalence tests: bit-identity shows from the first differing bit.
