@@ -89,6 +89,33 @@ TEST(CliFinetune, MergeWritesLoadableModelFolder) {
   EXPECT_EQ(run_command(kBinary + " generate --model " + merged + " --prompt 'Once' --max-tokens 4 > /dev/null")
                 .exit_code,
             0);
+
+  // --quantization nf4: the merged weights re-quantized into bitsandbytes' layout, which loads to exactly the model
+  // that quantizing the F32 merge while loading gives (same greedy tokens and logprobs).
+  const std::string merged_nf4 = fresh_dir("merged_nf4");
+  ASSERT_EQ(run_command(kBinary + " merge --model " + kModel + " --lora " + adapter + " --output " + merged_nf4 +
+                        " --quantization nf4 > /dev/null")
+                .exit_code,
+            0);
+  const nlohmann::json config = nlohmann::json::parse(read_bytes(merged_nf4 + "/config.json"));
+  EXPECT_EQ(config["quantization_config"]["bnb_4bit_quant_type"], "nf4");
+  EXPECT_EQ(config["quantization_config"]["bnb_4bit_use_double_quant"], true);
+  EXPECT_FALSE(std::filesystem::exists(merged_nf4 + ".merged-f32.tmp"));
+  const std::string sample = " --prompt 'Once upon a time' --temperature 0 --max-tokens 16 --logprobs 1 --json";
+  const testing::CommandResult from_folder = run_command(kBinary + " generate --model " + merged_nf4 + sample);
+  const testing::CommandResult while_loading =
+      run_command(kBinary + " generate --model " + merged + " --quantization nf4" + sample);
+  ASSERT_EQ(from_folder.exit_code, 0);
+  ASSERT_EQ(while_loading.exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(from_folder.out)["outputs"][0]["token_ids"],
+            nlohmann::json::parse(while_loading.out)["outputs"][0]["token_ids"]);
+  EXPECT_EQ(nlohmann::json::parse(from_folder.out)["outputs"][0]["cumulative_logprob"],
+            nlohmann::json::parse(while_loading.out)["outputs"][0]["cumulative_logprob"]);
+
+  const testing::CommandResult int8 = run_command(kBinary + " merge --model " + kModel + " --lora " + adapter +
+                                                  " --output " + fresh_dir("merged_int8") + " --quantization int8 2>&1");
+  EXPECT_NE(int8.exit_code, 0);
+  EXPECT_NE(int8.out.find("bitsandbytes serialization"), std::string::npos) << int8.out;
 }
 
 TEST(CliFinetune, BadDataLineIsReportedAndRunDoesNotStart) {

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
+#include "cli/quantized_model_writer.h"
 #include "engine/engine_args.h"
 #include "model/llama_model.h"
 #include "model/lora_adapters.h"
@@ -102,17 +103,18 @@ std::vector<float> dense_rows(const WeightMatrix& m) {
   return out;
 }
 
-void run_quantize(const QuantizeOptions& o) {
+}  // namespace
+
+void write_bnb_quantized_model(EngineArgs args, const std::string& output) {
   namespace fs = std::filesystem;
-  EngineArgs args = o.engine.resolve();
   const WeightFormat format = parse_weight_format(args.quantization.empty() ? "nf4" : args.quantization);
   if (format != WeightFormat::kNF4 && format != WeightFormat::kFP4) {
     throw_error(ErrorKind::kUnsupported, "--quantization {}: only nf4 and fp4 have a bitsandbytes serialization", args.quantization);
   }
-  args.quantization = weight_format_name(format);
+  args.quantization = format == WeightFormat::kNF4 ? "nf4" : "fp4";  // bitsandbytes' spelling
   ModelWeights w = load_model_weights(args.model, weight_load_options(args));
   const ModelConfig& c = w.config;
-  fs::create_directories(o.output);
+  fs::create_directories(output);
 
   // Everything is gathered first: entries borrow these buffers until write_safetensors returns.
   std::vector<std::vector<float>> dense;
@@ -148,7 +150,7 @@ void run_quantize(const QuantizeOptions& o) {
   }
   add_dense("model.norm.weight", w.norm, {c.hidden_size});
   if (w.lm_head != w.embed_tokens) add_dense("lm_head.weight", dense_rows(*w.lm_head), {c.vocab_size, c.hidden_size});
-  write_safetensors(o.output + "/model.safetensors", entries, {{"format", "pt"}});
+  write_safetensors(output + "/model.safetensors", entries, {{"format", "pt"}});
 
   nlohmann::ordered_json config = nlohmann::ordered_json::parse(read_text_file(args.model + "/config.json"));
   config["torch_dtype"] = "float32";
@@ -159,14 +161,18 @@ void run_quantize(const QuantizeOptions& o) {
                                    {"bnb_4bit_use_double_quant", args.double_quant},
                                    {"bnb_4bit_compute_dtype", "float32"},
                                    {"bnb_4bit_quant_storage", "uint8"}};
-  std::ofstream(o.output + "/config.json") << config.dump(2) << "\n";
+  std::ofstream(output + "/config.json") << config.dump(2) << "\n";
   for (const char* f : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"}) {
     const fs::path src = fs::path(args.model) / f;
-    if (fs::exists(src)) fs::copy_file(src, fs::path(o.output) / f, fs::copy_options::overwrite_existing);
+    if (fs::exists(src)) fs::copy_file(src, fs::path(output) / f, fs::copy_options::overwrite_existing);
   }
-  std::cout << fmt::format("wrote {} ({} tensors, {} linear layers in {}{})\n", o.output, entries.size(), states.size(),
+  std::cout << fmt::format("wrote {} ({} tensors, {} linear layers in {}{})\n", output, entries.size(), states.size(),
                            args.quantization, args.double_quant ? " with double quantization" : "");
 }
+
+namespace {
+
+void run_quantize(const QuantizeOptions& o) { write_bnb_quantized_model(o.engine.resolve(), o.output); }
 
 }  // namespace
 

@@ -2,10 +2,12 @@
 // its base). The training itself lives in src/train; this file maps flags and binds the model's tokenizer.
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/quantized_model_writer.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "train/merge_adapter.h"
@@ -120,19 +122,57 @@ void add_finetune_command(CLI::App& app) {
   cmd->callback([flags] { run_finetune_command(*flags); });
 }
 
+struct MergeCommand {
+  MergeOptions merge;
+  std::string output_quantization;  // empty: F32
+  bool output_double_quant = true;
+};
+
+void run_merge(const MergeCommand& c) {
+  namespace fs = std::filesystem;
+  if (c.output_quantization.empty()) {
+    merge_adapter(c.merge);
+    std::cout << fmt::format("merged model written to {}\n", c.merge.output_dir);
+    return;
+  }
+  if (c.output_quantization != "nf4" && c.output_quantization != "fp4") {
+    throw_error(ErrorKind::kUnsupported, "--quantization {}: only nf4 and fp4 have a bitsandbytes serialization",
+                c.output_quantization);
+  }
+  // Merge in F32 next to the output, then re-quantize that folder into the output.
+  MergeOptions f32 = c.merge;
+  f32.output_dir = c.merge.output_dir + ".merged-f32.tmp";
+  fs::remove_all(f32.output_dir);
+  merge_adapter(f32);
+  EngineArgs args;
+  args.model = f32.output_dir;
+  args.quantization = c.output_quantization;
+  args.double_quant = c.output_double_quant;
+  try {
+    write_bnb_quantized_model(args, c.merge.output_dir);
+  } catch (...) {
+    fs::remove_all(f32.output_dir);
+    throw;
+  }
+  fs::remove_all(f32.output_dir);
+  std::cout << fmt::format("merged model written to {} ({})\n", c.merge.output_dir, c.output_quantization);
+}
+
 void add_merge_command(CLI::App& app) {
-  auto o = std::make_shared<MergeOptions>();
-  CLI::App* cmd = app.add_subcommand("merge", "fold a LoRA adapter into its base model (F32 model folder)");
-  cmd->add_option("--model", o->model_dir, "base model folder")->required();
-  cmd->add_option("--lora", o->adapter_dir, "PEFT adapter folder")->required();
-  cmd->add_option("--output", o->output_dir, "merged model folder to write")->required();
-  cmd->add_option("--quantization,-q", o->quantization,
+  auto c = std::make_shared<MergeCommand>();
+  CLI::App* cmd = app.add_subcommand(
+      "merge", "fold a LoRA adapter into its base model (F32 model folder, or 4-bit with --quantization)");
+  cmd->add_option("--model", c->merge.model_dir, "base model folder")->required();
+  cmd->add_option("--lora", c->merge.adapter_dir, "PEFT adapter folder")->required();
+  cmd->add_option("--output", c->merge.output_dir, "merged model folder to write")->required();
+  cmd->add_option("--quantization,-q", c->output_quantization,
+                  "re-quantize the merged model: nf4 | fp4 (bitsandbytes serialization; default: F32)");
+  cmd->add_flag("--double-quant,!--no-double-quant", c->output_double_quant, "with --quantization (default on)");
+  cmd->add_option("--base-quantization", c->merge.quantization,
                   "format the adapter was trained against (none | nf4 | fp4 | int4; default: from the adapter)");
-  cmd->add_flag("--double-quant,!--no-double-quant", o->double_quant, "with --quantization (default on)");
-  cmd->callback([o] {
-    merge_adapter(*o);
-    std::cout << fmt::format("merged model written to {}\n", o->output_dir);
-  });
+  cmd->add_flag("--base-double-quant,!--no-base-double-quant", c->merge.double_quant,
+                "with --base-quantization (default on)");
+  cmd->callback([c] { run_merge(*c); });
 }
 
 }  // namespace
