@@ -14,8 +14,15 @@ void check_dims(const LoraLinear<T>& layer) {
 
 }  // namespace
 
-FrozenLinear<float> frozen_linear(const WeightMatrix& w) {
-  return {w.n_in(), w.n_out(), [&w](const float* x, float* y, int64_t n) { w.matmul_exact(x, y, n); },
+FrozenLinear<float> frozen_linear(const WeightMatrix& w, const float* bias) {
+  return {w.n_in(), w.n_out(),
+          [&w, bias](const float* x, float* y, int64_t n) {
+            w.matmul_exact(x, y, n);
+            if (bias == nullptr) return;
+            for (int64_t r = 0; r < n; ++r) {
+              for (int64_t o = 0; o < w.n_out(); ++o) y[r * w.n_out() + o] += bias[o];
+            }
+          },
           [&w](const float* dy, float* dx, int64_t n) { w.matmul_backward_input(dy, dx, n); }};
 }
 

@@ -20,8 +20,9 @@ struct FrozenLinear {
   std::function<void(const T* dy, T* dx, int64_t n_rows)> matmul_backward;  // dx (n_rows, n_in) = dy·W, assigned
 };
 
-// The training view of a WeightMatrix (which must outlive the result).
-FrozenLinear<float> frozen_linear(const WeightMatrix& w);
+// The training view of a WeightMatrix (which must outlive the result). `bias` (n_out values, or null) is added to
+// every output row: a frozen bias (Qwen2's q/k/v) leaves the gradients unchanged.
+FrozenLinear<float> frozen_linear(const WeightMatrix& w, const float* bias = nullptr);
 
 template <typename T>
 struct LoraLinear {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <algorithm>
 #include <stdexcept>
 
@@ -20,6 +21,8 @@
 #include "train/stories_test_tokenizer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
+#include "util/rng.h"
+#include "train/safetensors_writer.h"
 
 namespace pagedllm {
 namespace {
@@ -242,6 +245,76 @@ TEST(QLoraVsLora, MeanFinalEvalLossWithinThreePercent) {
   std::printf("mean final eval loss over 3 seeds: qlora %.4f, lora %.4f (%+.1f%%)\n", qlora, lora,
               100 * (qlora - lora) / lora);
   EXPECT_LT(std::abs(qlora - lora) / lora, 0.03);
+}
+
+// A two-layer Qwen2 checkpoint (q/k/v biases) with N(0, 0.3) weights and biases, small enough to write here.
+std::string write_tiny_qwen2(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/config.json") << R"({"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2",
+    "hidden_size": 32, "intermediate_size": 48, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "num_hidden_layers": 2, "vocab_size": 40, "max_position_embeddings": 64, "rms_norm_eps": 1e-6,
+    "rope_theta": 10000.0, "tie_word_embeddings": false, "torch_dtype": "float32"})";
+  Rng rng(21);
+  std::vector<std::vector<float>> values;
+  values.reserve(64);
+  std::vector<SafetensorsEntry> entries;
+  const auto add = [&](const std::string& name, std::vector<int64_t> shape, double sigma, double mean = 0.0) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& x : v) x = static_cast<float>(mean + sigma * rng.normal());
+    values.push_back(std::move(v));
+    entries.push_back(safetensors_entry(name, "F32", std::move(shape), values.back().data()));
+  };
+  add("model.embed_tokens.weight", {40, 32}, 1.0);
+  for (int l = 0; l < 2; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    add(p + "input_layernorm.weight", {32}, 0.1, 1.0);
+    add(p + "post_attention_layernorm.weight", {32}, 0.1, 1.0);
+    add(p + "self_attn.q_proj.weight", {32, 32}, 0.3);
+    add(p + "self_attn.q_proj.bias", {32}, 1.0);
+    add(p + "self_attn.k_proj.weight", {16, 32}, 0.3);
+    add(p + "self_attn.k_proj.bias", {16}, 1.0);
+    add(p + "self_attn.v_proj.weight", {16, 32}, 0.3);
+    add(p + "self_attn.v_proj.bias", {16}, 1.0);
+    add(p + "self_attn.o_proj.weight", {32, 32}, 0.3);
+    add(p + "mlp.gate_proj.weight", {48, 32}, 0.3);
+    add(p + "mlp.up_proj.weight", {48, 32}, 0.3);
+    add(p + "mlp.down_proj.weight", {32, 48}, 0.3);
+  }
+  add("model.norm.weight", {32}, 0.1, 1.0);
+  add("lm_head.weight", {40, 32}, 0.3);
+  write_safetensors(dir + "/model.safetensors", entries, {{"format", "pt"}});
+  return dir;
+}
+
+// Qwen2's q/k/v biases are frozen parts of the base: the training forward (no adapter) gives the
+// serving model's logits, and the biases do change them.
+TEST(Trainer, Qwen2BiasesEnterTheTrainingForward) {
+  const std::string dir = write_tiny_qwen2(temp_dir("qwen2"));
+  const std::vector<int32_t> ids = {1, 5, 9, 17, 3, 33, 8, 2, 21};
+  TokenizedExample example{ids, std::vector<int32_t>(ids.size(), 0)};
+  const Batch batch = make_batch({&example}, 0);
+  for (const char* quantization : {"none", "nf4"}) {
+    const ModelWeights base = load_model_weights(dir, training_load_options(quantization, true, false, 0));
+    LoraLlama trained(base, {}, 2.0, 0.0f);
+    const std::vector<float> got = trained.logits(batch);
+
+    LlamaModel model(load_model_weights(dir, training_load_options(quantization, true, false, 0)));
+    const std::vector<float> served = serving_logits(model, nullptr, 0, ids);
+    ASSERT_EQ(got.size(), served.size());
+    for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], served[i], 1e-4) << quantization << " " << i;
+
+    ModelWeights unbiased = load_model_weights(dir, training_load_options(quantization, true, false, 0));
+    for (LayerWeights& layer : unbiased.layers) {
+      for (auto* bias : {&layer.q_bias, &layer.k_bias, &layer.v_bias}) std::fill(bias->begin(), bias->end(), 0.0f);
+    }
+    LoraLlama without_bias(unbiased, {}, 2.0, 0.0f);
+    const std::vector<float> other = without_bias.logits(batch);
+    double max_difference = 0;
+    for (size_t i = 0; i < got.size(); ++i) max_difference = std::max<double>(max_difference, std::fabs(got[i] - other[i]));
+    EXPECT_GT(max_difference, 0.1) << quantization;
+  }
 }
 
 // Fewer steps for the equivalence tests: bit-identity shows from the first differing bit.
