@@ -25,8 +25,7 @@ class LoraLlama {
   // Borrows base (which must outlive this). modules: the adapters (init_lora_modules or a loaded adapter), each on
   // a layer of base with the shapes of its linear layer; scale = lora_alpha / r; dropout applies in training only.
   // q/k/v biases (Qwen2) are added as frozen constants. Throws Error(kUnsupported) for a family with MLP biases,
-  // Error(kInvalidArgument) for a module that
-  // does not match the base.
+  // Error(kInvalidArgument) for a module that does not match the base.
   LoraLlama(const ModelWeights& base, std::vector<LoraModuleWeights> modules, double scale, float dropout);
 
   LoraLlama(const LoraLlama&) = delete;
