@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "quant/quant_kernels.h"
 
@@ -320,107 +321,70 @@ void dot_q8_0_tile(const uint8_t* blocks, const float* x, int64_t x_stride, int6
   for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(acc[r]);
 }
 
+// Calls kernel(R, r) for the tiles [r, r + R) of at most kMaxDecodeTile input rows, R as a compile-time constant.
+template <class Kernel>
+void for_row_tiles(int64_t n_rows, Kernel&& kernel) {
+  for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
+    switch (n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile) {
+      case 1: kernel(std::integral_constant<int, 1>{}, r); break;
+      case 2: kernel(std::integral_constant<int, 2>{}, r); break;
+      case 3: kernel(std::integral_constant<int, 3>{}, r); break;
+      default: kernel(std::integral_constant<int, 4>{}, r); break;
+    }
+  }
+}
+static_assert(kMaxDecodeTile == 4, "for_row_tiles instantiates tiles of 1 to 4 rows");
+
 }  // namespace
 
 void dot_4bit_row_avx2(const uint8_t* codes, const float* scales, int64_t block_size, int64_t first_offset,
                        const float* lut, const float* x_quads, int64_t n_in, int64_t n_rows, float* out,
                        int64_t out_stride) {
-  switch (n_rows) {
-    case 1: return dot_4bit_rows<1>(codes, scales, block_size, first_offset, lut, x_quads, n_in, out, out_stride);
-    case 2: return dot_4bit_rows<2>(codes, scales, block_size, first_offset, lut, x_quads, n_in, out, out_stride);
-    case 3: return dot_4bit_rows<3>(codes, scales, block_size, first_offset, lut, x_quads, n_in, out, out_stride);
-    case 4: return dot_4bit_rows<4>(codes, scales, block_size, first_offset, lut, x_quads, n_in, out, out_stride);
-    default:
-      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
-        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
-        dot_4bit_row_avx2(codes, scales, block_size, first_offset, lut, x_quads + r * n_in, n_in, tile,
-                          out + r * out_stride, out_stride);
-      }
-  }
+  for_row_tiles(n_rows, [&](auto R, int64_t r) {
+    dot_4bit_rows<R>(codes, scales, block_size, first_offset, lut, x_quads + r * n_in, n_in, out + r * out_stride,
+                     out_stride);
+  });
 }
 
 void dot_4bit_q8_row_avx2(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
                           const int8_t* lut_i8, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
                           float* out, int64_t out_stride) {
-  switch (n_rows) {
-#define PAGEDLLM_Q8_ROWS(R)                                                                                 \
-  case R:                                                                                                  \
-    return dot_4bit_q8_rows<R>(codes, scales, first_group, groups_per_block, lut_i8, xq, xd, n_in, out, \
-                               out_stride);
-    PAGEDLLM_Q8_ROWS(1)
-    PAGEDLLM_Q8_ROWS(2)
-    PAGEDLLM_Q8_ROWS(3)
-    PAGEDLLM_Q8_ROWS(4)
-#undef PAGEDLLM_Q8_ROWS
-    default:
-      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
-        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
-        dot_4bit_q8_row_avx2(codes, scales, first_group, groups_per_block, lut_i8, xq + r * n_in,
-                             xd + r * (n_in / 32), n_in, tile, out + r * out_stride, out_stride);
-      }
-  }
+  for_row_tiles(n_rows, [&](auto R, int64_t r) {
+    dot_4bit_q8_rows<R>(codes, scales, first_group, groups_per_block, lut_i8, xq + r * n_in, xd + r * (n_in / 32),
+                        n_in, out + r * out_stride, out_stride);
+  });
 }
 
 void dot_int8_q8_row_avx2(const int8_t* q, float scale, const int8_t* xq, const float* xd, int64_t n_in,
                           int64_t n_rows, float* out, int64_t out_stride) {
-  switch (n_rows) {
-    case 1: return dot_int8_q8_rows<1>(q, scale, xq, xd, n_in, out, out_stride);
-    case 2: return dot_int8_q8_rows<2>(q, scale, xq, xd, n_in, out, out_stride);
-    case 3: return dot_int8_q8_rows<3>(q, scale, xq, xd, n_in, out, out_stride);
-    case 4: return dot_int8_q8_rows<4>(q, scale, xq, xd, n_in, out, out_stride);
-    default:
-      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
-        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
-        dot_int8_q8_row_avx2(q, scale, xq + r * n_in, xd + r * (n_in / 32), n_in, tile, out + r * out_stride,
-                             out_stride);
-      }
-  }
+  for_row_tiles(n_rows, [&](auto R, int64_t r) {
+    dot_int8_q8_rows<R>(q, scale, xq + r * n_in, xd + r * (n_in / 32), n_in, out + r * out_stride, out_stride);
+  });
 }
 
 void dot_q8_0_q8_row_avx2(const uint8_t* blocks, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
                           float* out, int64_t out_stride) {
-  switch (n_rows) {
-    case 1: return dot_q8_0_q8_rows<1>(blocks, xq, xd, n_in, out, out_stride);
-    case 2: return dot_q8_0_q8_rows<2>(blocks, xq, xd, n_in, out, out_stride);
-    case 3: return dot_q8_0_q8_rows<3>(blocks, xq, xd, n_in, out, out_stride);
-    case 4: return dot_q8_0_q8_rows<4>(blocks, xq, xd, n_in, out, out_stride);
-    default:
-      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
-        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
-        dot_q8_0_q8_row_avx2(blocks, xq + r * n_in, xd + r * (n_in / 32), n_in, tile, out + r * out_stride,
-                             out_stride);
-      }
-  }
+  for_row_tiles(n_rows, [&](auto R, int64_t r) {
+    dot_q8_0_q8_rows<R>(blocks, xq + r * n_in, xd + r * (n_in / 32), n_in, out + r * out_stride, out_stride);
+  });
 }
 
 void dot_int8_row_avx2(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
                        float* out, int64_t out_stride) {
-  switch (n_rows) {
-    case 1: return dot_int8_single_row(q, scale, x, n_in, out);
-    case 2: return dot_int8_tile<2>(q, scale, x, x_stride, n_in, out, out_stride);
-    case 3: return dot_int8_tile<3>(q, scale, x, x_stride, n_in, out, out_stride);
-    case 4: return dot_int8_tile<4>(q, scale, x, x_stride, n_in, out, out_stride);
-    default:
-      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
-        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
-        dot_int8_row_avx2(q, scale, x + r * x_stride, x_stride, n_in, tile, out + r * out_stride, out_stride);
-      }
-  }
+  for_row_tiles(n_rows, [&](auto R, int64_t r) {
+    if constexpr (R == 1) {
+      dot_int8_single_row(q, scale, x + r * x_stride, n_in, out + r * out_stride);
+    } else {
+      dot_int8_tile<R>(q, scale, x + r * x_stride, x_stride, n_in, out + r * out_stride, out_stride);
+    }
+  });
 }
 
 void dot_q8_0_row_avx2(const uint8_t* blocks, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
                        float* out, int64_t out_stride) {
-  switch (n_rows) {
-    case 1: return dot_q8_0_tile<1>(blocks, x, x_stride, n_in, out, out_stride);
-    case 2: return dot_q8_0_tile<2>(blocks, x, x_stride, n_in, out, out_stride);
-    case 3: return dot_q8_0_tile<3>(blocks, x, x_stride, n_in, out, out_stride);
-    case 4: return dot_q8_0_tile<4>(blocks, x, x_stride, n_in, out, out_stride);
-    default:
-      for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
-        const int64_t tile = n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile;
-        dot_q8_0_row_avx2(blocks, x + r * x_stride, x_stride, n_in, tile, out + r * out_stride, out_stride);
-      }
-  }
+  for_row_tiles(n_rows, [&](auto R, int64_t r) {
+    dot_q8_0_tile<R>(blocks, x + r * x_stride, x_stride, n_in, out + r * out_stride, out_stride);
+  });
 }
 
 }  // namespace pagedllm
