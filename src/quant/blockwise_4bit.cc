@@ -61,7 +61,7 @@ Blockwise4BitWeight::Blockwise4BitWeight(WeightFormat format, int64_t n_out, int
 }
 
 void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
-                                  bool allow_q8_activations) const {
+                                        bool allow_q8_activations) const {
   const int64_t half_n = n_in() / 2;
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_apply(n_in(), block_size_);
   // The input in the layout the chosen kernel reads: 8-bit groups for the fast path, regrouped fp32 otherwise.

@@ -31,7 +31,7 @@ Q8_0Weight::Q8_0Weight(int64_t n_out, int64_t n_in, std::vector<uint8_t> blocks)
 }
 
 void Q8_0Weight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
-                                bool allow_q8_activations) const {
+                               bool allow_q8_activations) const {
   const int64_t row_bytes = n_in() / kBlockValues * kBlockBytes;
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_enabled();
   Q8Activations q8x;
