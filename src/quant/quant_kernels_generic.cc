@@ -8,6 +8,16 @@
 #include "util/half.h"
 
 namespace pagedllm {
+namespace {
+
+// The f16 scale d at the start of a 34-byte Q8_0 block.
+float q8_0_block_scale(const uint8_t* block) {
+  uint16_t d_bits;
+  std::memcpy(&d_bits, block, 2);
+  return f16_to_f32(d_bits);
+}
+
+}  // namespace
 
 void make_4bit_quads(const float* x, int64_t n_in, int64_t n_rows, float* x_quads) {
   for (int64_t r = 0; r < n_rows; ++r) {
@@ -115,12 +125,10 @@ void dot_q8_0_q8_row_generic(const uint8_t* blocks, const int8_t* xq, const floa
     float sum = 0.0f;
     for (int64_t g = 0; g < groups; ++g) {
       const uint8_t* block = blocks + g * 34;
-      uint16_t d_bits;
-      std::memcpy(&d_bits, block, 2);
       const auto* q = reinterpret_cast<const int8_t*>(block + 2);
       int32_t dot = 0;
       for (int i = 0; i < 32; ++i) dot += q[i] * xq[r * n_in + 32 * g + i];
-      sum += static_cast<float>(dot) * (f16_to_f32(d_bits) * xd[r * groups + g]);
+      sum += static_cast<float>(dot) * (q8_0_block_scale(block) * xd[r * groups + g]);
     }
     out[r * out_stride] = sum;
   }
@@ -144,12 +152,10 @@ void dot_q8_0_row_generic(const uint8_t* blocks, const float* x, int64_t x_strid
     float sum = 0.0f;
     for (int64_t b = 0; b < num_blocks; ++b) {
       const uint8_t* block = blocks + b * 34;
-      uint16_t d_bits;
-      std::memcpy(&d_bits, block, 2);
       const auto* q = reinterpret_cast<const int8_t*>(block + 2);
       float block_sum = 0.0f;
       for (int j = 0; j < 32; ++j) block_sum += static_cast<float>(q[j]) * xr[b * 32 + j];
-      sum += f16_to_f32(d_bits) * block_sum;
+      sum += q8_0_block_scale(block) * block_sum;
     }
     out[r * out_stride] = sum;
   }
