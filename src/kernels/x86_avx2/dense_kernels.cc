@@ -20,8 +20,14 @@ void with_elem(WeightFormat format, Fn&& fn) {
 
 // RW rows of W (from w) against RX rows of x (from x): y[j * ldy + i] = x[j, :] · W[i, :]. RW·RX accumulators
 // plus RX x vectors and one W vector fit the 16 ymm registers for RW = 4, RX = 3.
+//
+// While reading these RW rows the loop prefetches the next RW rows, one cache line of each per line consumed. A
+// BF16 row of 2048 inputs is one 4 KiB page, and the hardware prefetchers stop at page boundaries, so without this
+// every row starts cold: measured on Zen 5 (2 threads, 5632x2048 BF16) 31 GB/s without, 54 GB/s with.
 template <class Elem, int RW, int RX>
 inline void dot_tile(const typename Elem::Storage* w, int64_t n_in, const float* x, float* y, int64_t ldy) {
+  constexpr int64_t kElemsPerLine = 64 / sizeof(typename Elem::Storage);
+  const auto* next_tile = w + RW * n_in;
   __m256 acc[RW][RX];
 #pragma GCC unroll 4
   for (int i = 0; i < RW; ++i) {
@@ -33,6 +39,10 @@ inline void dot_tile(const typename Elem::Storage* w, int64_t n_in, const float*
     __m256 xv[RX];
 #pragma GCC unroll 3
     for (int j = 0; j < RX; ++j) xv[j] = _mm256_loadu_ps(x + j * n_in + k);
+    if (k % kElemsPerLine == 0) {
+#pragma GCC unroll 4
+      for (int i = 0; i < RW; ++i) _mm_prefetch(reinterpret_cast<const char*>(next_tile + i * n_in + k), _MM_HINT_T0);
+    }
 #pragma GCC unroll 4
     for (int i = 0; i < RW; ++i) {
       __m256 wv = Elem::load8(w + i * n_in + k);
