@@ -1,11 +1,28 @@
 #include "kernels/cpu_features.h"
 
+#include <cstdlib>
+#include <string_view>
+
 namespace pagedllm {
 
 bool has_avx2_fma_f16c() {
 #if defined(__x86_64__) || defined(__i386__)
   static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                                 __builtin_cpu_supports("f16c");
+  return supported;
+#else
+  return false;
+#endif
+}
+
+bool has_avx512_vnni() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool supported = [] {
+    const char* off = std::getenv("PAGEDLLM_NO_AVX512");
+    if (off != nullptr && std::string_view(off) == "1") return false;
+    return has_avx2_fma_f16c() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  }();
   return supported;
 #else
   return false;

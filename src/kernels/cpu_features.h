@@ -7,4 +7,8 @@ namespace pagedllm {
 // Computed once; cheap to call on every kernel dispatch.
 bool has_avx2_fma_f16c();
 
+// True when the CPU executes AVX-512 F, BW, VL and VNNI (the -mavx512* translation units in x86_avx512/) and
+// has_avx2_fma_f16c(). Setting PAGEDLLM_NO_AVX512=1 in the environment makes it false (to compare paths).
+bool has_avx512_vnni();
+
 }  // namespace pagedllm

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "quant/codebooks.h"
+#include "kernels/cpu_features.h"
 #include "quant/quant_kernels.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
@@ -64,6 +65,7 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
                                         bool allow_q8_activations) const {
   const int64_t half_n = n_in() / 2;
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_apply(n_in(), block_size_);
+  const bool vnni = q8 && has_avx512_vnni();
   // The input in the layout the chosen kernel reads: 8-bit groups for the fast path, regrouped fp32 otherwise.
   Q8Activations q8x;
   std::vector<float> x_quads;
@@ -86,8 +88,13 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
       scales_.dequantize(first_block, num_segments, row_scales.data());
       const uint8_t* codes = packed_.data() + j * half_n;
       if (q8) {
-        dot_4bit_q8_row_avx2(codes, row_scales.data(), first_offset / 32, block_size_ / 32, code_values_i8_.data(),
-                             q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
+        if (vnni) {
+          dot_4bit_q8_row_vnni(codes, row_scales.data(), first_offset / 32, block_size_ / 32, code_values_i8_.data(),
+                               q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in(), n_rows, y + j, n_out());
+        } else {
+          dot_4bit_q8_row_avx2(codes, row_scales.data(), first_offset / 32, block_size_ / 32, code_values_i8_.data(),
+                               q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
+        }
       } else if (allow_avx2) {
         dot_4bit_row_avx2(codes, row_scales.data(), block_size_, first_offset, lut, x_quads.data(), n_in(), n_rows,
                           y + j, n_out());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu_features.h"
 #include "quant/quant_kernels.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
@@ -21,13 +22,19 @@ void Int8RowWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool
                                   bool allow_q8_activations) const {
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_enabled() && n_in() % 32 == 0;
   const bool use_avx2 = allow_avx2 && n_in() % 16 == 0;
+  const bool vnni = q8 && has_avx512_vnni();
   Q8Activations q8x;
   if (q8) q8x = Q8Activations(x, n_in(), n_rows, Q8Order::kNatural);
   parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
     for (int64_t j = begin; j < end; ++j) {
       const int8_t* row = q_.data() + j * n_in();
       if (q8) {
-        dot_int8_q8_row_avx2(row, scales_[j], q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
+        if (vnni) {
+          dot_int8_q8_row_vnni(row, scales_[j], q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in(), n_rows, y + j,
+                               n_out());
+        } else {
+          dot_int8_q8_row_avx2(row, scales_[j], q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
+        }
       } else if (use_avx2) {
         dot_int8_row_avx2(row, scales_[j], x, n_in(), n_in(), n_rows, y + j, n_out());
       } else {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/cpu_features.h"
 #include "quant/quant_kernels.h"
 #include "util/error.h"
 #include "util/half.h"
@@ -34,13 +35,18 @@ void Q8_0Weight::matmul_decode(const float* x, float* y, int64_t n_rows, bool al
                                bool allow_q8_activations) const {
   const int64_t row_bytes = n_in() / kBlockValues * kBlockBytes;
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_enabled();
+  const bool vnni = q8 && has_avx512_vnni();
   Q8Activations q8x;
   if (q8) q8x = Q8Activations(x, n_in(), n_rows, Q8Order::kNatural);
   parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
     for (int64_t j = begin; j < end; ++j) {
       const uint8_t* row = blocks_.data() + j * row_bytes;
       if (q8) {
-        dot_q8_0_q8_row_avx2(row, q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
+        if (vnni) {
+          dot_q8_0_q8_row_vnni(row, q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in(), n_rows, y + j, n_out());
+        } else {
+          dot_q8_0_q8_row_avx2(row, q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
+        }
       } else if (allow_avx2) {
         dot_q8_0_row_avx2(row, x, n_in(), n_in(), n_rows, y + j, n_out());
       } else {

@@ -54,20 +54,31 @@ enum class Q8Order { kNatural, kEvensThenOdds };
 bool q8_activations_enabled();
 void make_q8_activations(const float* x, int64_t n_in, int64_t n_rows, Q8Order order, int8_t* xq, float* xd);
 
-// The quantized input of one decode matmul (n_rows × n_in levels and n_rows × n_in / 32 steps).
+// For the VNNI kernels, which multiply unsigned by signed bytes (vpdpbusd): the weights enter as w + 128 (unsigned)
+// and Σ (w + 128) · x = Σ w · x + 128 · Σ x. lane_sums[i] = -128 · Σ of levels 4i .. 4i + 3 (one int32 lane of
+// vpdpbusd) starts each lane's sum, so what remains is exactly Σ w · x.
+void make_q8_lane_sums(const int8_t* xq, int64_t n_levels, int32_t* lane_sums);
+
+// The quantized input of one decode matmul (n_rows × n_in levels, n_rows × n_in / 32 steps, n_rows × n_in / 4
+// lane sums).
 class Q8Activations {
  public:
   Q8Activations() = default;
   Q8Activations(const float* x, int64_t n_in, int64_t n_rows, Q8Order order)
-      : levels_(static_cast<size_t>(n_rows * n_in)), steps_(static_cast<size_t>(n_rows * n_in / 32)) {
+      : levels_(static_cast<size_t>(n_rows * n_in)),
+        steps_(static_cast<size_t>(n_rows * n_in / 32)),
+        lane_sums_(static_cast<size_t>(n_rows * n_in / 4)) {
     make_q8_activations(x, n_in, n_rows, order, levels_.data(), steps_.data());
+    make_q8_lane_sums(levels_.data(), n_rows * n_in, lane_sums_.data());
   }
   const int8_t* levels() const { return levels_.data(); }
   const float* steps() const { return steps_.data(); }
+  const int32_t* lane_sums() const { return lane_sums_.data(); }
 
  private:
   std::vector<int8_t> levels_;
   std::vector<float> steps_;
+  std::vector<int32_t> lane_sums_;
 };
 
 // 4-bit codes against 8-bit activations (kEvensThenOdds): the 16 code values become int8 as round(127 · lut[c])
@@ -95,6 +106,24 @@ void dot_q8_0_q8_row_generic(const uint8_t* blocks, const int8_t* xq, const floa
                              float* out, int64_t out_stride);
 void dot_q8_0_q8_row_avx2(const uint8_t* blocks, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
                           float* out, int64_t out_stride);
+
+// The same three 8-bit-activation kernels with AVX-512 VNNI (src/quant/x86_avx512/, entered only when
+// has_avx512_vnni()): 64 weights per vpdpbusd, the lane sums above starting each group's integer sum. The integer
+// group sums are identical to the AVX2 kernels'; only the fp32 summation order differs.
+void dot_4bit_q8_row_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
+                          const int8_t* lut_i8, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
+void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
+void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
+
+// Double-quantized block scales: out[i] = code[codes[i]] · nested_max + offset (one run of blocks sharing one nested
+// absmax), eight at a time with a gather, for the first count rounded down to a multiple of 8; returns how many it
+// did. A multiply then an add, bit-identical to the portable loop in BlockScales::dequantize (the rest is left to
+// that loop: in this -mfma translation unit a scalar tail would be contracted into an FMA).
+int64_t dequantize_nested_run_avx2(const uint8_t* codes, const float* code, float nested_max, float offset,
+                                   int64_t count, float* out);
 
 // INT8 per row: out = scale · Σ q[i] · x[i]. The AVX2 version needs n_in % 16 == 0 (else use the generic one).
 void dot_int8_row_generic(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,

@@ -19,6 +19,12 @@ float q8_0_block_scale(const uint8_t* block) {
 
 }  // namespace
 
+void make_q8_lane_sums(const int8_t* xq, int64_t n_levels, int32_t* lane_sums) {
+  for (int64_t i = 0; i + 4 <= n_levels; i += 4) {
+    lane_sums[i / 4] = -128 * (int32_t{xq[i]} + xq[i + 1] + xq[i + 2] + xq[i + 3]);
+  }
+}
+
 void make_4bit_quads(const float* x, int64_t n_in, int64_t n_rows, float* x_quads) {
   for (int64_t r = 0; r < n_rows; ++r) {
     for (int64_t k = 0; k < n_in / 2; ++k) {

@@ -264,10 +264,29 @@ TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
             EXPECT_NEAR(avx2[r], generic[r], 1e-4f * (1 + std::fabs(generic[r])))
                 << n_in << " " << groups_per_block << " " << first_group << " " << r;
           }
+          if (has_avx512_vnni()) {
+            std::vector<int32_t> lane_sums(xq.size() / 4);
+            make_q8_lane_sums(xq.data(), static_cast<int64_t>(xq.size()), lane_sums.data());
+            std::vector<float> vnni(n_rows);
+            dot_4bit_q8_row_vnni(codes.data(), scales.data(), first_group, groups_per_block, lut_i8.data(),
+                                 xq.data(), xd.data(), lane_sums.data(), n_in, n_rows, vnni.data(), 1);
+            for (int64_t r = 0; r < n_rows; ++r) {
+              EXPECT_NEAR(vnni[r], generic[r], 1e-4f * (1 + std::fabs(generic[r])))
+                  << "vnni " << n_in << " " << groups_per_block << " " << first_group << " " << r;
+            }
+          }
         }
       }
     }
   }
+}
+
+// The lane sums that start each VNNI lane: -128 times the sum of 4 consecutive levels, extremes included.
+TEST(QuantKernels, Q8LaneSumsAreMinus128TimesFourLevels) {
+  const std::vector<int8_t> levels = {127, 127, 127, 127, -127, -127, -127, -127, 1, -2, 3, -4};
+  std::vector<int32_t> sums(3);
+  make_q8_lane_sums(levels.data(), 12, sums.data());
+  EXPECT_EQ(sums, (std::vector<int32_t>{-65024, 65024, 256}));
 }
 
 // INT8 and Q8_0 against 8-bit activations: the AVX2 kernels and their portable twins sum the same exact integer
@@ -293,6 +312,21 @@ TEST(QuantKernels, Avx2Int8AndQ8_0Q8RowsMatchGeneric) {
       dot_q8_0_q8_row_generic(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), n_in, n_rows, generic.data(), 1);
       dot_q8_0_q8_row_avx2(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), n_in, n_rows, avx2.data(), 1);
       for (int64_t r = 0; r < n_rows; ++r) EXPECT_NEAR(avx2[r], generic[r], 1e-5f * (1 + std::fabs(generic[r])));
+      if (has_avx512_vnni()) {
+        std::vector<float> int8_generic(n_rows), vnni(n_rows);
+        dot_int8_q8_row_generic(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), n_in, n_rows,
+                                int8_generic.data(), 1);
+        dot_int8_q8_row_vnni(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in,
+                             n_rows, vnni.data(), 1);
+        for (int64_t r = 0; r < n_rows; ++r) {
+          EXPECT_NEAR(vnni[r], int8_generic[r], 1e-5f * (1 + std::fabs(int8_generic[r]))) << "vnni int8 " << n_in;
+        }
+        dot_q8_0_q8_row_vnni(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in, n_rows,
+                             vnni.data(), 1);
+        for (int64_t r = 0; r < n_rows; ++r) {
+          EXPECT_NEAR(vnni[r], generic[r], 1e-5f * (1 + std::fabs(generic[r]))) << "vnni q8_0 " << n_in;
+        }
+      }
     }
   }
 }

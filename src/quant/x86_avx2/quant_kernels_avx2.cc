@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "quant/quant_kernels.h"
+#include "quant/row_tiles.h"
 
 namespace pagedllm {
 namespace {
@@ -321,19 +322,6 @@ void dot_q8_0_tile(const uint8_t* blocks, const float* x, int64_t x_stride, int6
   for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(acc[r]);
 }
 
-// Calls kernel(R, r) for the tiles [r, r + R) of at most kMaxDecodeTile input rows, R as a compile-time constant.
-template <class Kernel>
-void for_row_tiles(int64_t n_rows, Kernel&& kernel) {
-  for (int64_t r = 0; r < n_rows; r += kMaxDecodeTile) {
-    switch (n_rows - r < kMaxDecodeTile ? n_rows - r : kMaxDecodeTile) {
-      case 1: kernel(std::integral_constant<int, 1>{}, r); break;
-      case 2: kernel(std::integral_constant<int, 2>{}, r); break;
-      case 3: kernel(std::integral_constant<int, 3>{}, r); break;
-      default: kernel(std::integral_constant<int, 4>{}, r); break;
-    }
-  }
-}
-static_assert(kMaxDecodeTile == 4, "for_row_tiles instantiates tiles of 1 to 4 rows");
 
 }  // namespace
 
@@ -385,6 +373,20 @@ void dot_q8_0_row_avx2(const uint8_t* blocks, const float* x, int64_t x_stride, 
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
     dot_q8_0_tile<R>(blocks, x + r * x_stride, x_stride, n_in, out + r * out_stride, out_stride);
   });
+}
+
+int64_t dequantize_nested_run_avx2(const uint8_t* codes, const float* code, float nested_max, float offset,
+                                   int64_t count, float* out) {
+  const __m256 scale = _mm256_set1_ps(nested_max);
+  const __m256 shift = _mm256_set1_ps(offset);
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const __m256i index = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + i)));
+    __m256 product = _mm256_mul_ps(_mm256_i32gather_ps(code, index, 4), scale);
+    asm("" : "+x"(product));  // keeps the rounded product: GCC would otherwise fuse the add into an FMA
+    _mm256_storeu_ps(out + i, _mm256_add_ps(product, shift));
+  }
+  return i;
 }
 
 }  // namespace pagedllm

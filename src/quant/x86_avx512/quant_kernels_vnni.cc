@@ -1,0 +1,193 @@
+// AVX-512 VNNI decode kernels for 8-bit activations (see quant/quant_kernels.h). Compiled with -mavx512f
+// -mavx512bw -mavx512vl -mavx512vnni; entered only after has_avx512_vnni().
+//
+// Each step takes two groups of 32 weights (64 bytes once decoded) as unsigned bytes w + 128 and multiplies them
+// with the 64 int8 activation levels in one vpdpbusd, whose 16 int32 lanes start from the activations' lane sums
+// (-128 · Σ of their 4 levels), so every lane ends holding its exact Σ w · x. Lanes 0-7 belong to the first group
+// and 8-15 to the second; one fp32 FMA scales them by (activation step × weight step) of their group. Against the
+// AVX2 kernels this replaces vpsignb/vpabsb/vpmaddubsw/vpmaddwd on two 32-byte halves by one instruction.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "quant/quant_kernels.h"
+#include "quant/row_tiles.h"
+
+namespace pagedllm {
+namespace {
+
+
+inline float horizontal_sum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Lanes 0-7 = a, lanes 8-15 = b.
+inline __m512 two_steps(float a, float b) {
+  return _mm512_mask_broadcastss_ps(_mm512_set1_ps(a), 0xFF00, _mm_set_ss(b));
+}
+
+// Adds 128 to each int8 (a function, not a namespace-scope constant: a static initializer in this translation unit
+// would run AVX-512 code on every CPU at start-up).
+inline __m512i flip_signs(__m512i v) { return _mm512_xor_si512(v, _mm512_set1_epi8(static_cast<char>(0x80))); }
+inline __m256i flip_signs(__m256i v) { return _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80))); }
+
+// Weight sources: pair(g) gives groups g and g + 1 as unsigned bytes (w + 128) in the order of the activation
+// levels, single(g) group g alone; steps(g) / step(g) their weight steps, called once per group in order.
+
+// 4-bit codes (kEvensThenOdds): 16 bytes per group; high nibbles are the evens, low nibbles the odds.
+class FourBitSource {
+ public:
+  // How far ahead of the group being read to prefetch: the hardware prefetcher alone leaves decode waiting on
+  // memory (2 KiB for 4-bit, 4 KiB for 8-bit weights: about two rows of 2048 inputs).
+  static constexpr int64_t kPrefetchBytes = 2048;
+
+  FourBitSource(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
+                const int8_t* lut_i8)
+      : codes_(codes), scale_(scales), left_in_block_(groups_per_block - first_group),
+        groups_per_block_(groups_per_block) {
+    const __m128i table = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lut_i8)),
+                                        _mm_set1_epi8(static_cast<char>(0x80)));
+    table_ = _mm512_broadcast_i32x4(table);
+  }
+  const void* address(int64_t g) const { return codes_ + 16 * g; }
+  __m512i pair(int64_t g) const {
+    const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes_ + 16 * g));
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i high = _mm256_and_si256(_mm256_srli_epi16(raw, 4), nibble);
+    const __m256i low = _mm256_and_si256(raw, nibble);
+    // 128-bit lanes: [high of group g | low of group g | high of group g+1 | low of group g+1].
+    const __m512i order = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
+    const __m512i index = _mm512_permutex2var_epi64(_mm512_castsi256_si512(high), order, _mm512_castsi256_si512(low));
+    return _mm512_shuffle_epi8(table_, index);
+  }
+  __m256i single(int64_t g) const {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes_ + 16 * g));
+    const __m256i index = _mm256_and_si256(_mm256_set_m128i(raw, _mm_srli_epi16(raw, 4)), _mm256_set1_epi8(0x0F));
+    return _mm256_shuffle_epi8(_mm512_castsi512_si256(table_), index);
+  }
+  float step(int64_t) {
+    const float s = *scale_ * (1.0f / 127.0f);  // the step of the int8 code values
+    if (--left_in_block_ == 0) {
+      ++scale_;
+      left_in_block_ = groups_per_block_;
+    }
+    return s;
+  }
+
+ private:
+  const uint8_t* codes_;
+  const float* scale_;  // the block of the next group
+  int64_t left_in_block_;  // groups of it not yet used
+  int64_t groups_per_block_;
+  __m512i table_;
+};
+
+// INT8 rows: the row scale is applied once to the total, so every group's step is 1.
+class Int8Source {
+ public:
+  static constexpr int64_t kPrefetchBytes = 4096;
+
+  explicit Int8Source(const int8_t* q) : q_(q) {}
+  const void* address(int64_t g) const { return q_ + 32 * g; }
+  __m512i pair(int64_t g) const { return flip_signs(_mm512_loadu_si512(q_ + 32 * g)); }
+  __m256i single(int64_t g) const {
+    return flip_signs(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q_ + 32 * g)));
+  }
+  float step(int64_t) const { return 1.0f; }
+
+ private:
+  const int8_t* q_;
+};
+
+// Q8_0: 34-byte blocks {f16 d; int8 q[32]}, one per group.
+class Q8_0Source {
+ public:
+  static constexpr int64_t kPrefetchBytes = 4096;
+
+  explicit Q8_0Source(const uint8_t* blocks) : blocks_(blocks) {}
+  const void* address(int64_t g) const { return blocks_ + 34 * g; }
+  __m512i pair(int64_t g) const {
+    const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(levels(g)), levels(g + 1), 1);
+    return flip_signs(both);
+  }
+  __m256i single(int64_t g) const { return flip_signs(levels(g)); }
+  float step(int64_t g) const {
+    uint16_t d_bits;
+    std::memcpy(&d_bits, blocks_ + 34 * g, 2);
+    return _cvtsh_ss(d_bits);
+  }
+
+ private:
+  __m256i levels(int64_t g) const {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks_ + 34 * g + 2));
+  }
+  const uint8_t* blocks_;
+};
+
+// R input rows against one weight row; out[r * out_stride] = Σ_g xd[r][g] · step(g) · Σ_{i in g} w_i · xq[r][i].
+template <int R, class Source>
+void q8_rows_vnni(Source source, const int8_t* xq, const float* xd, const int32_t* lane_sums, int64_t n_in,
+                  float* out, int64_t out_stride) {
+  const int64_t groups = n_in / 32;
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  int64_t g = 0;
+  for (; g + 2 <= groups; g += 2) {
+    _mm_prefetch(static_cast<const char*>(source.address(g)) + Source::kPrefetchBytes, _MM_HINT_T0);
+    const __m512i w = source.pair(g);
+    const float step0 = source.step(g);
+    const float step1 = source.step(g + 1);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m512i start = _mm512_loadu_si512(lane_sums + r * (n_in / 4) + 8 * g);
+      const __m512i sums = _mm512_dpbusd_epi32(start, w, _mm512_loadu_si512(xq + r * n_in + 32 * g));
+      const float* d = xd + r * groups + g;
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), two_steps(d[0] * step0, d[1] * step1), acc[r]);
+    }
+  }
+  float tail[R] = {};
+  if (g < groups) {
+    const __m256i w = source.single(g);
+    const float step0 = source.step(g);
+    for (int r = 0; r < R; ++r) {
+      const __m256i start = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lane_sums + r * (n_in / 4) + 8 * g));
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + r * n_in + 32 * g));
+      tail[r] = horizontal_sum(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, w, x))) * (xd[r * groups + g] * step0);
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r * out_stride] = _mm512_reduce_add_ps(acc[r]) + tail[r];
+}
+
+}  // namespace
+
+void dot_4bit_q8_row_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
+                          const int8_t* lut_i8, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
+  for_row_tiles(n_rows, [&](auto R, int64_t r) {
+    // Each tile walks the block scales from the row's start.
+    q8_rows_vnni<R>(FourBitSource(codes, scales, first_group, groups_per_block, lut_i8), xq + r * n_in,
+                    xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in, out + r * out_stride, out_stride);
+  });
+}
+
+void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
+  for_row_tiles(n_rows, [&](auto R, int64_t r) {
+    q8_rows_vnni<R>(Int8Source(q), xq + r * n_in, xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in,
+                    out + r * out_stride, out_stride);
+  });
+  for (int64_t r = 0; r < n_rows; ++r) out[r * out_stride] *= scale;
+}
+
+void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
+  for_row_tiles(n_rows, [&](auto R, int64_t r) {
+    q8_rows_vnni<R>(Q8_0Source(blocks), xq + r * n_in, xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in,
+                    out + r * out_stride, out_stride);
+  });
+}
+
+}  // namespace pagedllm
