@@ -5,8 +5,10 @@
 
 #include "cli/commands.h"
 #include "util/error.h"
+#include "util/malloc_policy.h"
 
 int main(int argc, char** argv) {
+  pagedllm::use_reusing_malloc_policy();
   CLI::App app{"pagedllm: a paged-attention inference engine and QLoRA trainer for Hugging Face models"};
   app.require_subcommand(1);
   pagedllm::add_generate_command(app);

@@ -7,6 +7,8 @@
 #include <memory>
 #include <vector>
 
+#include <unistd.h>
+
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/x86_avx2/roofline_loops.h"
@@ -15,13 +17,24 @@
 namespace pagedllm {
 namespace {
 
-constexpr int64_t kBufferFloats = int64_t{64} << 20;  // 256 MiB: 8× the 32 MiB L3 of the target machine
+constexpr int64_t kMinBufferFloats = int64_t{64} << 20;  // 256 MiB
+constexpr int64_t kMaxBufferFloats = int64_t{1} << 30;   // 4 GiB
 constexpr int64_t kChunkFloats = int64_t{256} << 10;  // 1 MiB per task
 constexpr int64_t kFmaStepsPerTask = int64_t{1} << 16;  // 12.6 MFLOP: a fraction of a millisecond
 // Best of many short runs: on a machine shared with other work, some runs get whole time slices.
 constexpr int kBandwidthRepetitions = 10;
 constexpr int kFmaRepetitions = 50;
 constexpr int kSgemmRepetitions = 4;
+
+// STREAM's rule: at least 4× the last-level cache, so that no window read is still cached. Virtual machines may
+// report the host's whole L3 (508 MiB on the EPYC we run on): with the old fixed 256 MiB the "bandwidth" reached
+// 107 GB/s on 2 cores, cache rather than DRAM.
+int64_t buffer_floats() {
+  const long llc_bytes = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  const int64_t wanted = llc_bytes > 0 ? 4 * static_cast<int64_t>(llc_bytes) / static_cast<int64_t>(sizeof(float)) : 0;
+  const int64_t floats = std::clamp(wanted, kMinBufferFloats, kMaxBufferFloats);
+  return floats / (int64_t{32} * kChunkFloats) * (int64_t{32} * kChunkFloats);  // whole 32 MiB windows
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -53,14 +66,17 @@ float fma_chains(int64_t iterations) {
 }
 
 // Best GB/s of summing one 32 MiB window of the buffer, on the pool or on the caller alone. Windows are read
-// in turn, so the one being timed was last touched 224 MiB earlier and comes from DRAM, not the 32 MiB L3; timing
-// windows rather than whole passes gives many short samples.
+// in turn, so the one being timed was last touched a whole buffer (≥ 4× the L3) earlier and comes from DRAM;
+// timing windows rather than whole passes gives many short samples.
 double read_bandwidth(const std::vector<float>& buffer, bool parallel) {
   constexpr int64_t kWindowChunks = 32;
   const int64_t num_windows = static_cast<int64_t>(buffer.size()) / (kWindowChunks * kChunkFloats);
   double best = 0.0;
   std::atomic<float> sink{0.0f};
-  for (int pass = 0; pass < kBandwidthRepetitions; ++pass) {
+  // About 2.5 GiB read in all, whatever the buffer size (at least two passes).
+  const int passes = std::max<int>(2, static_cast<int>(kBandwidthRepetitions * kMinBufferFloats /
+                                                         static_cast<int64_t>(buffer.size())));
+  for (int pass = 0; pass < passes; ++pass) {
     for (int64_t window = 0; window < num_windows; ++window) {
       const float* base = buffer.data() + window * kWindowChunks * kChunkFloats;
       auto body = [&](int64_t begin, int64_t end) {
@@ -119,8 +135,9 @@ RooflineResult measure_roofline(int num_threads_wanted) {
   if (num_threads_wanted != previous_threads) set_num_threads(num_threads_wanted);
   RooflineResult result{};
   {
-    std::vector<float> buffer(kBufferFloats);
-    parallel_for(kBufferFloats / kChunkFloats, 1, [&](int64_t begin, int64_t end) {
+    const int64_t num_floats = buffer_floats();
+    std::vector<float> buffer(num_floats);
+    parallel_for(num_floats / kChunkFloats, 1, [&](int64_t begin, int64_t end) {
       std::fill(buffer.begin() + begin * kChunkFloats, buffer.begin() + end * kChunkFloats, 1.0f);
     });
     result.read_bandwidth_gbs_1t = read_bandwidth(buffer, false);

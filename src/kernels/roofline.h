@@ -1,5 +1,6 @@
 // Measures the machine limits a kernel is judged against (`pagedllm bench roofline`): streaming read bandwidth,
-// peak fp32 FMA throughput and the sgemm rate OpenBLAS reaches through gemm_f32. Takes a few seconds and 256 MiB.
+// peak fp32 FMA throughput and the sgemm rate OpenBLAS reaches through gemm_f32. Takes a few seconds and a buffer
+// of 4× the last-level cache (256 MiB to 4 GiB).
 #pragma once
 
 namespace pagedllm {
