@@ -15,14 +15,24 @@ bool has_avx2_fma_f16c() {
 #endif
 }
 
-bool has_avx512_vnni() {
+bool has_avx512() {
 #if defined(__x86_64__) || defined(__i386__)
   static const bool supported = [] {
     const char* off = std::getenv("PAGEDLLM_NO_AVX512");
     if (off != nullptr && std::string_view(off) == "1") return false;
-    return has_avx2_fma_f16c() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    return has_avx2_fma_f16c() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
   }();
+  return supported;
+#else
+  return false;
+#endif
+}
+
+bool has_avx512_vnni() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool supported = has_avx512() && __builtin_cpu_supports("avx512vnni");
   return supported;
 #else
   return false;

@@ -7,8 +7,12 @@ namespace pagedllm {
 // Computed once; cheap to call on every kernel dispatch.
 bool has_avx2_fma_f16c();
 
-// True when the CPU executes AVX-512 F, BW, VL and VNNI (the -mavx512* translation units in x86_avx512/) and
-// has_avx2_fma_f16c(). Setting PAGEDLLM_NO_AVX512=1 in the environment makes it false (to compare paths).
+// True when the CPU executes AVX-512 F, CD, BW, DQ and VL (what the x86_avx512/ translation units and OpenBLAS's
+// SkylakeX kernels use) and has_avx2_fma_f16c(). Setting PAGEDLLM_NO_AVX512=1 in the environment makes it false
+// (to compare paths).
+bool has_avx512();
+
+// has_avx512() and AVX-512 VNNI (the quantized decode kernels in src/quant/x86_avx512/).
 bool has_avx512_vnni();
 
 }  // namespace pagedllm

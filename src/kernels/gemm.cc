@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "kernels/cpu_features.h"
+#include "kernels/x86_avx512/sgemm.h"
 #include "util/thread_pool.h"
 
 namespace pagedllm {
@@ -28,6 +30,10 @@ void gemm_f32_serial(bool trans_b, int64_t m, int64_t n, int64_t k, const float*
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
     }
+    return;
+  }
+  if (has_avx512()) {
+    avx512::sgemm(trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),

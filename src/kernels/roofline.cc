@@ -12,6 +12,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/x86_avx2/roofline_loops.h"
+#include "kernels/x86_avx512/roofline_loops.h"
 #include "util/thread_pool.h"
 
 namespace pagedllm {
@@ -59,9 +60,11 @@ float fma_chains_portable(int64_t iterations) {
   return total;
 }
 
-double flops_per_fma_step() { return has_avx2_fma_f16c() ? 192.0 : 24.0; }
+// The widest FMA the CPU has: the peak is the machine's, whichever width our own kernels use.
+double flops_per_fma_step() { return has_avx512() ? 384.0 : has_avx2_fma_f16c() ? 192.0 : 24.0; }
 
 float fma_chains(int64_t iterations) {
+  if (has_avx512()) return avx512::fma_chains(iterations);
   return has_avx2_fma_f16c() ? avx2::fma_chains(iterations) : fma_chains_portable(iterations);
 }
 

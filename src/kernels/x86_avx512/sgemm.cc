@@ -1,0 +1,122 @@
+#include "kernels/x86_avx512/sgemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace pagedllm::avx512 {
+namespace {
+
+// Register tile: 14 rows of C × 32 columns (2 zmm) = 28 accumulators, plus 2 B vectors and a broadcast A value
+// fit the 32 zmm registers. Per k: 28 FMAs against 2 loads of B and 14 broadcasts of A (memory operands).
+constexpr int64_t kRows = 14;
+constexpr int64_t kCols = 32;
+// Cache blocks: a packed B block (kDepth × kWidth = 384 KiB) stays in L2 while every packed A strip (kRows ×
+// kDepth = 21 KiB, all of them packed once per depth block) runs over it.
+constexpr int64_t kDepth = 384;
+constexpr int64_t kWidth = 256;
+
+// B[p0 : p0 + kc, j0 : j0 + nc] (of op(B)) → panels of kCols columns, each kc × kCols row-major, zero-padded.
+// Both layouts are read along their rows (Bᵀ, the usual case: W is (n_out, n_in), one W row per column).
+void pack_b(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
+  for (int64_t jp = 0; jp < nc; jp += kCols) {
+    const int64_t cols = std::min(kCols, nc - jp);
+    float* panel = out + jp * kc;
+    if (!trans_b) {
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = b + (p0 + p) * ldb + j0 + jp;
+        float* dst = panel + p * kCols;
+        for (int64_t j = 0; j < cols; ++j) dst[j] = src[j];
+        for (int64_t j = cols; j < kCols; ++j) dst[j] = 0.0f;
+      }
+    } else {
+      for (int64_t j = 0; j < kCols; ++j) {
+        if (j < cols) {
+          const float* src = b + (j0 + jp + j) * ldb + p0;
+          for (int64_t p = 0; p < kc; ++p) panel[p * kCols + j] = src[p];
+        } else {
+          for (int64_t p = 0; p < kc; ++p) panel[p * kCols + j] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// A[i0 : i0 + rows, p0 : p0 + kc] → kc × kRows column-major slices (out[p * kRows + i]), zero-padded rows.
+void pack_a(const float* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0, int64_t kc, float* out) {
+  for (int64_t i = 0; i < kRows; ++i) {
+    if (i < rows) {
+      const float* src = a + (i0 + i) * lda + p0;
+      for (int64_t p = 0; p < kc; ++p) out[p * kRows + i] = src[p];
+    } else {
+      for (int64_t p = 0; p < kc; ++p) out[p * kRows + i] = 0.0f;
+    }
+  }
+}
+
+// C tile (rows × cols valid) = scale_c · C + packed A strip · packed B panel, scale_c 0 (overwrite) or beta or 1.
+void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, int64_t rows, int64_t cols,
+                  float scale_c) {
+  __m512 acc0[kRows], acc1[kRows];
+#pragma GCC unroll 14
+  for (int i = 0; i < kRows; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(pb + p * kCols);
+    const __m512 b1 = _mm512_loadu_ps(pb + p * kCols + 16);
+    const float* ap = pa + p * kRows;
+#pragma GCC unroll 14
+    for (int i = 0; i < kRows; ++i) {
+      const __m512 av = _mm512_set1_ps(ap[i]);
+      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
+    }
+  }
+  const __mmask16 mask0 = cols >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << cols) - 1);
+  const __mmask16 mask1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : static_cast<__mmask16>((1u << (cols - 16)) - 1);
+  const __m512 sc = _mm512_set1_ps(scale_c);
+  for (int i = 0; i < rows; ++i) {
+    float* row = c + i * ldc;
+    if (scale_c == 0.0f) {
+      _mm512_mask_storeu_ps(row, mask0, acc0[i]);
+      _mm512_mask_storeu_ps(row + 16, mask1, acc1[i]);
+    } else {
+      const __m512 old0 = _mm512_maskz_loadu_ps(mask0, row);
+      const __m512 old1 = _mm512_maskz_loadu_ps(mask1, row + 16);
+      _mm512_mask_storeu_ps(row, mask0, _mm512_fmadd_ps(old0, sc, acc0[i]));
+      _mm512_mask_storeu_ps(row + 16, mask1, _mm512_fmadd_ps(old1, sc, acc1[i]));
+    }
+  }
+}
+
+}  // namespace
+
+void sgemm(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+           float beta, float* c, int64_t ldc) {
+  // Each depth block of A is packed once (all its strips), then every block of B's columns runs over it.
+  thread_local std::vector<float> packed_a;
+  thread_local std::vector<float> packed_b(kDepth * kWidth);
+  const int64_t num_strips = (m + kRows - 1) / kRows;
+  packed_a.resize(static_cast<size_t>(num_strips * kRows * kDepth));
+  for (int64_t p0 = 0; p0 < k; p0 += kDepth) {
+    const int64_t kc = std::min(kDepth, k - p0);
+    // The first depth block applies beta (0 overwrites, so C may hold garbage); later ones accumulate.
+    const float scale_c = p0 == 0 ? beta : 1.0f;
+    for (int64_t s = 0; s < num_strips; ++s) {
+      pack_a(a, lda, s * kRows, std::min(kRows, m - s * kRows), p0, kc, packed_a.data() + s * kRows * kc);
+    }
+    for (int64_t j0 = 0; j0 < n; j0 += kWidth) {
+      const int64_t nc = std::min(kWidth, n - j0);
+      pack_b(trans_b, b, ldb, p0, kc, j0, nc, packed_b.data());
+      for (int64_t s = 0; s < num_strips; ++s) {
+        const int64_t i0 = s * kRows;
+        for (int64_t jp = 0; jp < nc; jp += kCols) {
+          micro_kernel(kc, packed_a.data() + s * kRows * kc, packed_b.data() + jp * kc, c + i0 * ldc + j0 + jp, ldc,
+                       std::min(kRows, m - i0), std::min(kCols, nc - jp), scale_c);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace pagedllm::avx512
