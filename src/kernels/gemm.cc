@@ -22,10 +22,9 @@ constexpr int64_t kColumnAlign = 64;
 
 }  // namespace
 
-void gemm_f32_serial(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-                     int64_t ldb, float beta, float* c, int64_t ldc) {
+void gemm_f32_general_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                             int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
-  pin_openblas_to_one_thread();
   if (k <= 0) {
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
@@ -33,22 +32,23 @@ void gemm_f32_serial(bool trans_b, int64_t m, int64_t n, int64_t k, const float*
     return;
   }
   if (has_avx512()) {
-    avx512::sgemm(trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    avx512::sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
-              static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b,
-              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+  pin_openblas_to_one_thread();
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
 }
 
-void gemm_f32(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-              int64_t ldb, float beta, float* c, int64_t ldc) {
+void gemm_f32_general(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                      int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   int64_t num_slices = std::min<int64_t>(num_threads(), (n + kColumnAlign - 1) / kColumnAlign);
   if (num_slices <= 1 || m * n * k < (int64_t{1} << 20)) {
-    gemm_f32_serial(trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    gemm_f32_general_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  // One slice per thread: OpenBLAS packs B per call, so fewer, larger calls are faster than many small ones.
+  // One slice of C's columns per thread: each packs only its own part of B.
   int64_t slice = (n + num_slices - 1) / num_slices;
   slice = (slice + kColumnAlign - 1) / kColumnAlign * kColumnAlign;
   parallel_for(num_slices, 1, [&](int64_t begin, int64_t end) {
@@ -57,9 +57,19 @@ void gemm_f32(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int
       int64_t j1 = std::min(n, j0 + slice);
       if (j0 >= j1) continue;
       const float* b_slice = trans_b ? b + j0 * ldb : b + j0;
-      gemm_f32_serial(trans_b, m, j1 - j0, k, a, lda, b_slice, ldb, beta, c + j0, ldc);
+      gemm_f32_general_serial(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_slice, ldb, beta, c + j0, ldc);
     }
   });
+}
+
+void gemm_f32_serial(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                     int64_t ldb, float beta, float* c, int64_t ldc) {
+  gemm_f32_general_serial(false, trans_b, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+
+void gemm_f32(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+              int64_t ldb, float beta, float* c, int64_t ldc) {
+  gemm_f32_general(false, trans_b, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace pagedllm

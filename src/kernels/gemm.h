@@ -1,4 +1,4 @@
-// The process's one entry into OpenBLAS sgemm. OpenBLAS is pinned to one thread and the N dimension is split over
+// The process's one entry into fp32 GEMM: our AVX-512 kernel where the CPU has it, else OpenBLAS sgemm. OpenBLAS is pinned to one thread and the N dimension is split over
 // the pagedllm thread pool, so BLAS threads and pool threads never compete for the same cores (DESIGN.md).
 #pragma once
 
@@ -15,5 +15,12 @@ void gemm_f32(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int
 // The same product on the calling thread only (for use inside a parallel_for task).
 void gemm_f32_serial(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
                      int64_t ldb, float beta, float* c, int64_t ldc);
+
+// C[m, n] = alpha · op(A) · op(B) + beta · C, where op(A) = A (a: (m, k), lda ≥ k) or Aᵀ (a: (k, m), lda ≥ m).
+// On the pool, like gemm_f32.
+void gemm_f32_general(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                      int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+void gemm_f32_general_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                             int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 }  // namespace pagedllm

@@ -1,6 +1,5 @@
-// Dense matrix products of the LoRA adapters, in float (training) and double (gradient checks), straight over
-// BLAS. They run on the calling thread (kernels/gemm.h pins OpenBLAS to one thread): the products here have one
-// dimension equal to the LoRA rank, small next to the frozen-weight products that WeightMatrix parallelizes.
+// Dense matrix products of training (LoRA adapters, attention), in float over kernels/gemm.h (on the pool; serial
+// when called from inside a parallel_for task) and in double (gradient checks) over BLAS on the calling thread.
 #pragma once
 
 #include <cstdint>

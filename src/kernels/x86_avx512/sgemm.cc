@@ -43,8 +43,15 @@ void pack_b(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, i
   }
 }
 
-// A[i0 : i0 + rows, p0 : p0 + kc] → kc × kRows column-major slices (out[p * kRows + i]), zero-padded rows.
-void pack_a(const float* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0, int64_t kc, float* out) {
+// op(A)[i0 : i0 + rows, p0 : p0 + kc] → kc × kRows column-major slices (out[p * kRows + i]), zero-padded rows.
+void pack_a(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0, int64_t kc, float* out) {
+  if (trans_a) {  // Aᵀ: the kRows values of one p are contiguous
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = a + (p0 + p) * lda + i0;
+      for (int64_t i = 0; i < kRows; ++i) out[p * kRows + i] = i < rows ? src[i] : 0.0f;
+    }
+    return;
+  }
   for (int64_t i = 0; i < kRows; ++i) {
     if (i < rows) {
       const float* src = a + (i0 + i) * lda + p0;
@@ -55,9 +62,10 @@ void pack_a(const float* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0, i
   }
 }
 
-// C tile (rows × cols valid) = scale_c · C + packed A strip · packed B panel, scale_c 0 (overwrite) or beta or 1.
+// C tile (rows × cols valid) = scale_c · C + alpha · packed A strip · packed B panel, scale_c 0 (overwrite) or
+// beta or 1.
 void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, int64_t rows, int64_t cols,
-                  float scale_c) {
+                  float alpha, float scale_c) {
   __m512 acc0[kRows], acc1[kRows];
 #pragma GCC unroll 14
   for (int i = 0; i < kRows; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
@@ -75,6 +83,13 @@ void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_
   const __mmask16 mask0 = cols >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << cols) - 1);
   const __mmask16 mask1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : static_cast<__mmask16>((1u << (cols - 16)) - 1);
   const __m512 sc = _mm512_set1_ps(scale_c);
+  if (alpha != 1.0f) {
+    const __m512 al = _mm512_set1_ps(alpha);
+    for (int i = 0; i < kRows; ++i) {
+      acc0[i] = _mm512_mul_ps(acc0[i], al);
+      acc1[i] = _mm512_mul_ps(acc1[i], al);
+    }
+  }
   for (int i = 0; i < rows; ++i) {
     float* row = c + i * ldc;
     if (scale_c == 0.0f) {
@@ -91,8 +106,8 @@ void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_
 
 }  // namespace
 
-void sgemm(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
-           float beta, float* c, int64_t ldc) {
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   // Each depth block of A is packed once (all its strips), then every block of B's columns runs over it.
   thread_local std::vector<float> packed_a;
   thread_local std::vector<float> packed_b(kDepth * kWidth);
@@ -103,7 +118,7 @@ void sgemm(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_
     // The first depth block applies beta (0 overwrites, so C may hold garbage); later ones accumulate.
     const float scale_c = p0 == 0 ? beta : 1.0f;
     for (int64_t s = 0; s < num_strips; ++s) {
-      pack_a(a, lda, s * kRows, std::min(kRows, m - s * kRows), p0, kc, packed_a.data() + s * kRows * kc);
+      pack_a(trans_a, a, lda, s * kRows, std::min(kRows, m - s * kRows), p0, kc, packed_a.data() + s * kRows * kc);
     }
     for (int64_t j0 = 0; j0 < n; j0 += kWidth) {
       const int64_t nc = std::min(kWidth, n - j0);
@@ -112,7 +127,7 @@ void sgemm(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_
         const int64_t i0 = s * kRows;
         for (int64_t jp = 0; jp < nc; jp += kCols) {
           micro_kernel(kc, packed_a.data() + s * kRows * kc, packed_b.data() + jp * kc, c + i0 * ldc + j0 + jp, ldc,
-                       std::min(kRows, m - i0), std::min(kCols, nc - jp), scale_c);
+                       std::min(kRows, m - i0), std::min(kCols, nc - jp), alpha, scale_c);
         }
       }
     }

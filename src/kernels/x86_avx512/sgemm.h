@@ -1,5 +1,5 @@
 // Single-threaded fp32 GEMM with AVX-512 (compiled with -mavx512f; enter only when has_avx512()), the same
-// contract as gemm_f32_serial (kernels/gemm.h): C[m, n] = A[m, k] · op(B) + beta · C, row-major.
+// contract as gemm_f32_general_serial (kernels/gemm.h): C[m, n] = alpha · op(A) · op(B) + beta · C, row-major.
 //
 // Why our own: OpenBLAS is held to its AVX2 kernels on the CPUs where this matters (older builds compute wrong
 // results on them, so the environment pins OPENBLAS_CORETYPE), which caps sgemm at half of an AVX-512 core's peak.
@@ -9,7 +9,7 @@
 
 namespace pagedllm::avx512 {
 
-void sgemm(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
-           float beta, float* c, int64_t ldc);
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 }  // namespace pagedllm::avx512

@@ -10,19 +10,13 @@
 
 #include <cstring>
 
+#include "kernels/x86_avx2/vec.h"
 #include "quant/quant_kernels.h"
 #include "quant/row_tiles.h"
 
 namespace pagedllm {
 namespace {
 
-
-inline float horizontal_sum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // Lanes 0-7 = a, lanes 8-15 = b.
 inline __m512 two_steps(float a, float b) {
@@ -155,7 +149,7 @@ void q8_rows_vnni(Source source, const int8_t* xq, const float* xd, const int32_
     for (int r = 0; r < R; ++r) {
       const __m256i start = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lane_sums + r * (n_in / 4) + 8 * g));
       const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + r * n_in + 32 * g));
-      tail[r] = horizontal_sum(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, w, x))) * (xd[r * groups + g] * step0);
+      tail[r] = avx2::hsum(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, w, x))) * (xd[r * groups + g] * step0);
     }
   }
   for (int r = 0; r < R; ++r) out[r * out_stride] = _mm512_reduce_add_ps(acc[r]) + tail[r];
