@@ -17,6 +17,34 @@ constexpr int64_t kCols = 32;
 constexpr int64_t kDepth = 384;
 constexpr int64_t kWidth = 256;
 
+// v[i][j] → v[j][i]: 32-bit, then 64-bit interleaves within 128-bit lanes, then two rounds of lane shuffles.
+inline void transpose_16x16(__m512 v[16]) {
+  __m512 t[16];
+  for (int k = 0; k < 8; ++k) {
+    t[2 * k] = _mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]);
+    t[2 * k + 1] = _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]);
+  }
+  // u[4g + c], 128-bit lane L: rows 4g .. 4g + 3 of column 4L + c.
+  __m512 u[16];
+  for (int g = 0; g < 4; ++g) {
+    const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
+    const __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
+    u[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 x0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), x1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    const __m512 y0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+    const __m512 y1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    v[c] = _mm512_shuffle_f32x4(x0, y0, 0x88);
+    v[4 + c] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
+    v[8 + c] = _mm512_shuffle_f32x4(x1, y1, 0x88);
+    v[12 + c] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
+  }
+}
+
 // B[p0 : p0 + kc, j0 : j0 + nc] (of op(B)) → panels of kCols columns, each kc × kCols row-major, zero-padded.
 // Both layouts are read along their rows (Bᵀ, the usual case: W is (n_out, n_in), one W row per column).
 void pack_b(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
@@ -29,6 +57,20 @@ void pack_b(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, i
         float* dst = panel + p * kCols;
         for (int64_t j = 0; j < cols; ++j) dst[j] = src[j];
         for (int64_t j = cols; j < kCols; ++j) dst[j] = 0.0f;
+      }
+    } else if (cols == kCols) {
+      // Rows of B are columns of the panel: transpose 16 × 16 blocks in registers, the rest element by element.
+      int64_t p = 0;
+      for (; p + 16 <= kc; p += 16) {
+        for (int64_t half = 0; half < 2; ++half) {
+          __m512 v[16];
+          for (int j = 0; j < 16; ++j) v[j] = _mm512_loadu_ps(b + (j0 + jp + 16 * half + j) * ldb + p0 + p);
+          transpose_16x16(v);
+          for (int q = 0; q < 16; ++q) _mm512_storeu_ps(panel + (p + q) * kCols + 16 * half, v[q]);
+        }
+      }
+      for (; p < kc; ++p) {
+        for (int64_t j = 0; j < kCols; ++j) panel[p * kCols + j] = b[(j0 + jp + j) * ldb + p0 + p];
       }
     } else {
       for (int64_t j = 0; j < kCols; ++j) {
@@ -49,6 +91,19 @@ void pack_a(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t rows,
     for (int64_t p = 0; p < kc; ++p) {
       const float* src = a + (p0 + p) * lda + i0;
       for (int64_t i = 0; i < kRows; ++i) out[p * kRows + i] = i < rows ? src[i] : 0.0f;
+    }
+    return;
+  }
+  if (rows == kRows) {  // 16 × 16 transposes of the 14 rows (and 2 zero rows), 14 lanes stored per p
+    int64_t p = 0;
+    for (; p + 16 <= kc; p += 16) {
+      __m512 v[16];
+      for (int i = 0; i < 16; ++i) v[i] = i < kRows ? _mm512_loadu_ps(a + (i0 + i) * lda + p0 + p) : _mm512_setzero_ps();
+      transpose_16x16(v);
+      for (int q = 0; q < 16; ++q) _mm512_mask_storeu_ps(out + (p + q) * kRows, (1u << kRows) - 1, v[q]);
+    }
+    for (; p < kc; ++p) {
+      for (int64_t i = 0; i < kRows; ++i) out[p * kRows + i] = a[(i0 + i) * lda + p0 + p];
     }
     return;
   }
