@@ -1,5 +1,6 @@
 // make_dense_weight: F32/F16/BF16 matrices. Few rows stream W once through the dense_matmul_* kernels; many rows
-// go through OpenBLAS sgemm (F32 directly, F16/BF16 on tiles dequantized into a thread-local buffer).
+// go through gemm_f32 (F32 directly; F16/BF16 widened while packing with AVX-512, else on tiles dequantized into a
+// thread-local buffer).
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -66,7 +67,8 @@ class DenseWeight final : public WeightMatrix {
       });
     } else if (format() == WeightFormat::kF32) {
       gemm_f32(true, n_rows, n_out(), n_in(), x, n_in(), static_cast<const float*>(data_), n_in(), 0.0f, y, n_out());
-    } else {
+    } else if (!gemm_f32_half_weight(format() == WeightFormat::kBF16, n_rows, n_out(), n_in(), x,
+                                     static_cast<const uint16_t*>(data_), y)) {
       matmul_tiled(x, y, n_rows);
     }
   }

@@ -72,4 +72,22 @@ void gemm_f32(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int
   gemm_f32_general(false, trans_b, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
+bool gemm_f32_half_weight(bool bf16, int64_t m, int64_t n_out, int64_t n_in, const float* x, const uint16_t* w,
+                          float* y) {
+  if (!has_avx512()) return false;
+  if (m <= 0 || n_out <= 0) return true;
+  // Slices of W's rows (y's columns) per thread, as gemm_f32_general; x is packed once per slice.
+  const int64_t num_slices = std::max<int64_t>(1, std::min<int64_t>(num_threads(), n_out / kColumnAlign));
+  int64_t slice = (n_out + num_slices - 1) / num_slices;
+  slice = (slice + kColumnAlign - 1) / kColumnAlign * kColumnAlign;
+  parallel_for(num_slices, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) {
+      const int64_t j0 = s * slice, j1 = std::min(n_out, j0 + slice);
+      if (j0 >= j1) continue;
+      avx512::sgemm_half_b(bf16, true, m, j1 - j0, n_in, x, n_in, w + j0 * n_in, n_in, 0.0f, y + j0, n_out);
+    }
+  });
+  return true;
+}
+
 }  // namespace pagedllm

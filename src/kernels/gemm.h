@@ -23,4 +23,9 @@ void gemm_f32_general(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t 
 void gemm_f32_general_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                              int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
+// y[m, n_out] = x[m, n_in] · Wᵀ for W (n_out, n_in) stored as bf16 (`bf16`) or IEEE f16, widened while packing
+// (no fp32 copy of W), on the pool. Only with AVX-512 (has_avx512()): returns false, doing nothing, otherwise.
+bool gemm_f32_half_weight(bool bf16, int64_t m, int64_t n_out, int64_t n_in, const float* x, const uint16_t* w,
+                          float* y);
+
 }  // namespace pagedllm

@@ -3,7 +3,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <vector>
+#include <cstring>
+#include <memory>
 
 namespace pagedllm::avx512 {
 namespace {
@@ -16,6 +17,52 @@ constexpr int64_t kCols = 32;
 // kDepth = 21 KiB, all of them packed once per depth block) runs over it.
 constexpr int64_t kDepth = 384;
 constexpr int64_t kWidth = 256;
+
+// A thread's packing buffer, grown on demand. Not std::vector: its out-of-line template code compiled in this
+// AVX-512 translation unit could be the copy the linker keeps for the whole program.
+class PackBuffer {
+ public:
+  float* get(int64_t n) {
+    if (n > size_) {
+      data_.reset(new float[static_cast<size_t>(n)]);
+      size_ = n;
+    }
+    return data_.get();
+  }
+
+ private:
+  std::unique_ptr<float[]> data_;
+  int64_t size_ = 0;
+};
+
+// How B's elements are read: fp32 as is, 16-bit halves (bf16 / IEEE f16) widened exactly to fp32.
+struct F32Loader {
+  using Storage = float;
+  static __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+  static float load1(const float* p) { return *p; }
+};
+struct BF16Loader {
+  using Storage = uint16_t;
+  static __m512 load16(const uint16_t* p) {
+    const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+  }
+  static float load1(const uint16_t* p) {
+    // Not util/half.h: an inline function from a header compiled here could be emitted with AVX-512 code and
+    // chosen by the linker for the rest of the program.
+    const uint32_t bits = static_cast<uint32_t>(*p) << 16;
+    float value;
+    std::memcpy(&value, &bits, sizeof(value));
+    return value;
+  }
+};
+struct F16Loader {
+  using Storage = uint16_t;
+  static __m512 load16(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static float load1(const uint16_t* p) { return _cvtsh_ss(*p); }
+};
 
 // v[i][j] → v[j][i]: 32-bit, then 64-bit interleaves within 128-bit lanes, then two rounds of lane shuffles.
 inline void transpose_16x16(__m512 v[16]) {
@@ -47,15 +94,17 @@ inline void transpose_16x16(__m512 v[16]) {
 
 // B[p0 : p0 + kc, j0 : j0 + nc] (of op(B)) → panels of kCols columns, each kc × kCols row-major, zero-padded.
 // Both layouts are read along their rows (Bᵀ, the usual case: W is (n_out, n_in), one W row per column).
-void pack_b(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
+template <class Loader>
+void pack_b(bool trans_b, const typename Loader::Storage* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
+            int64_t nc, float* out) {
   for (int64_t jp = 0; jp < nc; jp += kCols) {
     const int64_t cols = std::min(kCols, nc - jp);
     float* panel = out + jp * kc;
     if (!trans_b) {
       for (int64_t p = 0; p < kc; ++p) {
-        const float* src = b + (p0 + p) * ldb + j0 + jp;
+        const auto* src = b + (p0 + p) * ldb + j0 + jp;
         float* dst = panel + p * kCols;
-        for (int64_t j = 0; j < cols; ++j) dst[j] = src[j];
+        for (int64_t j = 0; j < cols; ++j) dst[j] = Loader::load1(src + j);
         for (int64_t j = cols; j < kCols; ++j) dst[j] = 0.0f;
       }
     } else if (cols == kCols) {
@@ -64,19 +113,19 @@ void pack_b(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, i
       for (; p + 16 <= kc; p += 16) {
         for (int64_t half = 0; half < 2; ++half) {
           __m512 v[16];
-          for (int j = 0; j < 16; ++j) v[j] = _mm512_loadu_ps(b + (j0 + jp + 16 * half + j) * ldb + p0 + p);
+          for (int j = 0; j < 16; ++j) v[j] = Loader::load16(b + (j0 + jp + 16 * half + j) * ldb + p0 + p);
           transpose_16x16(v);
           for (int q = 0; q < 16; ++q) _mm512_storeu_ps(panel + (p + q) * kCols + 16 * half, v[q]);
         }
       }
       for (; p < kc; ++p) {
-        for (int64_t j = 0; j < kCols; ++j) panel[p * kCols + j] = b[(j0 + jp + j) * ldb + p0 + p];
+        for (int64_t j = 0; j < kCols; ++j) panel[p * kCols + j] = Loader::load1(b + (j0 + jp + j) * ldb + p0 + p);
       }
     } else {
       for (int64_t j = 0; j < kCols; ++j) {
         if (j < cols) {
-          const float* src = b + (j0 + jp + j) * ldb + p0;
-          for (int64_t p = 0; p < kc; ++p) panel[p * kCols + j] = src[p];
+          const auto* src = b + (j0 + jp + j) * ldb + p0;
+          for (int64_t p = 0; p < kc; ++p) panel[p * kCols + j] = Loader::load1(src + p);
         } else {
           for (int64_t p = 0; p < kc; ++p) panel[p * kCols + j] = 0.0f;
         }
@@ -159,33 +208,48 @@ void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_
   }
 }
 
-}  // namespace
-
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+template <class Loader>
+void sgemm_any_b(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                 int64_t lda, const typename Loader::Storage* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   // Each depth block of A is packed once (all its strips), then every block of B's columns runs over it.
-  thread_local std::vector<float> packed_a;
-  thread_local std::vector<float> packed_b(kDepth * kWidth);
+  thread_local PackBuffer a_buffer, b_buffer;
   const int64_t num_strips = (m + kRows - 1) / kRows;
-  packed_a.resize(static_cast<size_t>(num_strips * kRows * kDepth));
+  float* packed_a = a_buffer.get(num_strips * kRows * kDepth);
+  float* packed_b = b_buffer.get(kDepth * kWidth);
   for (int64_t p0 = 0; p0 < k; p0 += kDepth) {
     const int64_t kc = std::min(kDepth, k - p0);
     // The first depth block applies beta (0 overwrites, so C may hold garbage); later ones accumulate.
     const float scale_c = p0 == 0 ? beta : 1.0f;
     for (int64_t s = 0; s < num_strips; ++s) {
-      pack_a(trans_a, a, lda, s * kRows, std::min(kRows, m - s * kRows), p0, kc, packed_a.data() + s * kRows * kc);
+      pack_a(trans_a, a, lda, s * kRows, std::min(kRows, m - s * kRows), p0, kc, packed_a + s * kRows * kc);
     }
     for (int64_t j0 = 0; j0 < n; j0 += kWidth) {
       const int64_t nc = std::min(kWidth, n - j0);
-      pack_b(trans_b, b, ldb, p0, kc, j0, nc, packed_b.data());
+      pack_b<Loader>(trans_b, b, ldb, p0, kc, j0, nc, packed_b);
       for (int64_t s = 0; s < num_strips; ++s) {
         const int64_t i0 = s * kRows;
         for (int64_t jp = 0; jp < nc; jp += kCols) {
-          micro_kernel(kc, packed_a.data() + s * kRows * kc, packed_b.data() + jp * kc, c + i0 * ldc + j0 + jp, ldc,
+          micro_kernel(kc, packed_a + s * kRows * kc, packed_b + jp * kc, c + i0 * ldc + j0 + jp, ldc,
                        std::min(kRows, m - i0), std::min(kCols, nc - jp), alpha, scale_c);
         }
       }
     }
+  }
+}
+
+}  // namespace
+
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  sgemm_any_b<F32Loader>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void sgemm_half_b(bool bf16, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                  const uint16_t* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (bf16) {
+    sgemm_any_b<BF16Loader>(false, trans_b, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+  } else {
+    sgemm_any_b<F16Loader>(false, trans_b, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
   }
 }
 
