@@ -34,15 +34,30 @@ int64_t QuantizedWeight::tile_cols() const {
   return std::max<int64_t>(align, kTileCols / align * align);
 }
 
+int64_t QuantizedWeight::tile_rows() const {
+  // Whole rounds of tiles over the threads (576 rows, 2 threads: 4 tiles of 144, not 256 + 256 + 64).
+  const int64_t threads = num_threads();
+  const int64_t min_tiles = (n_out() + kMaxTileRows - 1) / kMaxTileRows;
+  const int64_t tiles = (min_tiles + threads - 1) / threads * threads;
+  return std::max(kMinTileRows, (n_out() + tiles - 1) / tiles);
+}
+
+int64_t QuantizedWeight::backward_tile_cols() const {
+  const int64_t align = column_alignment();
+  const int64_t per_thread = n_in() / num_threads() / align * align;
+  return std::max(align, std::clamp<int64_t>(per_thread, 256, 1024) / align * align);
+}
+
 void QuantizedWeight::matmul_gemm(const float* x, float* y, int64_t n_rows) const {
   const int64_t width = tile_cols();
-  const int64_t num_row_tiles = (n_out() + kTileRows - 1) / kTileRows;
+  const int64_t tile_height = tile_rows();
+  const int64_t num_row_tiles = (n_out() + tile_height - 1) / tile_height;
   // Each task owns the output columns y[:, j0 : j1]: it walks n_in in tiles, accumulating with beta = 1.
   parallel_for(num_row_tiles, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> tile(static_cast<size_t>(kTileRows * width));
+    std::vector<float> tile(static_cast<size_t>(tile_height * width));
     for (int64_t t = begin; t < end; ++t) {
-      const int64_t j0 = t * kTileRows;
-      const int64_t rows = std::min(kTileRows, n_out() - j0);
+      const int64_t j0 = t * tile_height;
+      const int64_t rows = std::min(tile_height, n_out() - j0);
       for (int64_t c0 = 0; c0 < n_in(); c0 += width) {
         const int64_t cols = std::min(width, n_in() - c0);
         dequantize_tile(j0, rows, c0, cols, tile.data(), cols);
@@ -55,7 +70,7 @@ void QuantizedWeight::matmul_gemm(const float* x, float* y, int64_t n_rows) cons
 
 void QuantizedWeight::matmul_backward_input(const float* dy, float* dx, int64_t n_rows) const {
   if (n_rows <= 0) return;
-  const int64_t width = std::max(column_alignment(), int64_t{256} / column_alignment() * column_alignment());
+  const int64_t width = backward_tile_cols();
   const int64_t num_col_tiles = (n_in() + width - 1) / width;
   constexpr int64_t kRowsPerStep = 256;
   // Each task owns dx[:, c0 : c0 + cols] and sums dy[:, j0 : j1] · W[j0 : j1, c0 : c0 + cols] over row steps.

@@ -1,6 +1,6 @@
 // The common base of the quantized weight formats: it owns the choice between the decode path (few input rows:
 // each format's fused kernel streams every weight byte once for all rows) and the GEMM path (many rows: tiles of W
-// are dequantized into a per-task fp32 buffer of at most kTileRows × kTileCols floats and multiplied with OpenBLAS),
+// are dequantized into a per-task fp32 buffer of at most kMaxTileRows × kTileCols floats and multiplied by gemm_f32),
 // and the training product dx = dy · W, always by tiles. No fp32 copy of the whole matrix is ever made.
 //
 // Thread-safety: immutable after construction; const methods may run concurrently, each using the thread pool
@@ -17,7 +17,10 @@ class QuantizedWeight : public WeightMatrix {
  public:
   // Inputs with at most this many rows take the fused decode kernels; more take the dequantize-tile GEMM.
   static constexpr int64_t kMaxDecodeRows = 8;
-  static constexpr int64_t kTileRows = 64;
+  // GEMM tiles: each product repacks its slice of x, so tiles are made as large as the cache allows (1 MiB of fp32
+  // W) while still giving every thread work; see tile_rows() and backward_tile_cols().
+  static constexpr int64_t kMaxTileRows = 256;
+  static constexpr int64_t kMinTileRows = 16;
   static constexpr int64_t kTileCols = 1024;
 
   void matmul(const float* x, float* y, int64_t n_rows) const override;
@@ -47,6 +50,10 @@ class QuantizedWeight : public WeightMatrix {
 
   // Tile width: kTileCols rounded down to whole blocks, at least one block.
   int64_t tile_cols() const;
+  // Rows of W per forward tile: at most kMaxTileRows, and small enough that the tiles split evenly over the threads.
+  int64_t tile_rows() const;
+  // Columns of dx per backward task: 256 to 1024 whole blocks, so that every thread gets a task.
+  int64_t backward_tile_cols() const;
 };
 
 }  // namespace pagedllm
