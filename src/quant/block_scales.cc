@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/cpu_features.h"
 #include "quant/codebooks.h"
-#include "quant/quant_kernels.h"
 #include "util/error.h"
 
 namespace pagedllm {
@@ -99,14 +97,12 @@ void BlockScales::dequantize(int64_t first, int64_t count, float* out) const {
   // weight row in every decode matmul).
   const float* code = nested_code_->data();
   const uint8_t* codes = codes_.data();
-  const bool avx2 = has_avx2_fma_f16c();
   int64_t i = first;
   while (i < first + count) {
     const int64_t nested = i / nested_block_size_;
     const int64_t run_end = std::min(first + count, (nested + 1) * nested_block_size_);
     const float nested_max = nested_absmax_[nested];
     const float offset = offset_;
-    if (avx2) i += dequantize_nested_run_avx2(codes + i, code, nested_max, offset, run_end - i, out + (i - first));
     for (; i < run_end; ++i) out[i - first] = code[codes[i]] * nested_max + offset;
   }
 }

@@ -83,8 +83,8 @@ TEST(BlockScales, FromNestedRejectsInconsistentSizes) {
 }
 
 }  // namespace
-// dequantize() (gathers eight at a time on AVX2) gives bit for bit scale(i), for runs that start anywhere and
-// cross nested blocks.
+// dequantize() (one run per nested block) gives bit for bit scale(i), for runs that start anywhere and cross nested
+// blocks.
 TEST(BlockScales, DequantizeRunsEqualScaleOfEachBlock) {
   std::vector<float> absmax(1000);
   for (size_t i = 0; i < absmax.size(); ++i) absmax[i] = 0.01f + static_cast<float>((i * 7919) % 1000) * 1e-3f;

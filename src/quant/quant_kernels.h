@@ -118,13 +118,6 @@ void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const 
 void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
                           int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
 
-// Double-quantized block scales: out[i] = code[codes[i]] · nested_max + offset (one run of blocks sharing one nested
-// absmax), eight at a time with a gather, for the first count rounded down to a multiple of 8; returns how many it
-// did. A multiply then an add, bit-identical to the portable loop in BlockScales::dequantize (the rest is left to
-// that loop: in this -mfma translation unit a scalar tail would be contracted into an FMA).
-int64_t dequantize_nested_run_avx2(const uint8_t* codes, const float* code, float nested_max, float offset,
-                                   int64_t count, float* out);
-
 // INT8 per row: out = scale · Σ q[i] · x[i]. The AVX2 version needs n_in % 16 == 0 (else use the generic one).
 void dot_int8_row_generic(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
                           float* out, int64_t out_stride);

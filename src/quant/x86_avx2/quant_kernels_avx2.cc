@@ -375,18 +375,4 @@ void dot_q8_0_row_avx2(const uint8_t* blocks, const float* x, int64_t x_stride, 
   });
 }
 
-int64_t dequantize_nested_run_avx2(const uint8_t* codes, const float* code, float nested_max, float offset,
-                                   int64_t count, float* out) {
-  const __m256 scale = _mm256_set1_ps(nested_max);
-  const __m256 shift = _mm256_set1_ps(offset);
-  int64_t i = 0;
-  for (; i + 8 <= count; i += 8) {
-    const __m256i index = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + i)));
-    __m256 product = _mm256_mul_ps(_mm256_i32gather_ps(code, index, 4), scale);
-    asm("" : "+x"(product));  // keeps the rounded product: GCC would otherwise fuse the add into an FMA
-    _mm256_storeu_ps(out + i, _mm256_add_ps(product, shift));
-  }
-  return i;
-}
-
 }  // namespace pagedllm
