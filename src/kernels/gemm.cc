@@ -17,8 +17,27 @@ void pin_openblas_to_one_thread() {
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
-// N is split in multiples of this so every slice keeps OpenBLAS's register tiles full.
+// N is split in multiples of this so every slice keeps the GEMM kernels' register tiles full.
 constexpr int64_t kColumnAlign = 64;
+
+// Calls fn(j0, j1) for one slice of the n output columns per thread (on the pool; one call when n is a single
+// slice): each slice packs only its own part of B, and fewer, larger products beat many small ones.
+template <class Fn>
+void for_column_slices(int64_t n, Fn&& fn) {
+  const int64_t num_slices = std::min<int64_t>(num_threads(), (n + kColumnAlign - 1) / kColumnAlign);
+  if (num_slices <= 1) {
+    if (n > 0) fn(int64_t{0}, n);
+    return;
+  }
+  int64_t slice = (n + num_slices - 1) / num_slices;
+  slice = (slice + kColumnAlign - 1) / kColumnAlign * kColumnAlign;
+  parallel_for(num_slices, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) {
+      const int64_t j0 = s * slice, j1 = std::min(n, j0 + slice);
+      if (j0 < j1) fn(j0, j1);
+    }
+  });
+}
 
 }  // namespace
 
@@ -43,22 +62,13 @@ void gemm_f32_general_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, i
 
 void gemm_f32_general(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                       int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  int64_t num_slices = std::min<int64_t>(num_threads(), (n + kColumnAlign - 1) / kColumnAlign);
-  if (num_slices <= 1 || m * n * k < (int64_t{1} << 20)) {
+  if (m * n * k < (int64_t{1} << 20)) {
     gemm_f32_general_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  // One slice of C's columns per thread: each packs only its own part of B.
-  int64_t slice = (n + num_slices - 1) / num_slices;
-  slice = (slice + kColumnAlign - 1) / kColumnAlign * kColumnAlign;
-  parallel_for(num_slices, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s) {
-      int64_t j0 = s * slice;
-      int64_t j1 = std::min(n, j0 + slice);
-      if (j0 >= j1) continue;
-      const float* b_slice = trans_b ? b + j0 * ldb : b + j0;
-      gemm_f32_general_serial(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_slice, ldb, beta, c + j0, ldc);
-    }
+  for_column_slices(n, [&](int64_t j0, int64_t j1) {
+    const float* b_slice = trans_b ? b + j0 * ldb : b + j0;
+    gemm_f32_general_serial(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_slice, ldb, beta, c + j0, ldc);
   });
 }
 
@@ -76,16 +86,8 @@ bool gemm_f32_half_weight(bool bf16, int64_t m, int64_t n_out, int64_t n_in, con
                           float* y) {
   if (!has_avx512()) return false;
   if (m <= 0 || n_out <= 0) return true;
-  // Slices of W's rows (y's columns) per thread, as gemm_f32_general; x is packed once per slice.
-  const int64_t num_slices = std::max<int64_t>(1, std::min<int64_t>(num_threads(), n_out / kColumnAlign));
-  int64_t slice = (n_out + num_slices - 1) / num_slices;
-  slice = (slice + kColumnAlign - 1) / kColumnAlign * kColumnAlign;
-  parallel_for(num_slices, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s) {
-      const int64_t j0 = s * slice, j1 = std::min(n_out, j0 + slice);
-      if (j0 >= j1) continue;
-      avx512::sgemm_half_b(bf16, true, m, j1 - j0, n_in, x, n_in, w + j0 * n_in, n_in, 0.0f, y + j0, n_out);
-    }
+  for_column_slices(n_out, [&](int64_t j0, int64_t j1) {
+    avx512::sgemm_half_b(bf16, true, m, j1 - j0, n_in, x, n_in, w + j0 * n_in, n_in, 0.0f, y + j0, n_out);
   });
   return true;
 }

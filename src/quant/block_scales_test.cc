@@ -82,7 +82,6 @@ TEST(BlockScales, FromNestedRejectsInconsistentSizes) {
   EXPECT_EQ(ok.scale(1), 3.0f);
 }
 
-}  // namespace
 // dequantize() (one run per nested block) gives bit for bit scale(i), for runs that start anywhere and cross nested
 // blocks.
 TEST(BlockScales, DequantizeRunsEqualScaleOfEachBlock) {
@@ -94,9 +93,12 @@ TEST(BlockScales, DequantizeRunsEqualScaleOfEachBlock) {
       if (first + count > 1000) continue;
       std::vector<float> out(count);
       scales.dequantize(first, count, out.data());
-      for (int64_t i = 0; i < count; ++i) ASSERT_EQ(out[i], scales.scale(first + i)) << first << " " << count << " " << i;
+      for (int64_t i = 0; i < count; ++i) {
+        ASSERT_EQ(out[i], scales.scale(first + i)) << first << " " << count << " " << i;
+      }
     }
   }
 }
 
+}  // namespace
 }  // namespace pagedllm

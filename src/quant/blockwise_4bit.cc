@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "quant/codebooks.h"
 #include "kernels/cpu_features.h"
+#include "quant/codebooks.h"
 #include "quant/quant_kernels.h"
 #include "util/error.h"
 #include "util/thread_pool.h"

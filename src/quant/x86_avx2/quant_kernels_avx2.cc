@@ -3,7 +3,6 @@
 #include <immintrin.h>
 
 #include <cstring>
-#include <type_traits>
 
 #include "quant/quant_kernels.h"
 #include "quant/row_tiles.h"
@@ -321,7 +320,6 @@ void dot_q8_0_tile(const uint8_t* blocks, const float* x, int64_t x_stride, int6
   }
   for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(acc[r]);
 }
-
 
 }  // namespace
 
