@@ -66,10 +66,16 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
   const int64_t half_n = n_in() / 2;
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_apply(n_in(), block_size_);
   const bool vnni = q8 && has_avx512_vnni();
-  // The input in the layout the chosen kernel reads: 8-bit groups for the fast path, regrouped fp32 otherwise.
+  const bool quads = vnni && vnni_quads_apply(n_in(), block_size_);
+  int block_shift = 0;
+  while ((int64_t{32} << block_shift) < block_size_) ++block_shift;
+  // The input in the layout the chosen kernel reads: 8-bit groups for the fast paths, regrouped fp32 otherwise.
+  Q8QuadActivations q8_quads;
   Q8Activations q8x;
   std::vector<float> x_quads;
-  if (q8) {
+  if (quads) {
+    q8_quads = Q8QuadActivations(x, n_in(), n_rows);
+  } else if (q8) {
     q8x = Q8Activations(x, n_in(), n_rows, Q8Order::kEvensThenOdds);
   } else {
     x_quads.resize(static_cast<size_t>(n_rows * n_in()));
@@ -87,10 +93,13 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
       const int64_t num_segments = num_blocks_of(first_offset + n_in(), block_size_);
       scales_.dequantize(first_block, num_segments, row_scales.data());
       const uint8_t* codes = packed_.data() + j * half_n;
-      if (q8) {
+      if (quads) {
+        dot_4bit_q8_quads_vnni(codes, row_scales.data(), first_offset / 32, block_shift, code_values_i8_.data(),
+                               q8_quads.levels(), q8_quads.starts(), q8_quads.steps(), n_in(), n_rows, y + j, n_out());
+      } else if (q8) {
         if (vnni) {
           dot_4bit_q8_row_vnni(codes, row_scales.data(), first_offset / 32, block_size_ / 32, code_values_i8_.data(),
-                               q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in(), n_rows, y + j, n_out());
+                               q8x.levels(), q8x.lane_steps(), q8x.lane_sums(), n_in(), n_rows, y + j, n_out());
         } else {
           dot_4bit_q8_row_avx2(codes, row_scales.data(), first_offset / 32, block_size_ / 32, code_values_i8_.data(),
                                q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());

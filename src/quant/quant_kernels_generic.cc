@@ -25,6 +25,51 @@ void make_q8_lane_sums(const int8_t* xq, int64_t n_levels, int32_t* lane_sums) {
   }
 }
 
+void make_q8_lane_steps(const float* xd, int64_t n_groups, float* lane_steps) {
+  for (int64_t g = 0; g < n_groups; ++g) std::fill_n(lane_steps + 8 * g, 8, xd[g]);
+}
+
+Q8QuadActivations::Q8QuadActivations(const float* x, int64_t n_in, int64_t n_rows)
+    : levels_(static_cast<size_t>(n_rows * n_in)),
+      starts_(static_cast<size_t>(n_rows * n_in / 4)),
+      steps_(static_cast<size_t>(n_rows * n_in / 4)) {
+  std::vector<int8_t> q(levels_.size());  // evens then odds per group of 32
+  std::vector<float> xd(static_cast<size_t>(n_rows * n_in / 32));
+  make_q8_activations(x, n_in, n_rows, Q8Order::kEvensThenOdds, q.data(), xd.data());
+  const int64_t groups = n_in / 32;
+  const int64_t chunks = groups / 4;
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const int8_t* src = q.data() + r * n_in;
+    int8_t* dst = levels_.data() + r * n_in;
+    int32_t* starts = starts_.data() + r * (n_in / 4);
+    float* steps = steps_.data() + r * (n_in / 4);
+    const float* d = xd.data() + r * groups;
+    for (int64_t c = 0; c < chunks; ++c) {
+      for (int64_t k = 0; k < 4; ++k) {
+        std::copy_n(src + 128 * c + 32 * k, 16, dst + 128 * c + 16 * k);
+        std::copy_n(src + 128 * c + 32 * k + 16, 16, dst + 128 * c + 64 + 16 * k);
+      }
+      for (int64_t l = 0; l < 16; ++l) {
+        const int8_t* even = dst + 128 * c + 4 * l;
+        const int8_t* odd = even + 64;
+        starts[16 * c + l] =
+            -128 * (int32_t{even[0]} + even[1] + even[2] + even[3] + odd[0] + odd[1] + odd[2] + odd[3]);
+        steps[16 * c + l] = d[4 * c + l / 4] / 127.0f;
+      }
+    }
+    const int64_t tail = 128 * chunks;
+    std::copy(src + tail, src + n_in, dst + tail);
+    make_q8_lane_sums(dst + tail, n_in - tail, starts + 16 * chunks);
+    for (int64_t g = 4 * chunks; g < groups; ++g) std::fill_n(steps + 16 * chunks + 8 * (g - 4 * chunks), 8, d[g] / 127.0f);
+  }
+}
+
+bool vnni_quads_apply(int64_t n_in, int64_t block_size) {
+  const int64_t groups_per_block = block_size / 32;
+  return q8_activations_enabled() && n_in % 64 == 0 && block_size % 64 == 0 &&
+         (groups_per_block & (groups_per_block - 1)) == 0;
+}
+
 void make_4bit_quads(const float* x, int64_t n_in, int64_t n_rows, float* x_quads) {
   for (int64_t r = 0; r < n_rows; ++r) {
     for (int64_t k = 0; k < n_in / 2; ++k) {

@@ -244,11 +244,12 @@ TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
   if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU";
   Rng rng(14);
   const auto lut_i8 = code_values_int8(code_values_4bit(WeightFormat::kNF4).data());
-  for (int64_t n_in : {32, 96, 320, 2048}) {
+  for (int64_t n_in : {32, 96, 320, 448, 2048}) {
     std::vector<uint8_t> codes(n_in / 2);
     for (auto& c : codes) c = static_cast<uint8_t>(rng.next_u64() & 0xFF);
     const auto scales = random_vector(rng, n_in / 32 + 1, 1.0);
-    for (int64_t groups_per_block : {1, 2, 4}) {
+    // Blocks of 32 to 256 values; the VNNI kernel's paired path takes the even block/offset cases.
+    for (int64_t groups_per_block : {1, 2, 4, 8}) {
       for (int64_t first_group = 0; first_group < groups_per_block; ++first_group) {
         for (int64_t n_rows = 1; n_rows <= 6; ++n_rows) {
           const auto x = random_vector(rng, n_rows * n_in, 1.0);
@@ -267,12 +268,24 @@ TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
           if (has_avx512_vnni()) {
             std::vector<int32_t> lane_sums(xq.size() / 4);
             make_q8_lane_sums(xq.data(), static_cast<int64_t>(xq.size()), lane_sums.data());
+            std::vector<float> lane_steps(xq.size() / 4);
+            make_q8_lane_steps(xd.data(), static_cast<int64_t>(xd.size()), lane_steps.data());
             std::vector<float> vnni(n_rows);
             dot_4bit_q8_row_vnni(codes.data(), scales.data(), first_group, groups_per_block, lut_i8.data(),
-                                 xq.data(), xd.data(), lane_sums.data(), n_in, n_rows, vnni.data(), 1);
+                                 xq.data(), lane_steps.data(), lane_sums.data(), n_in, n_rows, vnni.data(), 1);
             for (int64_t r = 0; r < n_rows; ++r) {
               EXPECT_NEAR(vnni[r], generic[r], 1e-4f * (1 + std::fabs(generic[r])))
                   << "vnni " << n_in << " " << groups_per_block << " " << first_group << " " << r;
+            }
+            if (vnni_quads_apply(n_in, 32 * groups_per_block) && first_group % 2 == 0) {
+              const Q8QuadActivations quads(x.data(), n_in, n_rows);
+              const int block_shift = groups_per_block == 2 ? 1 : groups_per_block == 4 ? 2 : 3;
+              dot_4bit_q8_quads_vnni(codes.data(), scales.data(), first_group, block_shift, lut_i8.data(),
+                                     quads.levels(), quads.starts(), quads.steps(), n_in, n_rows, vnni.data(), 1);
+              for (int64_t r = 0; r < n_rows; ++r) {
+                EXPECT_NEAR(vnni[r], generic[r], 1e-4f * (1 + std::fabs(generic[r])))
+                    << "vnni quads " << n_in << " " << groups_per_block << " " << first_group << " " << r;
+              }
             }
           }
         }
@@ -316,12 +329,12 @@ TEST(QuantKernels, Avx2Int8AndQ8_0Q8RowsMatchGeneric) {
         std::vector<float> int8_generic(n_rows), vnni(n_rows);
         dot_int8_q8_row_generic(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), n_in, n_rows,
                                 int8_generic.data(), 1);
-        dot_int8_q8_row_vnni(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in,
+        dot_int8_q8_row_vnni(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.lane_steps(), q8x.lane_sums(), n_in,
                              n_rows, vnni.data(), 1);
         for (int64_t r = 0; r < n_rows; ++r) {
           EXPECT_NEAR(vnni[r], int8_generic[r], 1e-5f * (1 + std::fabs(int8_generic[r]))) << "vnni int8 " << n_in;
         }
-        dot_q8_0_q8_row_vnni(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in, n_rows,
+        dot_q8_0_q8_row_vnni(q8_0_w.blocks().data(), q8x.levels(), q8x.lane_steps(), q8x.lane_sums(), n_in, n_rows,
                              vnni.data(), 1);
         for (int64_t r = 0; r < n_rows; ++r) {
           EXPECT_NEAR(vnni[r], generic[r], 1e-5f * (1 + std::fabs(generic[r]))) << "vnni q8_0 " << n_in;

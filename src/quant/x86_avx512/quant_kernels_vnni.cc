@@ -27,6 +27,16 @@ inline __m512 two_steps(float a, float b) {
 // would run AVX-512 code on every CPU at start-up).
 inline __m512i flip_signs(__m512i v) { return _mm512_xor_si512(v, _mm512_set1_epi8(static_cast<char>(0x80))); }
 inline __m256i flip_signs(__m256i v) { return _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80))); }
+inline __m128i flip_signs(__m128i v) { return _mm_xor_si128(v, _mm_set1_epi8(static_cast<char>(0x80))); }
+
+// The 16 code values as unsigned bytes (value + 128), in every 128-bit lane for vpshufb.
+inline __m512i signed_table(const int8_t* lut_i8) {
+  return _mm512_broadcast_i32x4(flip_signs(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lut_i8))));
+}
+
+// How far ahead of the codes being read to prefetch: the hardware prefetcher alone leaves decode waiting on
+// memory (2 KiB for 4-bit, 4 KiB for 8-bit weights: about two rows of 2048 inputs).
+constexpr int64_t kFourBitPrefetchBytes = 2048;
 
 // Weight sources: pair(g) gives groups g and g + 1 as unsigned bytes (w + 128) in the order of the activation
 // levels, single(g) group g alone; steps(g) / step(g) their weight steps, called once per group in order.
@@ -34,17 +44,13 @@ inline __m256i flip_signs(__m256i v) { return _mm256_xor_si256(v, _mm256_set1_ep
 // 4-bit codes (kEvensThenOdds): 16 bytes per group; high nibbles are the evens, low nibbles the odds.
 class FourBitSource {
  public:
-  // How far ahead of the group being read to prefetch: the hardware prefetcher alone leaves decode waiting on
-  // memory (2 KiB for 4-bit, 4 KiB for 8-bit weights: about two rows of 2048 inputs).
-  static constexpr int64_t kPrefetchBytes = 2048;
+  static constexpr int64_t kPrefetchBytes = kFourBitPrefetchBytes;
 
   FourBitSource(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
                 const int8_t* lut_i8)
       : codes_(codes), scale_(scales), left_in_block_(groups_per_block - first_group),
         groups_per_block_(groups_per_block) {
-    const __m128i table = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lut_i8)),
-                                        _mm_set1_epi8(static_cast<char>(0x80)));
-    table_ = _mm512_broadcast_i32x4(table);
+    table_ = signed_table(lut_i8);
   }
   const void* address(int64_t g) const { return codes_ + 16 * g; }
   __m512i pair(int64_t g) const {
@@ -123,9 +129,10 @@ class Q8_0Source {
 
 // R input rows against one weight row; out[r * out_stride] = Σ_g xd[r][g] · step(g) · Σ_{i in g} w_i · xq[r][i].
 template <int R, class Source>
-void q8_rows_vnni(Source source, const int8_t* xq, const float* xd, const int32_t* lane_sums, int64_t n_in,
+void q8_rows_vnni(Source source, const int8_t* xq, const float* lane_steps, const int32_t* lane_sums, int64_t n_in,
                   float* out, int64_t out_stride) {
   const int64_t groups = n_in / 32;
+  const int64_t lanes = n_in / 4;
   __m512 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
   int64_t g = 0;
@@ -136,10 +143,10 @@ void q8_rows_vnni(Source source, const int8_t* xq, const float* xd, const int32_
     const float step1 = source.step(g + 1);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      const __m512i start = _mm512_loadu_si512(lane_sums + r * (n_in / 4) + 8 * g);
+      const __m512i start = _mm512_loadu_si512(lane_sums + r * lanes + 8 * g);
       const __m512i sums = _mm512_dpbusd_epi32(start, w, _mm512_loadu_si512(xq + r * n_in + 32 * g));
-      const float* d = xd + r * groups + g;
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), two_steps(d[0] * step0, d[1] * step1), acc[r]);
+      const float* d = lane_steps + r * lanes + 8 * g;
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), two_steps(d[0] * step0, d[8] * step1), acc[r]);
     }
   }
   float tail[R] = {};
@@ -147,39 +154,100 @@ void q8_rows_vnni(Source source, const int8_t* xq, const float* xd, const int32_
     const __m256i w = source.single(g);
     const float step0 = source.step(g);
     for (int r = 0; r < R; ++r) {
-      const __m256i start = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lane_sums + r * (n_in / 4) + 8 * g));
+      const __m256i start = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lane_sums + r * lanes + 8 * g));
       const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + r * n_in + 32 * g));
-      tail[r] = avx2::hsum(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, w, x))) * (xd[r * groups + g] * step0);
+      tail[r] = avx2::hsum(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, w, x))) * (lane_steps[r * lanes + 8 * g] * step0);
     }
   }
   for (int r = 0; r < R; ++r) out[r * out_stride] = _mm512_reduce_add_ps(acc[r]) + tail[r];
 }
 
+// The 4-bit kernel on the chunk layout of Q8QuadActivations: a 64-byte run of codes (4 groups) decodes into the high
+// nibbles (evens) and low nibbles (odds) of the 4 groups, which meet their activation levels without any permute; the
+// two vpdpbusd accumulate into one vector whose lanes 4k..4k+3 belong to group k. Groups 0-1 of a chunk share one
+// block and so do groups 2-3 (blocks of a power-of-two multiple of 64, rows starting at an even group), so lanes 0-7
+// take one absmax and lanes 8-15 the next.
+template <int R>
+void four_bit_quads_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int block_shift,
+                         __m512i table, const int8_t* levels, const int32_t* starts, const float* steps, int64_t n_in,
+                         float* out, int64_t out_stride) {
+  const int64_t chunks = n_in / 128;
+  const int64_t lanes = n_in / 4;  // starts and steps per input row
+  const int64_t offset = first_group & ((int64_t{1} << block_shift) - 1);  // groups of the first block before the row
+  const __m512i nibble = _mm512_set1_epi8(0x0F);
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < chunks; ++c) {
+    _mm_prefetch(reinterpret_cast<const char*>(codes + 64 * c) + kFourBitPrefetchBytes, _MM_HINT_T0);
+    const __m512i raw = _mm512_loadu_si512(codes + 64 * c);
+    const __m512i evens = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(raw, 4), nibble));
+    const __m512i odds = _mm512_shuffle_epi8(table, _mm512_and_si512(raw, nibble));
+    const __m512 absmax = two_steps(scales[(offset + 4 * c) >> block_shift], scales[(offset + 4 * c + 2) >> block_shift]);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const int8_t* x = levels + r * n_in + 128 * c;
+      __m512i sums = _mm512_loadu_si512(starts + r * lanes + 16 * c);
+      sums = _mm512_dpbusd_epi32(sums, evens, _mm512_loadu_si512(x));
+      sums = _mm512_dpbusd_epi32(sums, odds, _mm512_loadu_si512(x + 64));
+      const __m512 step = _mm512_mul_ps(absmax, _mm512_loadu_ps(steps + r * lanes + 16 * c));
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), step, acc[r]);
+    }
+  }
+  // The last groups (fewer than 4) in the evens-then-odds layout, one at a time.
+  const __m256i nibble_256 = _mm256_set1_epi8(0x0F);
+  for (int64_t g = 4 * chunks; g < n_in / 32; ++g) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + 16 * g));
+    const __m256i index = _mm256_and_si256(_mm256_set_m128i(raw, _mm_srli_epi16(raw, 4)), nibble_256);
+    const __m256i w = _mm256_shuffle_epi8(_mm512_castsi512_si256(table), index);
+    const float absmax = scales[(offset + g) >> block_shift];
+    const int64_t lane = 16 * chunks + 8 * (g - 4 * chunks);
+    for (int r = 0; r < R; ++r) {
+      const __m256i start = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(starts + r * lanes + lane));
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(levels + r * n_in + 32 * g));
+      const __m512 sum = _mm512_castps256_ps512(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, w, x)));
+      const __m512 step = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_set1_ps(absmax),
+                                                               _mm256_loadu_ps(steps + r * lanes + lane)));
+      acc[r] = _mm512_mask3_fmadd_ps(sum, step, acc[r], 0x00FF);  // lanes 8-15 unchanged
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r * out_stride] = _mm512_reduce_add_ps(acc[r]);
+}
+
 }  // namespace
 
 void dot_4bit_q8_row_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
-                          const int8_t* lut_i8, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+                          const int8_t* lut_i8, const int8_t* xq, const float* lane_steps, const int32_t* lane_sums,
                           int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
     // Each tile walks the block scales from the row's start.
     q8_rows_vnni<R>(FourBitSource(codes, scales, first_group, groups_per_block, lut_i8), xq + r * n_in,
-                    xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in, out + r * out_stride, out_stride);
+                    lane_steps + r * (n_in / 4), lane_sums + r * (n_in / 4), n_in, out + r * out_stride, out_stride);
   });
 }
 
-void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const float* xd, const int32_t* lane_sums,
-                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
+void dot_4bit_q8_quads_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int block_shift,
+                            const int8_t* lut_i8, const int8_t* levels, const int32_t* starts, const float* steps,
+                            int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
+  const __m512i table = signed_table(lut_i8);
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
-    q8_rows_vnni<R>(Int8Source(q), xq + r * n_in, xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in,
+    four_bit_quads_vnni<R>(codes, scales, first_group, block_shift, table, levels + r * n_in, starts + r * (n_in / 4),
+                           steps + r * (n_in / 4), n_in, out + r * out_stride, out_stride);
+  });
+}
+
+void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const float* lane_steps,
+                          const int32_t* lane_sums, int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
+  for_row_tiles(n_rows, [&](auto R, int64_t r) {
+    q8_rows_vnni<R>(Int8Source(q), xq + r * n_in, lane_steps + r * (n_in / 4), lane_sums + r * (n_in / 4), n_in,
                     out + r * out_stride, out_stride);
   });
   for (int64_t r = 0; r < n_rows; ++r) out[r * out_stride] *= scale;
 }
 
-void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* lane_steps, const int32_t* lane_sums,
                           int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
-    q8_rows_vnni<R>(Q8_0Source(blocks), xq + r * n_in, xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in,
+    q8_rows_vnni<R>(Q8_0Source(blocks), xq + r * n_in, lane_steps + r * (n_in / 4), lane_sums + r * (n_in / 4), n_in,
                     out + r * out_stride, out_stride);
   });
 }
