@@ -91,24 +91,30 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
       const int64_t first_block = first_value / block_size_;
       const int64_t first_offset = first_value - first_block * block_size_;
       const int64_t num_segments = num_blocks_of(first_offset + n_in(), block_size_);
-      scales_.dequantize(first_block, num_segments, row_scales.data());
+      // Plain constants are read in place; double-quantized ones are decoded for this row.
+      const float* scales = row_scales.data();
+      if (scales_.is_nested()) {
+        scales_.dequantize(first_block, num_segments, row_scales.data());
+      } else {
+        scales = scales_.absmax().data() + first_block;
+      }
       const uint8_t* codes = packed_.data() + j * half_n;
       if (quads) {
-        dot_4bit_q8_quads_vnni(codes, row_scales.data(), first_offset / 32, block_shift, code_values_i8_.data(),
+        dot_4bit_q8_quads_vnni(codes, scales, first_offset / 32, block_shift, code_values_i8_.data(),
                                q8_quads.levels(), q8_quads.starts(), q8_quads.steps(), n_in(), n_rows, y + j, n_out());
       } else if (q8) {
         if (vnni) {
-          dot_4bit_q8_row_vnni(codes, row_scales.data(), first_offset / 32, block_size_ / 32, code_values_i8_.data(),
+          dot_4bit_q8_row_vnni(codes, scales, first_offset / 32, block_size_ / 32, code_values_i8_.data(),
                                q8x.levels(), q8x.lane_steps(), q8x.lane_sums(), n_in(), n_rows, y + j, n_out());
         } else {
-          dot_4bit_q8_row_avx2(codes, row_scales.data(), first_offset / 32, block_size_ / 32, code_values_i8_.data(),
+          dot_4bit_q8_row_avx2(codes, scales, first_offset / 32, block_size_ / 32, code_values_i8_.data(),
                                q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
         }
       } else if (allow_avx2) {
-        dot_4bit_row_avx2(codes, row_scales.data(), block_size_, first_offset, lut, x_quads.data(), n_in(), n_rows,
+        dot_4bit_row_avx2(codes, scales, block_size_, first_offset, lut, x_quads.data(), n_in(), n_rows,
                           y + j, n_out());
       } else {
-        dot_4bit_row_generic(codes, row_scales.data(), block_size_, first_offset, lut, x_quads.data(), n_in(), n_rows,
+        dot_4bit_row_generic(codes, scales, block_size_, first_offset, lut, x_quads.data(), n_in(), n_rows,
                              y + j, n_out());
       }
     }
