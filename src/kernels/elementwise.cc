@@ -59,4 +59,16 @@ void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim) {
   });
 }
 
+float log_sum_exp(const float* x, int64_t n) {
+  return use_avx2() ? avx2::log_sum_exp(x, n) : generic::log_sum_exp(x, n);
+}
+
+void exp_shifted_scaled(float* out, const float* x, int64_t n, float shift, float scale) {
+  if (use_avx2()) {
+    avx2::exp_shifted_scaled(out, x, n, shift, scale);
+  } else {
+    generic::exp_shifted_scaled(out, x, n, shift, scale);
+  }
+}
+
 }  // namespace pagedllm

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -182,6 +183,41 @@ TEST(Elementwise, LogSoftmaxMatchesDoubleReference) {
   check_log_softmax(log_softmax, "dispatch");
   check_log_softmax(generic::log_softmax, "generic");
   if (has_avx2_fma_f16c()) check_log_softmax(avx2::log_softmax, "avx2");
+}
+
+// The two row kernels of the training loss, against double sums: log Σ e^x within the same bound as log_softmax's
+// log term, and scale · e^(x - shift) within the vector exp's 2 ulp, the product's rounding and the fp32 rounding of
+// the argument x - shift (an absolute error of u·|x - shift| there is that relative error in the result).
+TEST(Elementwise, LogSumExpAndShiftedExpMatchDoubleReference) {
+  using LseFn = float (*)(const float*, int64_t);
+  using ExpFn = void (*)(float*, const float*, int64_t, float, float);
+  std::vector<std::pair<LseFn, ExpFn>> fns = {{log_sum_exp, exp_shifted_scaled},
+                                              {generic::log_sum_exp, generic::exp_shifted_scaled}};
+  if (has_avx2_fma_f16c()) fns.emplace_back(avx2::log_sum_exp, avx2::exp_shifted_scaled);
+  Rng rng(8);
+  for (auto [lse_fn, exp_fn] : fns) {
+    for (int64_t n : {1, 7, 8, 33, 32000}) {
+      std::vector<float> x = random_vector(n, rng, 10.0);
+      if (n > 1) x[n - 1] = -kInf;
+      double max = -kInf, sum = 0.0;
+      for (float v : x) max = std::max(max, static_cast<double>(v));
+      for (float v : x) sum += std::exp(v - max);
+      const double expected = max + std::log(sum);
+      const float got = lse_fn(x.data(), n);
+      ASSERT_NEAR(got, expected, (n + 2) * kUnitRoundoff + 2 * kUnitRoundoff * std::abs(expected)) << n;
+      std::vector<float> out(n);
+      exp_fn(out.data(), x.data(), n, got, 0.25f);
+      for (int64_t i = 0; i < n; ++i) {
+        const double want = 0.25 * std::exp(static_cast<double>(x[i]) - got);
+        if (std::isinf(x[i])) {
+          ASSERT_EQ(out[i], 0.0f) << n;  // a masked logit has probability 0
+          continue;
+        }
+        const double argument = std::abs(static_cast<double>(x[i]) - got);
+        ASSERT_NEAR(out[i], want, (4 + argument) * kUnitRoundoff * want + 1e-30) << n << " " << i;
+      }
+    }
+  }
 }
 
 TEST(Elementwise, VectorExpIsWithinTwoUlpOverTheNormalRange) {

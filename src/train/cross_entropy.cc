@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
+#include "kernels/elementwise.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -30,10 +32,14 @@ T cross_entropy_forward(T* lse, const T* logits, const int32_t* targets, int64_t
         continue;
       }
       const T* row = logits + t * vocab;
-      const T max_logit = *std::max_element(row, row + vocab);
-      T sum = 0;
-      for (int64_t i = 0; i < vocab; ++i) sum += std::exp(row[i] - max_logit);
-      lse[t] = max_logit + std::log(sum);
+      if constexpr (std::is_same_v<T, float>) {
+        lse[t] = log_sum_exp(row, vocab);  // the vectorized kernel
+      } else {
+        const T max_logit = *std::max_element(row, row + vocab);
+        T sum = 0;
+        for (int64_t i = 0; i < vocab; ++i) sum += std::exp(row[i] - max_logit);
+        lse[t] = max_logit + std::log(sum);
+      }
       row_loss[t] = lse[t] - row[targets[t]];
     }
   });
@@ -55,7 +61,11 @@ void cross_entropy_backward(T* dlogits, const T* logits, const T* lse, const int
         continue;
       }
       const T* row = logits + t * vocab;
-      for (int64_t i = 0; i < vocab; ++i) drow[i] = coef * std::exp(row[i] - lse[t]);
+      if constexpr (std::is_same_v<T, float>) {
+        exp_shifted_scaled(drow, row, vocab, lse[t], coef);
+      } else {
+        for (int64_t i = 0; i < vocab; ++i) drow[i] = coef * std::exp(row[i] - lse[t]);
+      }
       drow[targets[t]] -= coef;
     }
   });

@@ -112,7 +112,8 @@ double LoraLlama::forward_backward(const Batch& batch, uint64_t run_seed, int64_
   std::vector<std::vector<float>> xs;
   std::vector<BlockActivations<float>> saved;
   forward_blocks(xs, is_checkpointing_ ? nullptr : &saved, batch, true, run_seed, step, micro_batch);
-  std::vector<float> xf, rstd, logits, lse(n);
+  std::vector<float> xf, rstd, lse(n);
+  std::vector<float>& logits = logits_;
   final_logits(xf, rstd, logits, xs[num_layers], n);
   const double loss =
       cross_entropy_forward<float>(lse.data(), logits.data(), batch.targets.data(), n, vocab, num_targets);
@@ -122,7 +123,6 @@ double LoraLlama::forward_backward(const Batch& batch, uint64_t run_seed, int64_
                                 num_targets, 1.0f);
   std::vector<float> dxf(n * dim), dx(n * dim), dx_prev(n * dim);
   base_.lm_head->matmul_backward_input(logits.data(), dxf.data(), n);
-  logits = {};
   rmsnorm_backward<float>(dx.data(), nullptr, dxf.data(), xs[num_layers].data(), base_.norm.data(), rstd.data(), n,
                           dim);
   BlockActivations<float> recomputed;

@@ -72,6 +72,9 @@ class LoraLlama {
   bool is_checkpointing_ = true;
   std::vector<BlockWeights<float>> train_weights_;  // per layer, with dropout
   std::vector<BlockWeights<float>> eval_weights_;   // per layer, dropout 0
+  // The (tokens × vocab) logits of forward_backward, then their gradient, kept between steps: at 50-100 MB they are
+  // above malloc's mmap threshold, so a fresh buffer each step would be page-faulted and zeroed again.
+  std::vector<float> logits_;
 };
 
 // Index of a block linear layer by its PEFT module path ("self_attn.q_proj") or leaf name ("q_proj"); −1 if none.

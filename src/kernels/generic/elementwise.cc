@@ -62,4 +62,15 @@ void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim) {
   }
 }
 
+float log_sum_exp(const float* x, int64_t n) {
+  const float max = *std::max_element(x, x + n);
+  double sum = 0.0;  // double, as in log_softmax: the reference for the float vector sum
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i] - max));
+  return max + static_cast<float>(std::log(sum));
+}
+
+void exp_shifted_scaled(float* out, const float* x, int64_t n, float shift, float scale) {
+  for (int64_t i = 0; i < n; ++i) out[i] = scale * std::exp(x[i] - shift);
+}
+
 }  // namespace pagedllm::generic

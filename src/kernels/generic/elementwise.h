@@ -12,5 +12,7 @@ void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int
 void silu_mul(float* out, const float* gate, const float* up, int64_t n);
 void add_inplace(float* y, const float* x, int64_t n);
 void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim);
+float log_sum_exp(const float* x, int64_t n);
+void exp_shifted_scaled(float* out, const float* x, int64_t n, float shift, float scale);
 
 }  // namespace pagedllm::generic

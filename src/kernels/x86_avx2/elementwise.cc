@@ -130,6 +130,20 @@ void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim) {
   }
 }
 
+float log_sum_exp(const float* x, int64_t n) {
+  const float max = max_of(x, n);
+  return max + std::log(sum_exp(x, n, max));
+}
+
+void exp_shifted_scaled(float* out, const float* x, int64_t n, float shift, float scale) {
+  const __m256 s = _mm256_set1_ps(shift), c = _mm256_set1_ps(scale);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(c, exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), s))));
+  }
+  for (; i < n; ++i) out[i] = scale * std::exp(x[i] - shift);
+}
+
 void exp_vector(float* out, const float* x, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, exp256(_mm256_loadu_ps(x + i)));

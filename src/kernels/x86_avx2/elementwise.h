@@ -12,6 +12,8 @@ void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int
 void silu_mul(float* out, const float* gate, const float* up, int64_t n);
 void add_inplace(float* y, const float* x, int64_t n);
 void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim);
+float log_sum_exp(const float* x, int64_t n);
+void exp_shifted_scaled(float* out, const float* x, int64_t n, float shift, float scale);
 
 // out[i] = e^x[i] with the vector exp used by silu_mul, log_softmax and attention (within 2 ulp on
 // [-87.3, 88.7]; +inf above, 0 below). Exposed so its accuracy is tested directly.
