@@ -17,7 +17,7 @@
 #include "model/perplexity.h"
 #include "quant/bnb_serialization.h"
 #include "quant/quantize.h"
-#include "train/safetensors_writer.h"
+#include "formats/safetensors_writer.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "formats/safetensors.h"
-#include "train/safetensors_writer.h"
+#include "formats/safetensors_writer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
 

@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "model/model_weights.h"
-#include "train/atomic_file.h"
+#include "util/atomic_file.h"
 #include "train/gemm.h"
 #include "train/lora_llama.h"
 #include "train/peft_adapter.h"
-#include "train/safetensors_writer.h"
+#include "formats/safetensors_writer.h"
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"

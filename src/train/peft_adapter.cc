@@ -11,8 +11,8 @@
 #include <regex>
 
 #include "formats/safetensors.h"
-#include "train/atomic_file.h"
-#include "train/safetensors_writer.h"
+#include "util/atomic_file.h"
+#include "formats/safetensors_writer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
 

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "formats/safetensors.h"
-#include "train/atomic_file.h"
-#include "train/safetensors_writer.h"
+#include "util/atomic_file.h"
+#include "formats/safetensors_writer.h"
 #include "util/error.h"
 #include "util/half.h"
 #include "util/mapped_file.h"

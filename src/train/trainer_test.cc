@@ -22,7 +22,7 @@
 #include "util/error.h"
 #include "util/mapped_file.h"
 #include "util/rng.h"
-#include "train/safetensors_writer.h"
+#include "formats/safetensors_writer.h"
 
 namespace pagedllm {
 namespace {

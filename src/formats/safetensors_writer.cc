@@ -1,11 +1,11 @@
-#include "train/safetensors_writer.h"
+#include "formats/safetensors_writer.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstring>
 #include <set>
 
-#include "train/atomic_file.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace pagedllm {
