@@ -124,22 +124,15 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
 void Blockwise4BitWeight::dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                                           int64_t ld) const {
   const float* lut = code_values_->data();
+  auto* dequantize = has_avx2_fma_f16c() ? &dequantize_4bit_avx2 : &dequantize_4bit_generic;
   for (int64_t r = 0; r < num_rows; ++r) {
     const int64_t first_value = (row0 + r) * n_in() + col0;
-    int64_t block = first_value / block_size_;
-    int64_t block_end = (block + 1) * block_size_;
-    float scale = scales_.scale(block);
-    const uint8_t* codes = packed_.data() + first_value / 2;
-    float* dst = out + r * ld;
-    for (int64_t i = 0; i < num_cols; i += 2) {
-      if (first_value + i >= block_end) {
-        ++block;
-        block_end += block_size_;
-        scale = scales_.scale(block);
-      }
-      const uint8_t byte = codes[i / 2];
-      dst[i] = lut[byte >> 4] * scale;
-      dst[i + 1] = lut[byte & 0x0F] * scale;
+    // One call per run of values in the same block (starts are even: n_in, col0 and block_size are).
+    for (int64_t i = 0; i < num_cols;) {
+      const int64_t block = (first_value + i) / block_size_;
+      const int64_t run = std::min(num_cols - i, (block + 1) * block_size_ - (first_value + i));
+      dequantize(packed_.data() + (first_value + i) / 2, run, lut, scales_.scale(block), out + r * ld + i);
+      i += run;
     }
   }
 }

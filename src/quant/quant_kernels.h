@@ -31,6 +31,12 @@ void dot_4bit_row_avx2(const uint8_t* codes, const float* scales, int64_t block_
                        const float* lut, const float* x_quads, int64_t n_in, int64_t n_rows, float* out,
                        int64_t out_stride);
 
+// Dequantization of n 4-bit values (n even) that share one scale, codes in the order above:
+// out[2k] = lut[codes[k] >> 4] · scale, out[2k + 1] = lut[codes[k] & 15] · scale. Both versions compute the same
+// single product per value, so they agree exactly. Used to fill the fp32 tiles of the prefill / training GEMMs.
+void dequantize_4bit_generic(const uint8_t* codes, int64_t n, const float* lut, float scale, float* out);
+void dequantize_4bit_avx2(const uint8_t* codes, int64_t n, const float* lut, float scale, float* out);
+
 // x (n_rows, n_in) → the regrouped layout above (n_in even; a last group of fewer than 8 keeps the same rule:
 // its evens, then its odds).
 void make_4bit_quads(const float* x, int64_t n_in, int64_t n_rows, float* x_quads);

@@ -70,6 +70,13 @@ bool vnni_quads_apply(int64_t n_in, int64_t block_size) {
          (groups_per_block & (groups_per_block - 1)) == 0;
 }
 
+void dequantize_4bit_generic(const uint8_t* codes, int64_t n, const float* lut, float scale, float* out) {
+  for (int64_t k = 0; k < n / 2; ++k) {
+    out[2 * k] = lut[codes[k] >> 4] * scale;
+    out[2 * k + 1] = lut[codes[k] & 0x0F] * scale;
+  }
+}
+
 void make_4bit_quads(const float* x, int64_t n_in, int64_t n_rows, float* x_quads) {
   for (int64_t r = 0; r < n_rows; ++r) {
     for (int64_t k = 0; k < n_in / 2; ++k) {

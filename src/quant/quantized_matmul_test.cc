@@ -294,6 +294,23 @@ TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
   }
 }
 
+// The vectorized 4-bit dequantization (GEMM tiles) against the portable loop: the same product per value, so equal
+// bit for bit, including the scalar tail (lengths not a multiple of 16) and all 16 codes in both nibbles.
+TEST(QuantKernels, Avx2Dequantize4BitEqualsGeneric) {
+  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU";
+  Rng rng(21);
+  const auto& lut = code_values_4bit(WeightFormat::kNF4);
+  for (int64_t n : {2, 14, 16, 18, 64, 130, 2048}) {
+    std::vector<uint8_t> codes(n / 2);
+    for (auto& c : codes) c = static_cast<uint8_t>(rng.next_u64() & 0xFF);
+    const float scale = 0.37f;
+    std::vector<float> generic(n), avx2(n);
+    dequantize_4bit_generic(codes.data(), n, lut.data(), scale, generic.data());
+    dequantize_4bit_avx2(codes.data(), n, lut.data(), scale, avx2.data());
+    EXPECT_EQ(avx2, generic) << n;
+  }
+}
+
 // The lane sums that start each VNNI lane: -128 times the sum of 4 consecutive levels, extremes included.
 TEST(QuantKernels, Q8LaneSumsAreMinus128TimesFourLevels) {
   const std::vector<int8_t> levels = {127, 127, 127, 127, -127, -127, -127, -127, 1, -2, 3, -4};

@@ -321,6 +321,12 @@ void dot_q8_0_tile(const uint8_t* blocks, const float* x, int64_t x_stride, int6
   for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(acc[r]);
 }
 
+// lut[index] for 8 indices 0..15: two in-register 8-entry lookups, chosen by bit 3.
+inline __m256 lookup16(__m256 lut_low, __m256 lut_high, __m256i index) {
+  const __m256 high = _mm256_castsi256_ps(_mm256_cmpgt_epi32(index, _mm256_set1_epi32(7)));
+  return _mm256_blendv_ps(_mm256_permutevar8x32_ps(lut_low, index), _mm256_permutevar8x32_ps(lut_high, index), high);
+}
+
 }  // namespace
 
 void dot_4bit_row_avx2(const uint8_t* codes, const float* scales, int64_t block_size, int64_t first_offset,
@@ -371,6 +377,26 @@ void dot_q8_0_row_avx2(const uint8_t* blocks, const float* x, int64_t x_stride, 
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
     dot_q8_0_tile<R>(blocks, x + r * x_stride, x_stride, n_in, out + r * out_stride, out_stride);
   });
+}
+
+void dequantize_4bit_avx2(const uint8_t* codes, int64_t n, const float* lut, float scale, float* out) {
+  const __m256 lut_low = _mm256_loadu_ps(lut), lut_high = _mm256_loadu_ps(lut + 8), s = _mm256_set1_ps(scale);
+  int64_t k = 0;  // code bytes done; 8 per step give 16 values
+  for (; 2 * k + 16 <= n; k += 8) {
+    uint64_t eight;
+    std::memcpy(&eight, codes + k, 8);
+    const __m256i bytes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(eight)));
+    const __m256 evens = _mm256_mul_ps(lookup16(lut_low, lut_high, _mm256_srli_epi32(bytes, 4)), s);
+    const __m256 odds = _mm256_mul_ps(lookup16(lut_low, lut_high, _mm256_and_si256(bytes, _mm256_set1_epi32(15))), s);
+    // Interleave: [e0 o0 e1 o1 | e4 o4 e5 o5] and [e2 o2 e3 o3 | e6 o6 e7 o7], then put the 128-bit halves in order.
+    const __m256 a = _mm256_unpacklo_ps(evens, odds), b = _mm256_unpackhi_ps(evens, odds);
+    _mm256_storeu_ps(out + 2 * k, _mm256_permute2f128_ps(a, b, 0x20));
+    _mm256_storeu_ps(out + 2 * k + 8, _mm256_permute2f128_ps(a, b, 0x31));
+  }
+  for (; 2 * k < n; ++k) {
+    out[2 * k] = lut[codes[k] >> 4] * scale;
+    out[2 * k + 1] = lut[codes[k] & 0x0F] * scale;
+  }
 }
 
 }  // namespace pagedllm
