@@ -105,7 +105,7 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
       } else if (q8) {
         if (vnni) {
           dot_4bit_q8_row_vnni(codes, scales, first_offset / 32, block_size_ / 32, code_values_i8_.data(),
-                               q8x.levels(), q8x.lane_steps(), q8x.lane_sums(), n_in(), n_rows, y + j, n_out());
+                               q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in(), n_rows, y + j, n_out());
         } else {
           dot_4bit_q8_row_avx2(codes, scales, first_offset / 32, block_size_ / 32, code_values_i8_.data(),
                                q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());

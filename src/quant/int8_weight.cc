@@ -30,7 +30,7 @@ void Int8RowWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool
       const int8_t* row = q_.data() + j * n_in();
       if (q8) {
         if (vnni) {
-          dot_int8_q8_row_vnni(row, scales_[j], q8x.levels(), q8x.lane_steps(), q8x.lane_sums(), n_in(), n_rows, y + j,
+          dot_int8_q8_row_vnni(row, scales_[j], q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in(), n_rows, y + j,
                                n_out());
         } else {
           dot_int8_q8_row_avx2(row, scales_[j], q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());

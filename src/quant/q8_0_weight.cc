@@ -43,7 +43,7 @@ void Q8_0Weight::matmul_decode(const float* x, float* y, int64_t n_rows, bool al
       const uint8_t* row = blocks_.data() + j * row_bytes;
       if (q8) {
         if (vnni) {
-          dot_q8_0_q8_row_vnni(row, q8x.levels(), q8x.lane_steps(), q8x.lane_sums(), n_in(), n_rows, y + j, n_out());
+          dot_q8_0_q8_row_vnni(row, q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in(), n_rows, y + j, n_out());
         } else {
           dot_q8_0_q8_row_avx2(row, q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
         }

@@ -64,34 +64,27 @@ void make_q8_activations(const float* x, int64_t n_in, int64_t n_rows, Q8Order o
 // and Σ (w + 128) · x = Σ w · x + 128 · Σ x. lane_sums[i] = -128 · Σ of levels 4i .. 4i + 3 (one int32 lane of
 // vpdpbusd) starts each lane's sum, so what remains is exactly Σ w · x.
 void make_q8_lane_sums(const int8_t* xq, int64_t n_levels, int32_t* lane_sums);
-// The steps spread over the same lanes: lane_steps[8g + l] = xd[g] for l < 8 (the 8 lanes of group g), so the VNNI
-// kernels scale a vector of lane sums with one load instead of assembling it from scalars.
-void make_q8_lane_steps(const float* xd, int64_t n_groups, float* lane_steps);
 
 // The quantized input of one decode matmul (n_rows × n_in levels, n_rows × n_in / 32 steps, n_rows × n_in / 4
-// lane sums and lane steps).
+// lane sums).
 class Q8Activations {
  public:
   Q8Activations() = default;
   Q8Activations(const float* x, int64_t n_in, int64_t n_rows, Q8Order order)
       : levels_(static_cast<size_t>(n_rows * n_in)),
         steps_(static_cast<size_t>(n_rows * n_in / 32)),
-        lane_sums_(static_cast<size_t>(n_rows * n_in / 4)),
-        lane_steps_(static_cast<size_t>(n_rows * n_in / 4)) {
+        lane_sums_(static_cast<size_t>(n_rows * n_in / 4)) {
     make_q8_activations(x, n_in, n_rows, order, levels_.data(), steps_.data());
     make_q8_lane_sums(levels_.data(), n_rows * n_in, lane_sums_.data());
-    make_q8_lane_steps(steps_.data(), n_rows * n_in / 32, lane_steps_.data());
   }
   const int8_t* levels() const { return levels_.data(); }
   const float* steps() const { return steps_.data(); }
   const int32_t* lane_sums() const { return lane_sums_.data(); }
-  const float* lane_steps() const { return lane_steps_.data(); }
 
  private:
   std::vector<int8_t> levels_;
   std::vector<float> steps_;
   std::vector<int32_t> lane_sums_;
-  std::vector<float> lane_steps_;
 };
 
 // The input of the VNNI 4-bit kernel, laid out so that 64 bytes of codes (4 groups of 32) meet their levels without
@@ -100,7 +93,7 @@ class Q8Activations {
 // q[128c + 32k + 2i + 1]; the starts of its 16 int32 lanes (lane l covers levels 4l..4l+3 of both halves, so
 // starts[16c + l] = -128 · Σ of those 8 levels) and their steps (steps[16c + l] = xd[4c + l / 4] / 127, the code
 // values' step folded in). The last n_in / 32 % 4 groups keep the evens-then-odds layout, 8 lanes each after the
-// chunks' (starts and steps as make_q8_lane_sums / make_q8_lane_steps give, steps / 127). Per row n_in levels and
+// chunks' (starts as make_q8_lane_sums gives them, each group's step / 127 in its 8 lanes). Per row n_in levels and
 // n_in / 4 starts and steps. The quantization of x is make_q8_activations'.
 class Q8QuadActivations {
  public:
@@ -143,11 +136,10 @@ void dot_q8_0_q8_row_avx2(const uint8_t* blocks, const int8_t* xq, const float* 
                           float* out, int64_t out_stride);
 
 // The same three 8-bit-activation kernels with AVX-512 VNNI (src/quant/x86_avx512/, entered only when
-// has_avx512_vnni()): 64 weights per vpdpbusd, the lane sums above starting each group's integer sum, and the steps
-// taken from lane_steps instead of xd. The integer group sums are identical to the AVX2 kernels'; only the fp32
-// summation order differs.
+// has_avx512_vnni()): 64 weights per vpdpbusd, the lane sums above starting each group's integer sum. The
+// integer group sums are identical to the AVX2 kernels'; only the fp32 summation order differs.
 void dot_4bit_q8_row_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
-                          const int8_t* lut_i8, const int8_t* xq, const float* lane_steps, const int32_t* lane_sums,
+                          const int8_t* lut_i8, const int8_t* xq, const float* xd, const int32_t* lane_sums,
                           int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
 // The 4-bit kernel on Q8QuadActivations, for n_in % 64 == 0 and blocks of 2^block_shift groups with
 // block_shift ≥ 1 and first_group even (vnni_quads_apply): same integer group sums as the kernels above.
@@ -155,9 +147,9 @@ bool vnni_quads_apply(int64_t n_in, int64_t block_size);
 void dot_4bit_q8_quads_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int block_shift,
                             const int8_t* lut_i8, const int8_t* levels, const int32_t* starts, const float* steps,
                             int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
-void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const float* lane_steps,
-                          const int32_t* lane_sums, int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
-void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* lane_steps, const int32_t* lane_sums,
+void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
+void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
                           int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
 
 // INT8 per row: out = scale · Σ q[i] · x[i]. The AVX2 version needs n_in % 16 == 0 (else use the generic one).

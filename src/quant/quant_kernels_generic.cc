@@ -25,10 +25,6 @@ void make_q8_lane_sums(const int8_t* xq, int64_t n_levels, int32_t* lane_sums) {
   }
 }
 
-void make_q8_lane_steps(const float* xd, int64_t n_groups, float* lane_steps) {
-  for (int64_t g = 0; g < n_groups; ++g) std::fill_n(lane_steps + 8 * g, 8, xd[g]);
-}
-
 Q8QuadActivations::Q8QuadActivations(const float* x, int64_t n_in, int64_t n_rows)
     : levels_(static_cast<size_t>(n_rows * n_in)),
       starts_(static_cast<size_t>(n_rows * n_in / 4)),

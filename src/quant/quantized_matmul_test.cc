@@ -268,11 +268,9 @@ TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
           if (has_avx512_vnni()) {
             std::vector<int32_t> lane_sums(xq.size() / 4);
             make_q8_lane_sums(xq.data(), static_cast<int64_t>(xq.size()), lane_sums.data());
-            std::vector<float> lane_steps(xq.size() / 4);
-            make_q8_lane_steps(xd.data(), static_cast<int64_t>(xd.size()), lane_steps.data());
             std::vector<float> vnni(n_rows);
             dot_4bit_q8_row_vnni(codes.data(), scales.data(), first_group, groups_per_block, lut_i8.data(),
-                                 xq.data(), lane_steps.data(), lane_sums.data(), n_in, n_rows, vnni.data(), 1);
+                                 xq.data(), xd.data(), lane_sums.data(), n_in, n_rows, vnni.data(), 1);
             for (int64_t r = 0; r < n_rows; ++r) {
               EXPECT_NEAR(vnni[r], generic[r], 1e-4f * (1 + std::fabs(generic[r])))
                   << "vnni " << n_in << " " << groups_per_block << " " << first_group << " " << r;
@@ -346,12 +344,12 @@ TEST(QuantKernels, Avx2Int8AndQ8_0Q8RowsMatchGeneric) {
         std::vector<float> int8_generic(n_rows), vnni(n_rows);
         dot_int8_q8_row_generic(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), n_in, n_rows,
                                 int8_generic.data(), 1);
-        dot_int8_q8_row_vnni(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.lane_steps(), q8x.lane_sums(), n_in,
+        dot_int8_q8_row_vnni(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in,
                              n_rows, vnni.data(), 1);
         for (int64_t r = 0; r < n_rows; ++r) {
           EXPECT_NEAR(vnni[r], int8_generic[r], 1e-5f * (1 + std::fabs(int8_generic[r]))) << "vnni int8 " << n_in;
         }
-        dot_q8_0_q8_row_vnni(q8_0_w.blocks().data(), q8x.levels(), q8x.lane_steps(), q8x.lane_sums(), n_in, n_rows,
+        dot_q8_0_q8_row_vnni(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in, n_rows,
                              vnni.data(), 1);
         for (int64_t r = 0; r < n_rows; ++r) {
           EXPECT_NEAR(vnni[r], generic[r], 1e-5f * (1 + std::fabs(generic[r]))) << "vnni q8_0 " << n_in;

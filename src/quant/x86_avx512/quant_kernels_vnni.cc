@@ -129,7 +129,7 @@ class Q8_0Source {
 
 // R input rows against one weight row; out[r * out_stride] = Σ_g xd[r][g] · step(g) · Σ_{i in g} w_i · xq[r][i].
 template <int R, class Source>
-void q8_rows_vnni(Source source, const int8_t* xq, const float* lane_steps, const int32_t* lane_sums, int64_t n_in,
+void q8_rows_vnni(Source source, const int8_t* xq, const float* xd, const int32_t* lane_sums, int64_t n_in,
                   float* out, int64_t out_stride) {
   const int64_t groups = n_in / 32;
   const int64_t lanes = n_in / 4;
@@ -145,8 +145,8 @@ void q8_rows_vnni(Source source, const int8_t* xq, const float* lane_steps, cons
     for (int r = 0; r < R; ++r) {
       const __m512i start = _mm512_loadu_si512(lane_sums + r * lanes + 8 * g);
       const __m512i sums = _mm512_dpbusd_epi32(start, w, _mm512_loadu_si512(xq + r * n_in + 32 * g));
-      const float* d = lane_steps + r * lanes + 8 * g;
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), two_steps(d[0] * step0, d[8] * step1), acc[r]);
+      const float* d = xd + r * groups + g;
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), two_steps(d[0] * step0, d[1] * step1), acc[r]);
     }
   }
   float tail[R] = {};
@@ -156,7 +156,7 @@ void q8_rows_vnni(Source source, const int8_t* xq, const float* lane_steps, cons
     for (int r = 0; r < R; ++r) {
       const __m256i start = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lane_sums + r * lanes + 8 * g));
       const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + r * n_in + 32 * g));
-      tail[r] = avx2::hsum(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, w, x))) * (lane_steps[r * lanes + 8 * g] * step0);
+      tail[r] = avx2::hsum(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, w, x))) * (xd[r * groups + g] * step0);
     }
   }
   for (int r = 0; r < R; ++r) out[r * out_stride] = _mm512_reduce_add_ps(acc[r]) + tail[r];
@@ -216,12 +216,12 @@ void four_bit_quads_vnni(const uint8_t* codes, const float* scales, int64_t firs
 }  // namespace
 
 void dot_4bit_q8_row_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
-                          const int8_t* lut_i8, const int8_t* xq, const float* lane_steps, const int32_t* lane_sums,
+                          const int8_t* lut_i8, const int8_t* xq, const float* xd, const int32_t* lane_sums,
                           int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
     // Each tile walks the block scales from the row's start.
     q8_rows_vnni<R>(FourBitSource(codes, scales, first_group, groups_per_block, lut_i8), xq + r * n_in,
-                    lane_steps + r * (n_in / 4), lane_sums + r * (n_in / 4), n_in, out + r * out_stride, out_stride);
+                    xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in, out + r * out_stride, out_stride);
   });
 }
 
@@ -235,19 +235,19 @@ void dot_4bit_q8_quads_vnni(const uint8_t* codes, const float* scales, int64_t f
   });
 }
 
-void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const float* lane_steps,
-                          const int32_t* lane_sums, int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
+void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
-    q8_rows_vnni<R>(Int8Source(q), xq + r * n_in, lane_steps + r * (n_in / 4), lane_sums + r * (n_in / 4), n_in,
+    q8_rows_vnni<R>(Int8Source(q), xq + r * n_in, xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in,
                     out + r * out_stride, out_stride);
   });
   for (int64_t r = 0; r < n_rows; ++r) out[r * out_stride] *= scale;
 }
 
-void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* lane_steps, const int32_t* lane_sums,
+void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
                           int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
-    q8_rows_vnni<R>(Q8_0Source(blocks), xq + r * n_in, lane_steps + r * (n_in / 4), lane_sums + r * (n_in / 4), n_in,
+    q8_rows_vnni<R>(Q8_0Source(blocks), xq + r * n_in, xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in,
                     out + r * out_stride, out_stride);
   });
 }
