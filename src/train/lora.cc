@@ -1,11 +1,8 @@
 #include "train/lora.h"
 
-#include <algorithm>
-
 #include "train/gemm.h"
 #include "util/error.h"
 #include "util/rng.h"
-#include "util/thread_pool.h"
 
 namespace pagedllm {
 namespace {
@@ -29,16 +26,9 @@ uint64_t mix(uint64_t h, uint64_t v) {
 std::vector<uint8_t> make_dropout_mask(uint64_t seed, float p, int64_t n) {
   PAGEDLLM_CHECK_MSG(p >= 0.0f && p < 1.0f, "dropout probability {} outside [0, 1)", p);
   if (p == 0.0f) return {};
-  // Fixed-size runs, each from its own generator seeded by (seed, run): the mask depends only on the seed, never on
-  // how many threads draw it, and the runs are drawn in parallel (one mask per adapted layer and micro-batch).
-  constexpr int64_t kRun = 1 << 14;
+  Rng rng(seed);
   std::vector<uint8_t> keep(n);
-  parallel_for((n + kRun - 1) / kRun, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t run = begin; run < end; ++run) {
-      Rng rng(mix(seed, static_cast<uint64_t>(run)));
-      for (int64_t i = run * kRun; i < std::min(n, (run + 1) * kRun); ++i) keep[i] = rng.uniform() >= p ? 1 : 0;
-    }
-  });
+  for (auto& k : keep) k = rng.uniform() >= p ? 1 : 0;
   return keep;
 }
 
