@@ -56,7 +56,9 @@ Q8QuadActivations::Q8QuadActivations(const float* x, int64_t n_in, int64_t n_row
     const int64_t tail = 128 * chunks;
     std::copy(src + tail, src + n_in, dst + tail);
     make_q8_lane_sums(dst + tail, n_in - tail, starts + 16 * chunks);
-    for (int64_t g = 4 * chunks; g < groups; ++g) std::fill_n(steps + 16 * chunks + 8 * (g - 4 * chunks), 8, d[g] / 127.0f);
+    for (int64_t g = 4 * chunks; g < groups; ++g) {
+      std::fill_n(steps + 16 * chunks + 8 * (g - 4 * chunks), 8, d[g] / 127.0f);
+    }
   }
 }
 

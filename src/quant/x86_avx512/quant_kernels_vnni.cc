@@ -182,7 +182,8 @@ void four_bit_quads_vnni(const uint8_t* codes, const float* scales, int64_t firs
     const __m512i raw = _mm512_loadu_si512(codes + 64 * c);
     const __m512i evens = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(raw, 4), nibble));
     const __m512i odds = _mm512_shuffle_epi8(table, _mm512_and_si512(raw, nibble));
-    const __m512 absmax = two_steps(scales[(offset + 4 * c) >> block_shift], scales[(offset + 4 * c + 2) >> block_shift]);
+    const __m512 absmax =
+        two_steps(scales[(offset + 4 * c) >> block_shift], scales[(offset + 4 * c + 2) >> block_shift]);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const int8_t* x = levels + r * n_in + 128 * c;
