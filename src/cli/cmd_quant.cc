@@ -135,17 +135,14 @@ void write_bnb_quantized_model(EngineArgs args, const std::string& output) {
     add_dense(p + "input_layernorm.weight", L.input_layernorm, {c.hidden_size});
     add_dense(p + "post_attention_layernorm.weight", L.post_attention_layernorm, {c.hidden_size});
     const auto linears = L.linear_layers();
+    const auto biases = L.linear_biases();
     for (size_t i = 0; i < linears.size(); ++i) {
       const auto& [module, m] = linears[i];
       const std::string parent = i < 4 ? "self_attn." : "mlp.";  // q, k, v, o come first
       states.push_back(bnb_4bit_state(*m, "float32"));
       state_jsons.push_back(bnb_quant_state_json(states.back()));
       add_bnb_entries(p + parent + module + ".weight", states.back(), state_jsons.back(), entries);
-    }
-    if (!L.q_bias.empty()) {
-      add_dense(p + "self_attn.q_proj.bias", L.q_bias, {int64_t(L.q_bias.size())});
-      add_dense(p + "self_attn.k_proj.bias", L.k_bias, {int64_t(L.k_bias.size())});
-      add_dense(p + "self_attn.v_proj.bias", L.v_bias, {int64_t(L.v_bias.size())});
+      if (!biases[i]->empty()) add_dense(p + parent + module + ".bias", *biases[i], {int64_t(biases[i]->size())});
     }
   }
   add_dense("model.norm.weight", w.norm, {c.hidden_size});

@@ -85,8 +85,10 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   c.rope_theta = get_or<double>(j, "rope_theta", 10000.0, source);
   if (j.contains("rope_scaling")) c.rope_scaling = parse_rope_scaling(j["rope_scaling"], source);
   c.tie_word_embeddings = get_or<bool>(j, "tie_word_embeddings", false, source);
-  c.attention_bias = c.architecture == "Qwen2ForCausalLM" || get_or<bool>(j, "attention_bias", false, source);
-  c.mlp_bias = get_or<bool>(j, "mlp_bias", false, source);
+  const bool llama = c.architecture == "LlamaForCausalLM";
+  c.o_proj_bias = llama && get_or<bool>(j, "attention_bias", false, source);
+  c.attention_bias = c.architecture == "Qwen2ForCausalLM" || c.o_proj_bias;
+  c.mlp_bias = llama && get_or<bool>(j, "mlp_bias", false, source);
   if (j.contains("bos_token_id") && j["bos_token_id"].is_number_integer()) c.bos_token_id = j["bos_token_id"].get<int>();
   if (j.contains("eos_token_id")) {
     const json& e = j["eos_token_id"];
@@ -135,6 +137,8 @@ int64_t ModelConfig::num_parameters() const {
   const int64_t h = hidden_size, q = int64_t(num_attention_heads) * head_dim, kv = int64_t(num_key_value_heads) * head_dim;
   int64_t per_layer = h * q + 2 * h * kv + q * h + 3 * h * intermediate_size + 2 * h;
   if (attention_bias) per_layer += q + 2 * kv;
+  if (o_proj_bias) per_layer += h;
+  if (mlp_bias) per_layer += 2 * int64_t(intermediate_size) + h;
   int64_t total = per_layer * num_hidden_layers + int64_t(vocab_size) * h + h;
   if (!tie_word_embeddings) total += int64_t(vocab_size) * h;
   return total;

@@ -30,7 +30,10 @@ struct ModelConfig {
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
   bool tie_word_embeddings = false;
-  bool attention_bias = false;  // q/k/v bias (always true for Qwen2)
+  // Which linear layers carry a bias, as transformers builds them: Qwen2 always has q/k/v biases; Llama's
+  // `attention_bias` adds them to q/k/v and o, its `mlp_bias` to gate/up/down. Mistral has none.
+  bool attention_bias = false;  // q/k/v
+  bool o_proj_bias = false;
   bool mlp_bias = false;
   std::optional<int> bos_token_id;
   std::vector<int> eos_token_ids;

@@ -64,7 +64,27 @@ TEST(ModelConfig, Qwen2AlwaysHasQkvBias) {
   ModelConfig c = parse_model_config(R"({"architectures":["Qwen2ForCausalLM"],"vocab_size":10,"hidden_size":8,
     "intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"num_key_value_heads":1})", "test");
   EXPECT_TRUE(c.attention_bias);
+  EXPECT_FALSE(c.o_proj_bias);
+  EXPECT_FALSE(c.mlp_bias);
   EXPECT_EQ(c.head_dim, 4);
+}
+
+// transformers' LlamaAttention gives q, k, v and o a bias with attention_bias; LlamaMLP gives gate, up and down one
+// with mlp_bias. Mistral's layers have no bias whatever the config says.
+TEST(ModelConfig, BiasFlagsFollowTheFamily) {
+  const std::string dims = R"("vocab_size":10,"hidden_size":8,"intermediate_size":12,"num_hidden_layers":1,
+    "num_attention_heads":2,"num_key_value_heads":1,"attention_bias":true,"mlp_bias":true})";
+  ModelConfig llama = parse_model_config(R"({"architectures":["LlamaForCausalLM"],)" + dims, "llama");
+  EXPECT_TRUE(llama.attention_bias);
+  EXPECT_TRUE(llama.o_proj_bias);
+  EXPECT_TRUE(llama.mlp_bias);
+  ModelConfig mistral = parse_model_config(R"({"architectures":["MistralForCausalLM"],)" + dims, "mistral");
+  EXPECT_FALSE(mistral.attention_bias || mistral.o_proj_bias || mistral.mlp_bias);
+
+  // Biases count as parameters: q (8) + k, v (4 each) + o (8) + gate, up (12 each) + down (8).
+  ModelConfig plain = llama;
+  plain.attention_bias = plain.o_proj_bias = plain.mlp_bias = false;
+  EXPECT_EQ(llama.num_parameters() - plain.num_parameters(), 8 + 4 + 4 + 8 + 12 + 12 + 8);
 }
 
 }  // namespace

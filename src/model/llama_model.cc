@@ -54,6 +54,7 @@ void LlamaModel::attention_block(int layer, const ForwardBatch& batch, PagedKVCa
                   batch.max_blocks_per_seq, batch.seq_lens, batch.query_start, batch.num_seqs, c.num_attention_heads,
                   c.num_key_value_heads, c.head_dim, cache.block_size(), 1.0f / std::sqrt(float(c.head_dim)));
   linear(*L.o_proj, layer, kOProj, attn_.data(), xn_.data(), batch);
+  add_bias(xn_.data(), L.o_bias, n);
   add_inplace(x_.data(), xn_.data(), n * h);
 }
 
@@ -64,8 +65,11 @@ void LlamaModel::mlp_block(int layer, const ForwardBatch& batch) {
   rmsnorm(xn_.data(), x_.data(), L.post_attention_layernorm.data(), n, h, static_cast<float>(c.rms_norm_eps));
   linear(*L.gate_proj, layer, kGateProj, xn_.data(), gate_.data(), batch);
   linear(*L.up_proj, layer, kUpProj, xn_.data(), up_.data(), batch);
+  add_bias(gate_.data(), L.gate_bias, n);
+  add_bias(up_.data(), L.up_bias, n);
   silu_mul(gate_.data(), gate_.data(), up_.data(), n * c.intermediate_size);
   linear(*L.down_proj, layer, kDownProj, gate_.data(), xn_.data(), batch);
+  add_bias(xn_.data(), L.down_bias, n);
   add_inplace(x_.data(), xn_.data(), n * h);
 }
 

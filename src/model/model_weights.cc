@@ -144,6 +144,14 @@ std::vector<std::pair<const char*, WeightMatrix*>> LayerWeights::linear_layers()
           {"down_proj", down_proj.get()}};
 }
 
+std::array<const std::vector<float>*, 7> LayerWeights::linear_biases() const {
+  return {&q_bias, &k_bias, &v_bias, &o_bias, &gate_bias, &up_bias, &down_bias};
+}
+
+std::array<std::vector<float>*, 7> LayerWeights::linear_biases() {
+  return {&q_bias, &k_bias, &v_bias, &o_bias, &gate_bias, &up_bias, &down_bias};
+}
+
 WeightTransform make_quantize_transform(const std::string& quantization, bool double_quant) {
   if (quantization.empty() || quantization == "none") return nullptr;
   QuantConfig q;
@@ -183,6 +191,12 @@ ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOp
       L.k_bias = source.vector(p + "self_attn.k_proj.bias", kv, 0.0f);
       L.v_bias = source.vector(p + "self_attn.v_proj.bias", kv, 0.0f);
     }
+    if (c.o_proj_bias) L.o_bias = source.vector(p + "self_attn.o_proj.bias", h, 0.0f);
+    if (c.mlp_bias) {
+      L.gate_bias = source.vector(p + "mlp.gate_proj.bias", ff, 0.0f);
+      L.up_bias = source.vector(p + "mlp.up_proj.bias", ff, 0.0f);
+      L.down_bias = source.vector(p + "mlp.down_proj.bias", h, 0.0f);
+    }
   }
   w.norm = source.vector("model.norm.weight", h, 1.0f);
   // Tied checkpoints may still carry a copy of lm_head.weight; the config decides, as in transformers.
@@ -201,7 +215,8 @@ size_t ModelWeights::num_bytes() const {
   if (lm_head != embed_tokens) total += lm_head->num_bytes();
   for (const auto& L : layers) {
     for (auto& [name, m] : L.linear_layers()) total += m->num_bytes();
-    total += (L.input_layernorm.size() + L.post_attention_layernorm.size() + L.q_bias.size() + L.k_bias.size() + L.v_bias.size()) * 4;
+    total += (L.input_layernorm.size() + L.post_attention_layernorm.size()) * 4;
+    for (const std::vector<float>* bias : L.linear_biases()) total += bias->size() * 4;
   }
   return total;
 }

@@ -3,6 +3,7 @@
 // loaded or quantized to; norms and biases are fp32.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,10 +26,14 @@ struct LayerWeights {
   std::unique_ptr<WeightMatrix> gate_proj;      // (intermediate, hidden)
   std::unique_ptr<WeightMatrix> up_proj;        // (intermediate, hidden)
   std::unique_ptr<WeightMatrix> down_proj;      // (hidden, intermediate)
-  std::vector<float> q_bias, k_bias, v_bias;    // empty unless the family has q/k/v bias
+  // Each bias is empty unless the family gives that layer one (see ModelConfig).
+  std::vector<float> q_bias, k_bias, v_bias, o_bias, gate_bias, up_bias, down_bias;
 
   // The seven linear layers with their PEFT module names, in a fixed order.
   std::vector<std::pair<const char*, WeightMatrix*>> linear_layers() const;
+  // Their biases in the same order (empty vectors where a layer has none).
+  std::array<const std::vector<float>*, 7> linear_biases() const;
+  std::array<std::vector<float>*, 7> linear_biases();
 };
 
 // Turns a loaded fp32 matrix into the format the user asked for (quantization while loading). Receives the

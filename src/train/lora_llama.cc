@@ -22,7 +22,6 @@ int block_linear_index(const std::string& name) {
 LoraLlama::LoraLlama(const ModelWeights& base, std::vector<LoraModuleWeights> modules, double scale, float dropout)
     : base_(base), modules_(std::move(modules)), scale_(scale), dropout_(dropout) {
   const ModelConfig& c = base.config;
-  if (c.mlp_bias) throw_error(ErrorKind::kUnsupported, "fine-tuning {} with MLP biases is not supported", c.model_type);
   inv_freq_ = c.rope_inv_freq();
   block_config_ = BlockConfig{c.hidden_size,  c.intermediate_size, c.num_attention_heads, c.num_key_value_heads,
                               c.head_dim,     c.head_dim,          c.rms_norm_eps,        inv_freq_.data()};
@@ -39,11 +38,11 @@ void LoraLlama::bind_weights() {
     w.attn_norm = layer.input_layernorm.data();
     w.mlp_norm = layer.post_attention_layernorm.data();
     const auto linears = layer.linear_layers();
-    // q, k, v come first; their biases (Qwen2) are frozen like the weights.
-    const std::vector<float>* biases[3] = {&layer.q_bias, &layer.k_bias, &layer.v_bias};
+    // Biases (Qwen2's q/k/v, Llama's attention_bias and mlp_bias) are frozen like the weights.
+    const auto biases = layer.linear_biases();
     for (int m = 0; m < kNumBlockLinears; ++m) {
       const WeightMatrix& W = *linears[m].second;
-      const float* bias = m < 3 && !biases[m]->empty() ? biases[m]->data() : nullptr;
+      const float* bias = biases[m]->empty() ? nullptr : biases[m]->data();
       w.linears[m].base = frozen_linear(W, bias);
       w.linears[m].dims = LoraDims{W.n_in(), W.n_out(), 0, scale_, dropout_};
     }

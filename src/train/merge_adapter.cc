@@ -103,11 +103,10 @@ void merge_adapter(const MergeOptions& o) {
     const std::string prefix = "model.layers." + std::to_string(l) + ".";
     add_vector(tensors, prefix + "input_layernorm.weight", layer.input_layernorm);
     add_vector(tensors, prefix + "post_attention_layernorm.weight", layer.post_attention_layernorm);
-    add_vector(tensors, prefix + "self_attn.q_proj.bias", layer.q_bias);
-    add_vector(tensors, prefix + "self_attn.k_proj.bias", layer.k_bias);
-    add_vector(tensors, prefix + "self_attn.v_proj.bias", layer.v_bias);
     const auto linears = layer.linear_layers();
+    const auto biases = layer.linear_biases();
     for (int m = 0; m < kNumBlockLinears; ++m) {
+      add_vector(tensors, prefix + kBlockLinearNames[m] + ".bias", *biases[m]);
       const auto it = by_layer.find({l, m});
       tensors.push_back(matrix_entry(prefix + kBlockLinearNames[m] + ".weight", *linears[m].second,
                                      it == by_layer.end() ? nullptr : it->second, adapter.config.scale()));

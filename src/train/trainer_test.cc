@@ -18,6 +18,7 @@
 #include "train/instruction_data.h"
 #include "train/lora_llama.h"
 #include "train/merge_adapter.h"
+#include "train/peft_adapter.h"
 #include "train/stories_test_tokenizer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
@@ -247,13 +248,16 @@ TEST(QLoraVsLora, MeanFinalEvalLossWithinThreePercent) {
   EXPECT_LT(std::abs(qlora - lora) / lora, 0.03);
 }
 
-// A two-layer Qwen2 checkpoint (q/k/v biases) with N(0, 0.3) weights and biases, small enough to write here.
-std::string write_tiny_qwen2(const std::string& dir) {
+// A two-layer checkpoint with N(0, 0.3) weights and N(0, 1) biases, small enough to write here: Qwen2 (q/k/v
+// biases) or Llama with attention_bias and mlp_bias (biases on all seven linear layers).
+std::string write_tiny_biased(const std::string& dir, bool llama) {
   std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/config.json") << R"({"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2",
-    "hidden_size": 32, "intermediate_size": 48, "num_attention_heads": 4, "num_key_value_heads": 2,
-    "num_hidden_layers": 2, "vocab_size": 40, "max_position_embeddings": 64, "rms_norm_eps": 1e-6,
-    "rope_theta": 10000.0, "tie_word_embeddings": false, "torch_dtype": "float32"})";
+  std::ofstream(dir + "/config.json") << (llama ? R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+    "attention_bias": true, "mlp_bias": true,)"
+                                                : R"({"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2",)")
+                                      << R"("hidden_size": 32, "intermediate_size": 48, "num_attention_heads": 4,
+    "num_key_value_heads": 2, "num_hidden_layers": 2, "vocab_size": 40, "max_position_embeddings": 64,
+    "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": false, "torch_dtype": "float32"})";
   Rng rng(21);
   std::vector<std::vector<float>> values;
   values.reserve(64);
@@ -271,16 +275,14 @@ std::string write_tiny_qwen2(const std::string& dir) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
     add(p + "input_layernorm.weight", {32}, 0.1, 1.0);
     add(p + "post_attention_layernorm.weight", {32}, 0.1, 1.0);
-    add(p + "self_attn.q_proj.weight", {32, 32}, 0.3);
-    add(p + "self_attn.q_proj.bias", {32}, 1.0);
-    add(p + "self_attn.k_proj.weight", {16, 32}, 0.3);
-    add(p + "self_attn.k_proj.bias", {16}, 1.0);
-    add(p + "self_attn.v_proj.weight", {16, 32}, 0.3);
-    add(p + "self_attn.v_proj.bias", {16}, 1.0);
-    add(p + "self_attn.o_proj.weight", {32, 32}, 0.3);
-    add(p + "mlp.gate_proj.weight", {48, 32}, 0.3);
-    add(p + "mlp.up_proj.weight", {48, 32}, 0.3);
-    add(p + "mlp.down_proj.weight", {32, 48}, 0.3);
+    const std::pair<const char*, std::vector<int64_t>> linears[] = {
+        {"self_attn.q_proj", {32, 32}}, {"self_attn.k_proj", {16, 32}}, {"self_attn.v_proj", {16, 32}},
+        {"self_attn.o_proj", {32, 32}}, {"mlp.gate_proj", {48, 32}},    {"mlp.up_proj", {48, 32}},
+        {"mlp.down_proj", {32, 48}}};
+    for (int m = 0; m < 7; ++m) {
+      add(p + linears[m].first + ".weight", linears[m].second, 0.3);
+      if (llama || m < 3) add(p + linears[m].first + ".bias", {linears[m].second[0]}, 1.0);
+    }
   }
   add("model.norm.weight", {32}, 0.1, 1.0);
   add("lm_head.weight", {40, 32}, 0.3);
@@ -288,10 +290,16 @@ std::string write_tiny_qwen2(const std::string& dir) {
   return dir;
 }
 
-// Qwen2's q/k/v biases are frozen parts of the base: the training forward (no adapter) gives the
-// serving model's logits, and the biases do change them.
-TEST(Trainer, Qwen2BiasesEnterTheTrainingForward) {
-  const std::string dir = write_tiny_qwen2(temp_dir("qwen2"));
+double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  double d = 0;
+  for (size_t i = 0; i < a.size(); ++i) d = std::max<double>(d, std::fabs(a[i] - b[i]));
+  return d;
+}
+
+// Biases are frozen parts of the base: the training forward (no adapter) gives the serving model's logits, and
+// each layer's bias does change them (so neither path can skip one and still pass).
+void expect_biases_enter_the_training_forward(bool llama) {
+  const std::string dir = write_tiny_biased(temp_dir(llama ? "llama_bias" : "qwen2"), llama);
   const std::vector<int32_t> ids = {1, 5, 9, 17, 3, 33, 8, 2, 21};
   TokenizedExample example{ids, std::vector<int32_t>(ids.size(), 0)};
   const Batch batch = make_batch({&example}, 0);
@@ -305,16 +313,57 @@ TEST(Trainer, Qwen2BiasesEnterTheTrainingForward) {
     ASSERT_EQ(got.size(), served.size());
     for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], served[i], 1e-4) << quantization << " " << i;
 
-    ModelWeights unbiased = load_model_weights(dir, training_load_options(quantization, true, false, 0));
-    for (LayerWeights& layer : unbiased.layers) {
-      for (auto* bias : {&layer.q_bias, &layer.k_bias, &layer.v_bias}) std::fill(bias->begin(), bias->end(), 0.0f);
+    for (int m = 0; m < kNumBlockLinears; ++m) {
+      ModelWeights unbiased = load_model_weights(dir, training_load_options(quantization, true, false, 0));
+      if (unbiased.layers[0].linear_biases()[m]->empty()) {
+        EXPECT_TRUE(!llama && m >= 3) << kBlockLinearNames[m];
+        continue;
+      }
+      for (LayerWeights& layer : unbiased.layers) std::fill(layer.linear_biases()[m]->begin(), layer.linear_biases()[m]->end(), 0.0f);
+      LoraLlama without_bias(unbiased, {}, 2.0, 0.0f);
+      const std::vector<float> other = without_bias.logits(batch);
+      EXPECT_GT(max_abs_difference(got, other), 0.01) << quantization << " " << kBlockLinearNames[m];
+      LlamaModel served_without_bias(std::move(unbiased));
+      EXPECT_NEAR(max_abs_difference(other, serving_logits(served_without_bias, nullptr, 0, ids)), 0.0, 1e-4)
+          << quantization << " " << kBlockLinearNames[m];
     }
-    LoraLlama without_bias(unbiased, {}, 2.0, 0.0f);
-    const std::vector<float> other = without_bias.logits(batch);
-    double max_difference = 0;
-    for (size_t i = 0; i < got.size(); ++i) max_difference = std::max<double>(max_difference, std::fabs(got[i] - other[i]));
-    EXPECT_GT(max_difference, 0.1) << quantization;
   }
+}
+
+TEST(Trainer, Qwen2BiasesEnterTheTrainingForward) { expect_biases_enter_the_training_forward(false); }
+TEST(Trainer, LlamaAttentionAndMlpBiasesEnterTheTrainingForward) { expect_biases_enter_the_training_forward(true); }
+
+// merge writes every bias next to its merged weight: the merged folder, served alone, gives base + adapter's logits
+// (tolerance as in MergedModelGivesLogitsOfBasePlusAdapter).
+TEST(Trainer, MergeKeepsLlamaBiases) {
+  const std::string dir = write_tiny_biased(temp_dir("llama_bias_merge"), true);
+  PeftAdapter adapter;
+  adapter.config.r = 4;
+  adapter.config.lora_alpha = 8;
+  adapter.config.target_modules = {"o_proj", "down_proj"};
+  adapter.config.base_quantization = "none";
+  Rng rng(5);
+  for (const auto& [module, n_in] : {std::pair<const char*, int64_t>{"self_attn.o_proj", 32}, {"mlp.down_proj", 48}}) {
+    LoraModuleWeights m{1, module, 4, n_in, 32, std::vector<float>(4 * n_in), std::vector<float>(32 * 4)};
+    for (float& a : m.A) a = static_cast<float>(0.3 * rng.normal());
+    for (float& b : m.B) b = static_cast<float>(0.3 * rng.normal());
+    adapter.modules.push_back(std::move(m));
+  }
+  const std::string adapter_dir = temp_dir("llama_bias_adapter");
+  save_peft_adapter(adapter_dir, adapter);
+  const std::string merged_dir = temp_dir("llama_bias_merged");
+  merge_adapter({dir, adapter_dir, merged_dir, "", true});
+
+  const std::vector<int32_t> ids = {3, 7, 11, 19, 2, 30};
+  LlamaModel base(load_model_weights(dir, WeightLoadOptions{}));
+  LoraManager loras;
+  loras.add(load_peft_adapter("tiny", adapter_dir, base.config(), 64));
+  const std::vector<float> expected = serving_logits(base, &loras, 1, ids);
+  LlamaModel merged(load_model_weights(merged_dir, WeightLoadOptions{}));
+  const std::vector<float> got = serving_logits(merged, nullptr, 0, ids);
+  ASSERT_EQ(got.size(), expected.size());
+  EXPECT_GT(max_abs_difference(expected, serving_logits(base, nullptr, 0, ids)), 0.01);  // the adapter matters
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], expected[i], 1e-4) << i;
 }
 
 // Fewer steps for the equivalence tests: bit-identity shows from the first differing bit.
