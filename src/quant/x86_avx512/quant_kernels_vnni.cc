@@ -6,6 +6,10 @@
 // (-128 · Σ of their 4 levels), so every lane ends holding its exact Σ w · x. Lanes 0-7 belong to the first group
 // and 8-15 to the second; one fp32 FMA scales them by (activation step × weight step) of their group. Against the
 // AVX2 kernels this replaces vpsignb/vpabsb/vpmaddubsw/vpmaddwd on two 32-byte halves by one instruction.
+// GCC 12's AVX-512 headers initialise their "undefined" vectors from themselves, which -Wall reports once per
+// intrinsic use (GCC bug 105593); nothing here reads an undefined value.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <cstring>
