@@ -11,6 +11,7 @@
 #include "kernels/generic/dense_kernels.h"
 #include "kernels/weight_matrix.h"
 #include "kernels/x86_avx2/dense_kernels.h"
+#include "kernels/x86_avx512/dense_kernels.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -32,16 +33,21 @@ constexpr int64_t kTileRows = 256;
 constexpr int64_t kTileColumns = 512;
 
 struct DenseKernels {
+  decltype(&generic::dense_matmul_rows) matmul_one_row;  // n_rows == 1 (single-stream decode)
   decltype(&generic::dense_matmul_rows) matmul_rows;
   decltype(&generic::dense_matmul_t_rows) matmul_t_rows;
   decltype(&generic::dense_to_f32) to_f32;
 };
 
+// With AVX-512 one row still goes through the AVX2 kernel, which streams it slightly faster (x86_avx512/dense_kernels.h).
 const DenseKernels& dense_kernels() {
   static const DenseKernels kernels =
-      has_avx2_fma_f16c()
-          ? DenseKernels{avx2::dense_matmul_rows, avx2::dense_matmul_t_rows, avx2::dense_to_f32}
-          : DenseKernels{generic::dense_matmul_rows, generic::dense_matmul_t_rows, generic::dense_to_f32};
+      has_avx512() ? DenseKernels{avx2::dense_matmul_rows, avx512::dense_matmul_rows, avx2::dense_matmul_t_rows,
+                                  avx2::dense_to_f32}
+      : has_avx2_fma_f16c() ? DenseKernels{avx2::dense_matmul_rows, avx2::dense_matmul_rows,
+                                           avx2::dense_matmul_t_rows, avx2::dense_to_f32}
+                            : DenseKernels{generic::dense_matmul_rows, generic::dense_matmul_rows,
+                                           generic::dense_matmul_t_rows, generic::dense_to_f32};
   return kernels;
 }
 
@@ -62,8 +68,9 @@ class DenseWeight final : public WeightMatrix {
     if (n_rows <= 0) return;
     if (n_rows <= kMaxStreamingRows) {
       int64_t grain = std::max<int64_t>(4, kMinTaskBytes / (n_in() * element_size(format())) + 1);
+      auto kernel = n_rows == 1 ? dense_kernels().matmul_one_row : dense_kernels().matmul_rows;
       parallel_for(n_out(), grain, [&](int64_t begin, int64_t end) {
-        dense_kernels().matmul_rows(format(), data_, n_in(), begin, end, x, n_rows, y, n_out());
+        kernel(format(), data_, n_in(), begin, end, x, n_rows, y, n_out());
       });
     } else if (format() == WeightFormat::kF32) {
       gemm_f32(true, n_rows, n_out(), n_in(), x, n_in(), static_cast<const float*>(data_), n_in(), 0.0f, y, n_out());
