@@ -39,7 +39,8 @@ struct DenseKernels {
   decltype(&generic::dense_to_f32) to_f32;
 };
 
-// With AVX-512 one row still goes through the AVX2 kernel, which streams it slightly faster (x86_avx512/dense_kernels.h).
+// With AVX-512 one row still goes through the AVX2 kernel, which streams it slightly faster
+// (x86_avx512/dense_kernels.h).
 const DenseKernels& dense_kernels() {
   static const DenseKernels kernels =
       has_avx512() ? DenseKernels{avx2::dense_matmul_rows, avx512::dense_matmul_rows, avx2::dense_matmul_t_rows,

@@ -123,6 +123,21 @@ TEST(DenseWeight, BackwardInputMatchesDoubleReferenceForEveryPath) {
   }
 }
 
+// y = x·Wᵀ from `kernel` against the portable kernel: both are within γ_n_in·Σ|x·w| ≤ γ_n_in·n_in of the exact
+// value (|x|, |w| ≤ 1).
+void expect_matmul_rows_match_generic(decltype(&generic::dense_matmul_rows) kernel, WeightFormat format,
+                                      const TestMatrix& m, Shape shape, int64_t n_rows, Rng& rng) {
+  std::vector<float> x = random_vector(n_rows * shape.n_in, rng);
+  std::vector<float> y_fast(n_rows * shape.n_out), y_ref(n_rows * shape.n_out);
+  kernel(format, m.bytes.data(), shape.n_in, 0, shape.n_out, x.data(), n_rows, y_fast.data(), shape.n_out);
+  generic::dense_matmul_rows(format, m.bytes.data(), shape.n_in, 0, shape.n_out, x.data(), n_rows, y_ref.data(),
+                             shape.n_out);
+  double tol = 2 * dot_error_bound(shape.n_in, static_cast<double>(shape.n_in));
+  for (size_t i = 0; i < y_ref.size(); ++i) {
+    ASSERT_NEAR(y_fast[i], y_ref[i], tol) << weight_format_name(format) << " rows " << n_rows << " at " << i;
+  }
+}
+
 TEST(DenseKernels, Avx2MatchesGenericOnAwkwardSizes) {
   if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C";
   Rng rng(9);
@@ -130,15 +145,7 @@ TEST(DenseKernels, Avx2MatchesGenericOnAwkwardSizes) {
     for (Shape shape : {Shape{1, 1}, Shape{7, 15}, Shape{13, 33}, Shape{70, 129}}) {
       TestMatrix m = random_matrix(format, shape.n_out, shape.n_in, rng);
       for (int64_t n_rows = 1; n_rows <= 10; ++n_rows) {
-        std::vector<float> x = random_vector(n_rows * shape.n_in, rng);
-        std::vector<float> y_fast(n_rows * shape.n_out), y_ref(n_rows * shape.n_out);
-        avx2::dense_matmul_rows(format, m.bytes.data(), shape.n_in, 0, shape.n_out, x.data(), n_rows,
-                                y_fast.data(), shape.n_out);
-        generic::dense_matmul_rows(format, m.bytes.data(), shape.n_in, 0, shape.n_out, x.data(), n_rows,
-                                   y_ref.data(), shape.n_out);
-        // Both are within γ_n_in·Σ|x·w| ≤ γ_n_in·n_in of the exact value (|x|, |w| ≤ 1).
-        double tol = 2 * dot_error_bound(shape.n_in, static_cast<double>(shape.n_in));
-        for (size_t i = 0; i < y_ref.size(); ++i) ASSERT_NEAR(y_fast[i], y_ref[i], tol) << i;
+        expect_matmul_rows_match_generic(avx2::dense_matmul_rows, format, m, shape, n_rows, rng);
 
         std::vector<float> dy = random_vector(n_rows * shape.n_out, rng);
         std::vector<float> dx_fast(n_rows * shape.n_in), dx_ref(n_rows * shape.n_in);
@@ -162,14 +169,7 @@ TEST(DenseKernels, Avx512MatchesGenericOnAwkwardSizes) {
     for (Shape shape : {Shape{1, 1}, Shape{7, 15}, Shape{13, 33}, Shape{70, 129}, Shape{9, 2048}}) {
       TestMatrix m = random_matrix(format, shape.n_out, shape.n_in, rng);
       for (int64_t n_rows = 1; n_rows <= 10; ++n_rows) {
-        std::vector<float> x = random_vector(n_rows * shape.n_in, rng);
-        std::vector<float> y_fast(n_rows * shape.n_out), y_ref(n_rows * shape.n_out);
-        avx512::dense_matmul_rows(format, m.bytes.data(), shape.n_in, 0, shape.n_out, x.data(), n_rows,
-                                  y_fast.data(), shape.n_out);
-        generic::dense_matmul_rows(format, m.bytes.data(), shape.n_in, 0, shape.n_out, x.data(), n_rows,
-                                   y_ref.data(), shape.n_out);
-        double tol = 2 * dot_error_bound(shape.n_in, static_cast<double>(shape.n_in));
-        for (size_t i = 0; i < y_ref.size(); ++i) ASSERT_NEAR(y_fast[i], y_ref[i], tol) << i;
+        expect_matmul_rows_match_generic(avx512::dense_matmul_rows, format, m, shape, n_rows, rng);
       }
     }
   }

@@ -1,6 +1,8 @@
 #include "kernels/generic/dense_kernels.h"
 
+#include <utility>
 
+#include "kernels/dense_elem_dispatch.h"
 #include "util/error.h"
 #include "util/half.h"
 
@@ -20,15 +22,9 @@ struct BF16Elem {
   static float load(const uint16_t* p) { return bf16_to_f32(*p); }
 };
 
-// Calls fn(Elem{}) with the element type of `format`.
 template <class Fn>
 void with_elem(WeightFormat format, Fn&& fn) {
-  switch (format) {
-    case WeightFormat::kF32: return fn(F32Elem{});
-    case WeightFormat::kF16: return fn(F16Elem{});
-    case WeightFormat::kBF16: return fn(BF16Elem{});
-    default: PAGEDLLM_CHECK_MSG(false, "dense kernel called with format {}", weight_format_name(format));
-  }
+  with_dense_elem<F32Elem, F16Elem, BF16Elem>(format, std::forward<Fn>(fn));
 }
 
 template <class Elem>

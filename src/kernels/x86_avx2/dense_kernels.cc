@@ -1,7 +1,9 @@
 #include "kernels/x86_avx2/dense_kernels.h"
 
 #include <algorithm>
+#include <utility>
 
+#include "kernels/dense_elem_dispatch.h"
 #include "kernels/x86_avx2/vec.h"
 #include "util/error.h"
 
@@ -10,12 +12,7 @@ namespace {
 
 template <class Fn>
 void with_elem(WeightFormat format, Fn&& fn) {
-  switch (format) {
-    case WeightFormat::kF32: return fn(F32Elem{});
-    case WeightFormat::kF16: return fn(F16Elem{});
-    case WeightFormat::kBF16: return fn(BF16Elem{});
-    default: PAGEDLLM_CHECK_MSG(false, "dense kernel called with format {}", weight_format_name(format));
-  }
+  with_dense_elem<F32Elem, F16Elem, BF16Elem>(format, std::forward<Fn>(fn));
 }
 
 // RW rows of W (from w) against RX rows of x (from x): y[j * ldy + i] = x[j, :] · W[i, :]. RW·RX accumulators

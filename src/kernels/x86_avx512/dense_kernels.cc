@@ -6,6 +6,9 @@
 
 #include <immintrin.h>
 
+#include <utility>
+
+#include "kernels/dense_elem_dispatch.h"
 #include "util/error.h"
 
 namespace pagedllm::avx512 {
@@ -40,12 +43,7 @@ struct BF16Elem {
 
 template <class Fn>
 void with_elem(WeightFormat format, Fn&& fn) {
-  switch (format) {
-    case WeightFormat::kF32: return fn(F32Elem{});
-    case WeightFormat::kF16: return fn(F16Elem{});
-    case WeightFormat::kBF16: return fn(BF16Elem{});
-    default: PAGEDLLM_CHECK_MSG(false, "dense kernel called with format {}", weight_format_name(format));
-  }
+  with_dense_elem<F32Elem, F16Elem, BF16Elem>(format, std::forward<Fn>(fn));
 }
 
 // RW rows of W against RX rows of x: y[j * ldy + i] = x[j, :] · W[i, :]. RW·RX ≤ 16 accumulators, RX x vectors
