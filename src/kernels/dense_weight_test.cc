@@ -123,8 +123,8 @@ TEST(DenseWeight, BackwardInputMatchesDoubleReferenceForEveryPath) {
   }
 }
 
-// y = x·Wᵀ from `kernel` against the portable kernel: both are within γ_n_in·Σ|x·w| ≤ γ_n_in·n_in of the exact
-// value (|x|, |w| ≤ 1).
+// y = x·Wᵀ from `kernel` against the portable kernel: both are within γ_n_in·Σ|x·w| ≤ γ_n_in·n_in of the
+// exact value (|x|, |w| ≤ 1).
 void expect_matmul_rows_match_generic(decltype(&generic::dense_matmul_rows) kernel, WeightFormat format,
                                       const TestMatrix& m, Shape shape, int64_t n_rows, Rng& rng) {
   std::vector<float> x = random_vector(n_rows * shape.n_in, rng);
