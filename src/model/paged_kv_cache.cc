@@ -13,11 +13,9 @@ size_t PagedKVCache::bytes_per_block(const ModelConfig& c, int block_size) {
 PagedKVCache::PagedKVCache(const ModelConfig& c, int num_blocks, int block_size)
     : num_blocks_(num_blocks), block_size_(block_size), block_floats_(int64_t(block_size) * c.num_key_value_heads * c.head_dim) {
   PAGEDLLM_CHECK(num_blocks > 0 && block_size > 0);
-  keys_.resize(c.num_hidden_layers);
-  values_.resize(c.num_hidden_layers);
   for (int l = 0; l < c.num_hidden_layers; ++l) {
-    keys_[l].assign(num_blocks * block_floats_, 0.0f);
-    values_[l].assign(num_blocks * block_floats_, 0.0f);
+    keys_.emplace_back(static_cast<size_t>(num_blocks * block_floats_));
+    values_.emplace_back(static_cast<size_t>(num_blocks * block_floats_));
   }
 }
 

@@ -1,12 +1,14 @@
 // The memory of the paged KV cache: for every layer, a key and a value tensor of shape
 // (num_blocks, block_size, n_kv_heads, head_dim) fp32. Which request owns which block is decided by the
 // KVCacheManager (src/kvcache); this class only holds the numbers and copies blocks for copy-on-write.
+// The memory starts zeroed and is only made resident as it is touched.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "formats/model_config.h"
+#include "util/zeroed_buffer.h"
 
 namespace pagedllm {
 
@@ -29,8 +31,8 @@ class PagedKVCache {
   int num_blocks_;
   int block_size_;
   int64_t block_floats_;  // block_size * n_kv_heads * head_dim
-  std::vector<std::vector<float>> keys_;
-  std::vector<std::vector<float>> values_;
+  std::vector<ZeroedFloats> keys_;    // pages become resident as blocks are first written
+  std::vector<ZeroedFloats> values_;
 };
 
 }  // namespace pagedllm
