@@ -69,13 +69,35 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
   const bool quads = vnni && vnni_quads_apply(n_in(), block_size_);
   int block_shift = 0;
   while ((int64_t{32} << block_shift) < block_size_) ++block_shift;
+  if (quads) {
+    const Q8QuadActivations q8_quads(x, n_in(), n_rows);
+    // Runs of consecutive rows share one call: their codes and constants are contiguous, so the kernel walks them
+    // without per-row setup (at n_in = 2048 a row is only 8 chunks of codes).
+    parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
+      constexpr int64_t kRowsPerRun = 64;
+      std::vector<float> run_scales;
+      for (int64_t j0 = begin; j0 < end; j0 += kRowsPerRun) {
+        const int64_t rows = std::min(kRowsPerRun, end - j0);
+        const int64_t first_value = j0 * n_in();
+        const int64_t first_block = first_value / block_size_;
+        const int64_t num_blocks = num_blocks_of(first_value + rows * n_in(), block_size_) - first_block;
+        const float* scales = scales_.absmax().data() + first_block;
+        if (scales_.is_nested()) {
+          run_scales.resize(static_cast<size_t>(num_blocks));
+          scales_.dequantize(first_block, num_blocks, run_scales.data());
+          scales = run_scales.data();
+        }
+        dot_4bit_q8_quads_vnni(packed_.data() + j0 * half_n, scales, (first_value - first_block * block_size_) / 32,
+                               block_shift, code_values_i8_.data(), q8_quads.levels(), q8_quads.starts(),
+                               q8_quads.steps(), n_in(), n_rows, rows, y + j0, n_out());
+      }
+    });
+    return;
+  }
   // The input in the layout the chosen kernel reads: 8-bit groups for the fast paths, regrouped fp32 otherwise.
-  Q8QuadActivations q8_quads;
   Q8Activations q8x;
   std::vector<float> x_quads;
-  if (quads) {
-    q8_quads = Q8QuadActivations(x, n_in(), n_rows);
-  } else if (q8) {
+  if (q8) {
     q8x = Q8Activations(x, n_in(), n_rows, Q8Order::kEvensThenOdds);
   } else {
     x_quads.resize(static_cast<size_t>(n_rows * n_in()));
@@ -99,10 +121,7 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
         scales = scales_.absmax().data() + first_block;
       }
       const uint8_t* codes = packed_.data() + j * half_n;
-      if (quads) {
-        dot_4bit_q8_quads_vnni(codes, scales, first_offset / 32, block_shift, code_values_i8_.data(),
-                               q8_quads.levels(), q8_quads.starts(), q8_quads.steps(), n_in(), n_rows, y + j, n_out());
-      } else if (q8) {
+      if (q8) {
         if (vnni) {
           dot_4bit_q8_row_vnni(codes, scales, first_offset / 32, block_size_ / 32, code_values_i8_.data(),
                                q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in(), n_rows, y + j, n_out());

@@ -143,10 +143,13 @@ void dot_4bit_q8_row_vnni(const uint8_t* codes, const float* scales, int64_t fir
                           int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
 // The 4-bit kernel on Q8QuadActivations, for n_in % 64 == 0 and blocks of 2^block_shift groups with
 // block_shift ≥ 1 and first_group even (vnni_quads_apply): same integer group sums as the kernels above.
+// It runs over n_weight_rows consecutive rows of W (n_in / 2 bytes of codes each, from `codes`) whose constants
+// follow each other from `scales`; first_group is the first row's first group counted from the block `scales`
+// points at. out[r * out_stride + j] = input row r · weight row j.
 bool vnni_quads_apply(int64_t n_in, int64_t block_size);
 void dot_4bit_q8_quads_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int block_shift,
                             const int8_t* lut_i8, const int8_t* levels, const int32_t* starts, const float* steps,
-                            int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
+                            int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out, int64_t out_stride);
 void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const float* xd, const int32_t* lane_sums,
                           int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
 void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,

@@ -31,6 +31,7 @@ std::vector<Case> all_cases() {
       {"NF4 bs6", {WeightFormat::kNF4, 6, false, 256}},
       {"FP4", {WeightFormat::kFP4, 64, true, 256}},
       {"INT4", {WeightFormat::kInt4, 128, false, 256}},
+      {"NF4+DQ bs256", {WeightFormat::kNF4, 256, true, 256}},
       {"INT8", {WeightFormat::kInt8}},
       {"Q8_0", {WeightFormat::kQ8_0}},
   };
@@ -100,7 +101,8 @@ std::vector<float> dequantized(const WeightMatrix& w) {
 
 TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
   Rng rng(11);
-  const int64_t shapes[][2] = {{37, 192}, {5, 64}, {130, 96}, {20, 172}};
+  // 600 rows: decode tasks of more than one run of 64 rows (blockwise_4bit.cc), rows inside blocks of 256.
+  const int64_t shapes[][2] = {{37, 192}, {5, 64}, {130, 96}, {20, 172}, {600, 64}};
   for (const auto& c : all_cases()) {
     for (const auto& shape : shapes) {
       const int64_t n_out = shape[0], n_in = shape[1];
@@ -279,7 +281,7 @@ TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
               const Q8QuadActivations quads(x.data(), n_in, n_rows);
               const int block_shift = groups_per_block == 2 ? 1 : groups_per_block == 4 ? 2 : 3;
               dot_4bit_q8_quads_vnni(codes.data(), scales.data(), first_group, block_shift, lut_i8.data(),
-                                     quads.levels(), quads.starts(), quads.steps(), n_in, n_rows, vnni.data(), 1);
+                                     quads.levels(), quads.starts(), quads.steps(), n_in, n_rows, 1, vnni.data(), 1);
               for (int64_t r = 0; r < n_rows; ++r) {
                 EXPECT_NEAR(vnni[r], generic[r], 1e-4f * (1 + std::fabs(generic[r])))
                     << "vnni quads " << n_in << " " << groups_per_block << " " << first_group << " " << r;
