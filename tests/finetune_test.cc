@@ -1,14 +1,18 @@
 // `pagedllm finetune` / `merge` / `generate --lora` as a user runs them on stories260K with the repository's
 // instruction set: a run killed with SIGKILL and resumed ends with the uninterrupted run's adapter, bit for bit, and
-// the adapter, served with --lora, answers a held-in prompt as taught.
+// the adapter, served with --lora, answers the held-in prompts as taught.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "run_command.h"
+#include "train/instruction_data.h"
 
 namespace pagedllm {
 namespace {
@@ -56,22 +60,42 @@ TEST(CliFinetune, SigkilledRunResumesToBitIdenticalAdapter) {
   EXPECT_EQ(read_bytes(killed + "/adapter_model.safetensors"), read_bytes(full + "/adapter_model.safetensors"));
 }
 
-// After 150 steps about half of the held-in prompts are answered exactly as taught (18 of the 32 without input,
-// measured); this one is, with the real tokenizer and the engine's --lora path.
-TEST(CliFinetune, ServedAdapterAnswersHeldInPromptAsTaught) {
+std::string without_leading_spaces(const std::string& text) {
+  return text.substr(std::min(text.find_first_not_of(' '), text.size()));
+}
+
+// The adapter, served with --lora through the engine and the real tokenizer, answers the held-in prompts as taught:
+// every prompt of the training set is generated greedily and counted when its text starts with the taught answer.
+// After 150 steps 19-23 of the 40 are (seeds 7-10, measured; all of them among the 32 without an input) and the
+// base model answers none, so at least 15 keeps a margin below the worst seed while still failing a run that
+// learned little. Counting over the whole set, not one prompt, lets changes that move the training trajectory
+// (another dropout stream, another summation order) pass when they keep the learning.
+TEST(CliFinetune, ServedAdapterAnswersHeldInPromptsAsTaught) {
   const std::string full = fresh_dir("taught");
   ASSERT_EQ(run_command(finetune_command(full, 150) + " > /dev/null").exit_code, 0);
 
-  const std::string prompt =
-      "Below is an instruction that describes a task. Write a response that appropriately completes the request."
-      "\n\n### Instruction:\nWhat is the name of the dog?\n\n### Response: ";
-  const testing::CommandResult r = run_command(kBinary + " generate --model " + kModel + " --lora stories=" + full +
-                                               " --prompt " + quote(prompt) +
-                                               " --temperature 0 --max-tokens 16 --json");
+  const std::vector<TextExample> examples = load_jsonl_examples(kData, {});
+  const std::string prompts = full + "/held_in_prompts.jsonl";
+  {
+    std::ofstream out(prompts);
+    for (const TextExample& e : examples) out << nlohmann::json{{"prompt", e.source}}.dump() << "\n";
+  }
+  const testing::CommandResult r =
+      run_command(kBinary + " generate --model " + kModel + " --lora stories=" + full + " --prompts-file " +
+                  quote(prompts) + " --temperature 0 --max-tokens 24 --json 2> /dev/null");
   ASSERT_EQ(r.exit_code, 0);
-  const nlohmann::json out = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
-  const std::string text = out["outputs"][0]["text"];
-  EXPECT_EQ(text.substr(0, 23), " The dog is called Max.") << text;
+  std::istringstream lines(r.out);
+  std::string line, answers;
+  size_t num_outputs = 0, num_taught = 0;
+  while (std::getline(lines, line)) {
+    ASSERT_LT(num_outputs, examples.size()) << line;
+    const std::string text = nlohmann::json::parse(line)["outputs"][0]["text"];
+    const std::string& taught = examples[num_outputs++].target;
+    if (without_leading_spaces(text).rfind(without_leading_spaces(taught), 0) == 0) ++num_taught;
+    answers += "\n" + taught + " -> " + text;
+  }
+  EXPECT_EQ(num_outputs, examples.size());
+  EXPECT_GE(num_taught, 15u) << answers;
 }
 
 TEST(CliFinetune, MergeWritesLoadableModelFolder) {
