@@ -101,8 +101,9 @@ std::vector<float> dequantized(const WeightMatrix& w) {
 
 TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
   Rng rng(11);
-  // 600 rows: decode tasks of more than one run of 64 rows (blockwise_4bit.cc), rows inside blocks of 256.
-  const int64_t shapes[][2] = {{37, 192}, {5, 64}, {130, 96}, {20, 172}, {600, 64}};
+  // 600 rows: decode tasks of more than one run of 64 rows (blockwise_4bit.cc), rows inside blocks of 256;
+  // 1600 inputs: GEMM tiles over two column ranges of W (kTileCols).
+  const int64_t shapes[][2] = {{37, 192}, {5, 64}, {130, 96}, {20, 172}, {600, 64}, {24, 1600}};
   for (const auto& c : all_cases()) {
     for (const auto& shape : shapes) {
       const int64_t n_out = shape[0], n_in = shape[1];
