@@ -150,10 +150,13 @@ bool vnni_quads_apply(int64_t n_in, int64_t block_size);
 void dot_4bit_q8_quads_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int block_shift,
                             const int8_t* lut_i8, const int8_t* levels, const int32_t* starts, const float* steps,
                             int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out, int64_t out_stride);
-void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const float* xd, const int32_t* lane_sums,
-                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
-void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
-                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
+// INT8 and Q8_0 over n_weight_rows consecutive rows of W (scales[j] is row j's INT8 scale):
+// out[r * out_stride + j] = input row r · weight row j.
+void dot_int8_q8_rows_vnni(const int8_t* q, const float* scales, const int8_t* xq, const float* xd,
+                           const int32_t* lane_sums, int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out,
+                           int64_t out_stride);
+void dot_q8_0_q8_rows_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+                           int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out, int64_t out_stride);
 
 // INT8 per row: out = scale · Σ q[i] · x[i]. The AVX2 version needs n_in % 16 == 0 (else use the generic one).
 void dot_int8_row_generic(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,

@@ -347,13 +347,13 @@ TEST(QuantKernels, Avx2Int8AndQ8_0Q8RowsMatchGeneric) {
         std::vector<float> int8_generic(n_rows), vnni(n_rows);
         dot_int8_q8_row_generic(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), n_in, n_rows,
                                 int8_generic.data(), 1);
-        dot_int8_q8_row_vnni(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in,
-                             n_rows, vnni.data(), 1);
+        dot_int8_q8_rows_vnni(int8_w.q().data(), int8_w.scales().data(), q8x.levels(), q8x.steps(), q8x.lane_sums(),
+                              n_in, n_rows, 1, vnni.data(), 1);
         for (int64_t r = 0; r < n_rows; ++r) {
           EXPECT_NEAR(vnni[r], int8_generic[r], 1e-5f * (1 + std::fabs(int8_generic[r]))) << "vnni int8 " << n_in;
         }
-        dot_q8_0_q8_row_vnni(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in, n_rows,
-                             vnni.data(), 1);
+        dot_q8_0_q8_rows_vnni(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in, n_rows, 1,
+                              vnni.data(), 1);
         for (int64_t r = 0; r < n_rows; ++r) {
           EXPECT_NEAR(vnni[r], generic[r], 1e-5f * (1 + std::fabs(generic[r]))) << "vnni q8_0 " << n_in;
         }

@@ -39,18 +39,12 @@ inline __m512i signed_table(const int8_t* lut_i8) {
   return _mm512_broadcast_i32x4(flip_signs(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lut_i8))));
 }
 
-// How far ahead of the codes being read to prefetch: the hardware prefetcher alone leaves decode waiting on
-// memory (2 KiB for 4-bit, 4 KiB for 8-bit weights: about two rows of 2048 inputs).
-constexpr int64_t kFourBitPrefetchBytes = 2048;
-
 // Weight sources: pair(g) gives groups g and g + 1 as unsigned bytes (w + 128) in the order of the activation
 // levels, single(g) group g alone; steps(g) / step(g) their weight steps, called once per group in order.
 
 // 4-bit codes (kEvensThenOdds): 16 bytes per group; high nibbles are the evens, low nibbles the odds.
 class FourBitSource {
  public:
-  static constexpr int64_t kPrefetchBytes = kFourBitPrefetchBytes;
-
   FourBitSource(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
                 const int8_t* lut_i8)
       : codes_(codes), scale_(scales), left_in_block_(groups_per_block - first_group),
@@ -93,8 +87,7 @@ class FourBitSource {
 // INT8 rows: the row scale is applied once to the total, so every group's step is 1.
 class Int8Source {
  public:
-  static constexpr int64_t kPrefetchBytes = 4096;
-
+  Int8Source() = default;
   explicit Int8Source(const int8_t* q) : q_(q) {}
   const void* address(int64_t g) const { return q_ + 32 * g; }
   __m512i pair(int64_t g) const { return flip_signs(_mm512_loadu_si512(q_ + 32 * g)); }
@@ -104,14 +97,13 @@ class Int8Source {
   float step(int64_t) const { return 1.0f; }
 
  private:
-  const int8_t* q_;
+  const int8_t* q_ = nullptr;
 };
 
 // Q8_0: 34-byte blocks {f16 d; int8 q[32]}, one per group.
 class Q8_0Source {
  public:
-  static constexpr int64_t kPrefetchBytes = 4096;
-
+  Q8_0Source() = default;
   explicit Q8_0Source(const uint8_t* blocks) : blocks_(blocks) {}
   const void* address(int64_t g) const { return blocks_ + 34 * g; }
   __m512i pair(int64_t g) const {
@@ -129,42 +121,77 @@ class Q8_0Source {
   __m256i levels(int64_t g) const {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks_ + 34 * g + 2));
   }
-  const uint8_t* blocks_;
+  const uint8_t* blocks_ = nullptr;
 };
 
-// R input rows against one weight row; out[r * out_stride] = Σ_g xd[r][g] · step(g) · Σ_{i in g} w_i · xq[r][i].
-template <int R, class Source>
-void q8_rows_vnni(Source source, const int8_t* xq, const float* xd, const int32_t* lane_sums, int64_t n_in,
-                  float* out, int64_t out_stride) {
+// RW consecutive weight rows (sources[i]) against R input rows: out[r * out_stride + i] = Σ_g xd[r][g] · step_i(g)
+// · Σ_{k in g} w_ik · xq[r][k], each chunk of activations loaded once for all RW rows when R is 1. Prefetches the rows two tiles ahead (row_bytes apart)
+// as the 4-bit quads kernel does.
+template <int RW, int R, class Source>
+void q8_tile_vnni(Source* sources, int64_t row_bytes, const int8_t* xq, const float* xd,
+                  const int32_t* lane_sums, int64_t n_in, float* out, int64_t out_stride) {
   const int64_t groups = n_in / 32;
   const int64_t lanes = n_in / 4;
-  __m512 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  __m512 acc[RW][R];
+#pragma GCC unroll 4
+  for (int i = 0; i < RW; ++i) {
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) acc[i][r] = _mm512_setzero_ps();
+  }
   int64_t g = 0;
   for (; g + 2 <= groups; g += 2) {
-    _mm_prefetch(static_cast<const char*>(source.address(g)) + Source::kPrefetchBytes, _MM_HINT_T0);
-    const __m512i w = source.pair(g);
-    const float step0 = source.step(g);
-    const float step1 = source.step(g + 1);
+#pragma GCC unroll 1
+    for (int i = 0; i < RW; ++i) {
+      _mm_prefetch(static_cast<const char*>(sources[i].address(g)) + 2 * RW * row_bytes, _MM_HINT_T0);
+    }
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      const __m512i start = _mm512_loadu_si512(lane_sums + r * lanes + 8 * g);
-      const __m512i sums = _mm512_dpbusd_epi32(start, w, _mm512_loadu_si512(xq + r * n_in + 32 * g));
-      const float* d = xd + r * groups + g;
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), two_steps(d[0] * step0, d[1] * step1), acc[r]);
+    for (int i = 0; i < RW; ++i) {
+      const __m512i w = sources[i].pair(g);
+      const float step0 = sources[i].step(g);
+      const float step1 = sources[i].step(g + 1);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const __m512i start = _mm512_loadu_si512(lane_sums + r * lanes + 8 * g);
+        const __m512i sums = _mm512_dpbusd_epi32(start, w, _mm512_loadu_si512(xq + r * n_in + 32 * g));
+        const float* d = xd + r * groups + g;
+        acc[i][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), two_steps(d[0] * step0, d[1] * step1), acc[i][r]);
+      }
     }
   }
-  float tail[R] = {};
+  float tail[RW][R] = {};
   if (g < groups) {
-    const __m256i w = source.single(g);
-    const float step0 = source.step(g);
-    for (int r = 0; r < R; ++r) {
-      const __m256i start = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lane_sums + r * lanes + 8 * g));
-      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + r * n_in + 32 * g));
-      tail[r] = avx2::hsum(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, w, x))) * (xd[r * groups + g] * step0);
+    for (int i = 0; i < RW; ++i) {
+      const __m256i w = sources[i].single(g);
+      const float step0 = sources[i].step(g);
+      for (int r = 0; r < R; ++r) {
+        const __m256i start = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lane_sums + r * lanes + 8 * g));
+        const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + r * n_in + 32 * g));
+        tail[i][r] = avx2::hsum(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(start, w, x))) * (xd[r * groups + g] * step0);
+      }
     }
   }
-  for (int r = 0; r < R; ++r) out[r * out_stride] = _mm512_reduce_add_ps(acc[r]) + tail[r];
+  for (int i = 0; i < RW; ++i) {
+    for (int r = 0; r < R; ++r) out[r * out_stride + i] = _mm512_reduce_add_ps(acc[i][r]) + tail[i][r];
+  }
+}
+
+// n_weight_rows rows, make_source(j) the source of row j: 4 rows at a time, then one by one.
+template <class MakeSource>
+void q8_rows_in_tiles(MakeSource&& make_source, int64_t row_bytes, const int8_t* xq, const float* xd,
+                      const int32_t* lane_sums, int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out,
+                      int64_t out_stride) {
+  auto run = [&](auto RW, int64_t j) {
+    using Source = decltype(make_source(j));
+    Source sources[RW] = {};
+    for (int i = 0; i < RW; ++i) sources[i] = make_source(j + i);
+    for_row_tiles(n_rows, [&](auto R, int64_t r) {
+      q8_tile_vnni<RW, R>(sources, row_bytes, xq + r * n_in, xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in,
+                          out + r * out_stride + j, out_stride);
+    });
+  };
+  int64_t j = 0;
+  for (; j + 4 <= n_weight_rows; j += 4) run(std::integral_constant<int, 4>{}, j);
+  for (; j < n_weight_rows; ++j) run(std::integral_constant<int, 1>{}, j);
 }
 
 // The 4-bit kernel on the chunk layout of Q8QuadActivations: a 64-byte run of codes (4 groups) decodes into the high
@@ -249,8 +276,9 @@ void dot_4bit_q8_row_vnni(const uint8_t* codes, const float* scales, int64_t fir
                           int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
     // Each tile walks the block scales from the row's start.
-    q8_rows_vnni<R>(FourBitSource(codes, scales, first_group, groups_per_block, lut_i8), xq + r * n_in,
-                    xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in, out + r * out_stride, out_stride);
+    FourBitSource source(codes, scales, first_group, groups_per_block, lut_i8);
+    q8_tile_vnni<1, R>(&source, n_in / 2, xq + r * n_in, xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in,
+                       out + r * out_stride, out_stride);
   });
 }
 
@@ -271,21 +299,21 @@ void dot_4bit_q8_quads_vnni(const uint8_t* codes, const float* scales, int64_t f
   for (; j < n_weight_rows; ++j) run(std::integral_constant<int, 1>{}, j);
 }
 
-void dot_int8_q8_row_vnni(const int8_t* q, float scale, const int8_t* xq, const float* xd, const int32_t* lane_sums,
-                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
-  for_row_tiles(n_rows, [&](auto R, int64_t r) {
-    q8_rows_vnni<R>(Int8Source(q), xq + r * n_in, xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in,
-                    out + r * out_stride, out_stride);
-  });
-  for (int64_t r = 0; r < n_rows; ++r) out[r * out_stride] *= scale;
+void dot_int8_q8_rows_vnni(const int8_t* q, const float* scales, const int8_t* xq, const float* xd,
+                           const int32_t* lane_sums, int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out,
+                           int64_t out_stride) {
+  q8_rows_in_tiles([&](int64_t j) { return Int8Source(q + j * n_in); }, n_in, xq, xd, lane_sums, n_in, n_rows,
+                   n_weight_rows, out, out_stride);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t j = 0; j < n_weight_rows; ++j) out[r * out_stride + j] *= scales[j];
+  }
 }
 
-void dot_q8_0_q8_row_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
-                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
-  for_row_tiles(n_rows, [&](auto R, int64_t r) {
-    q8_rows_vnni<R>(Q8_0Source(blocks), xq + r * n_in, xd + r * (n_in / 32), lane_sums + r * (n_in / 4), n_in,
-                    out + r * out_stride, out_stride);
-  });
+void dot_q8_0_q8_rows_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+                           int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out, int64_t out_stride) {
+  const int64_t row_bytes = n_in / 32 * 34;
+  q8_rows_in_tiles([&](int64_t j) { return Q8_0Source(blocks + j * row_bytes); }, row_bytes, xq, xd, lane_sums, n_in,
+                   n_rows, n_weight_rows, out, out_stride);
 }
 
 }  // namespace pagedllm
