@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "train/finite_difference_test_util.h"
 
 namespace pagedllm {
@@ -56,6 +60,37 @@ TEST(CausalAttentionTest, LaterTokensDoNotChangeEarlierOutputs) {
   v[5] = -100.0f;
   causal_attention_forward<float>(out2.data(), lse.data(), q.data(), k.data(), v.data(), shape);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(out1[i], out2[i]) << i;
+}
+
+// The float passes (vectorized softmax rows) against the double ones, over 150 tokens (two blocks of query rows):
+// outputs, lse and every gradient agree to float rounding (1e-4 of the largest magnitude of each).
+TEST(CausalAttentionTest, FloatPassesMatchDoublePasses) {
+  const AttentionShape shape{1, 150, 4, 2, 8};
+  const int64_t n_q = shape.seq_len * shape.n_heads * shape.head_dim;
+  const int64_t n_kv = shape.seq_len * shape.n_kv_heads * shape.head_dim;
+  Rng rng(6);
+  const auto q = testing::random_vector(rng, n_q, 2.0), k = testing::random_vector(rng, n_kv, 2.0);
+  const auto v = testing::random_vector(rng, n_kv), dout = testing::random_vector(rng, n_q);
+  const auto to_float = [](const std::vector<double>& x) { return std::vector<float>(x.begin(), x.end()); };
+  const auto qf = to_float(q), kf = to_float(k), vf = to_float(v), doutf = to_float(dout);
+  std::vector<double> out(n_q), lse(shape.seq_len * shape.n_heads), dq(n_q), dk(n_kv), dv(n_kv);
+  std::vector<float> outf(n_q), lsef(lse.size()), dqf(n_q), dkf(n_kv), dvf(n_kv);
+  causal_attention_forward<double>(out.data(), lse.data(), q.data(), k.data(), v.data(), shape);
+  causal_attention_backward<double>(dq.data(), dk.data(), dv.data(), dout.data(), q.data(), k.data(), v.data(),
+                                    out.data(), lse.data(), shape);
+  causal_attention_forward<float>(outf.data(), lsef.data(), qf.data(), kf.data(), vf.data(), shape);
+  causal_attention_backward<float>(dqf.data(), dkf.data(), dvf.data(), doutf.data(), qf.data(), kf.data(), vf.data(),
+                                   outf.data(), lsef.data(), shape);
+  const auto expect_close = [](const std::vector<double>& ref, const std::vector<float>& x, const char* what) {
+    double scale = 0;
+    for (double r : ref) scale = std::max(scale, std::fabs(r));
+    for (size_t i = 0; i < ref.size(); ++i) ASSERT_NEAR(x[i], ref[i], 1e-4 * scale) << what << " " << i;
+  };
+  expect_close(out, outf, "out");
+  expect_close(lse, lsef, "lse");
+  expect_close(dq, dqf, "dq");
+  expect_close(dk, dkf, "dk");
+  expect_close(dv, dvf, "dv");
 }
 
 }  // namespace
