@@ -1,8 +1,11 @@
 #include "train/lora.h"
 
+#include <algorithm>
+
 #include "train/gemm.h"
 #include "util/error.h"
 #include "util/rng.h"
+#include "util/thread_pool.h"
 
 namespace pagedllm {
 namespace {
@@ -26,9 +29,15 @@ uint64_t mix(uint64_t h, uint64_t v) {
 std::vector<uint8_t> make_dropout_mask(uint64_t seed, float p, int64_t n) {
   PAGEDLLM_CHECK_MSG(p >= 0.0f && p < 1.0f, "dropout probability {} outside [0, 1)", p);
   if (p == 0.0f) return {};
-  Rng rng(seed);
   std::vector<uint8_t> keep(n);
-  for (auto& k : keep) k = rng.uniform() >= p ? 1 : 0;
+  const int64_t num_runs = (n + kDropoutRun - 1) / kDropoutRun;
+  parallel_for(num_runs, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      Rng rng(mix(seed, static_cast<uint64_t>(r)));
+      const int64_t last = std::min(n, (r + 1) * kDropoutRun);
+      for (int64_t i = r * kDropoutRun; i < last; ++i) keep[i] = rng.uniform() >= p ? 1 : 0;
+    }
+  });
   return keep;
 }
 

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "train/finite_difference_test_util.h"
+#include "util/thread_pool.h"
 
 namespace pagedllm {
 namespace {
@@ -57,6 +60,19 @@ TEST(LoraTest, DropoutMaskIsReproducibleFromItsSeed) {
   EXPECT_GT(kept, 400);  // Binomial(1000, 0.5): ±100 is beyond 6 standard deviations
   EXPECT_LT(kept, 600);
   EXPECT_TRUE(make_dropout_mask(1, 0.0f, 10).empty());
+}
+
+TEST(LoraTest, DropoutMaskDoesNotDependOnTheThreadCount) {
+  const int64_t n = 5 * kDropoutRun + 123;
+  const int threads = num_threads();
+  set_num_threads(1);
+  const auto one = make_dropout_mask(7, 0.3f, n);
+  set_num_threads(2);
+  const auto two = make_dropout_mask(7, 0.3f, n);
+  set_num_threads(threads);
+  EXPECT_EQ(one, two);
+  // Runs come from different generators: the first two runs differ.
+  EXPECT_FALSE(std::equal(one.begin(), one.begin() + kDropoutRun, one.begin() + kDropoutRun));
 }
 
 }  // namespace
