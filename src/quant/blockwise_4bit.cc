@@ -67,9 +67,9 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_apply(n_in(), block_size_);
   const bool vnni = q8 && has_avx512_vnni();
   const bool quads = vnni && vnni_quads_apply(n_in(), block_size_);
-  int block_shift = 0;
-  while ((int64_t{32} << block_shift) < block_size_) ++block_shift;
   if (quads) {
+    int block_shift = 0;  // blocks of 2^block_shift groups of 32
+    while ((int64_t{32} << block_shift) < block_size_) ++block_shift;
     const Q8QuadActivations q8_quads(x, n_in(), n_rows);
     // Runs of consecutive rows share one call: their codes and constants are contiguous, so the kernel walks them
     // without per-row setup (at n_in = 2048 a row is only 8 chunks of codes).
