@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -67,18 +68,24 @@ class DenseWeight final : public WeightMatrix {
 
   void matmul(const float* x, float* y, int64_t n_rows) const override {
     if (n_rows <= 0) return;
-    if (n_rows <= kMaxStreamingRows) {
-      int64_t grain = std::max<int64_t>(4, kMinTaskBytes / (n_in() * element_size(format())) + 1);
-      auto kernel = n_rows == 1 ? dense_kernels().matmul_one_row : dense_kernels().matmul_rows;
-      parallel_for(n_out(), grain, [&](int64_t begin, int64_t end) {
-        kernel(format(), data_, n_in(), begin, end, x, n_rows, y, n_out());
-      });
+    if (std::optional<RowRangeProduct> product = row_range_product(x, y, n_rows)) {
+      parallel_for(n_out(), product->min_task_rows, product->run);
     } else if (format() == WeightFormat::kF32) {
       gemm_f32(true, n_rows, n_out(), n_in(), x, n_in(), static_cast<const float*>(data_), n_in(), 0.0f, y, n_out());
     } else if (!gemm_f32_half_weight(format() == WeightFormat::kBF16, n_rows, n_out(), n_in(), x,
                                      static_cast<const uint16_t*>(data_), y)) {
       matmul_tiled(x, y, n_rows);
     }
+  }
+
+  std::optional<RowRangeProduct> row_range_product(const float* x, float* y, int64_t n_rows) const override {
+    if (n_rows <= 0 || n_rows > kMaxStreamingRows) return std::nullopt;
+    auto kernel = n_rows == 1 ? dense_kernels().matmul_one_row : dense_kernels().matmul_rows;
+    return RowRangeProduct{
+        .run = [this, kernel, x, y, n_rows](int64_t begin,
+                                            int64_t end) { kernel(format(), data_, n_in(), begin, end, x, n_rows, y, n_out()); },
+        .n_out = n_out(),
+        .min_task_rows = std::max<int64_t>(4, kMinTaskBytes / (n_in() * element_size(format())) + 1)};
   }
 
   void matmul_backward_input(const float* dy, float* dx, int64_t n_rows) const override {

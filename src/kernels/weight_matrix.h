@@ -10,7 +10,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,15 @@ namespace pagedllm {
 enum class WeightFormat { kF32, kF16, kBF16, kQ8_0, kInt8, kNF4, kFP4, kInt4 };
 
 const char* weight_format_name(WeightFormat format);
+
+// A decode product y = x · Wᵀ with its input already prepared (8-bit activations, kernel choice), split into
+// independent ranges of W's rows: run(begin, end) writes y[:, begin:end) and may be called from any pool thread, for
+// disjoint ranges at once. matmul_group (kernels/matmul_group.h) runs several of them as one pool job.
+struct RowRangeProduct {
+  std::function<void(int64_t begin, int64_t end)> run;
+  int64_t n_out = 0;
+  int64_t min_task_rows = 1;  // fewer rows than this per task cost more to schedule than to compute
+};
 
 class WeightMatrix {
  public:
@@ -30,6 +41,13 @@ class WeightMatrix {
 
   // y = x · Wᵀ. x: (n_rows, n_in), y: (n_rows, n_out), both row-major fp32. y is assigned, not accumulated.
   virtual void matmul(const float* x, float* y, int64_t n_rows) const = 0;
+
+  // matmul as row ranges when n_rows takes the streaming (decode) kernels; nullopt when it takes a GEMM. x and y must
+  // stay valid until the last run() returns.
+  virtual std::optional<RowRangeProduct> row_range_product(const float* x, float* y, int64_t n_rows) const {
+    (void)x, (void)y, (void)n_rows;
+    return std::nullopt;
+  }
 
   // The same product without approximations a format's fast kernels may make (see QuantizedWeight); training
   // uses it. Dense formats have none.

@@ -5,6 +5,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/elementwise.h"
+#include "kernels/matmul_group.h"
 #include "model/lora_adapters.h"
 #include "util/error.h"
 
@@ -27,10 +28,24 @@ LlamaModel::LlamaModel(ModelWeights weights) : weights_(std::move(weights)), inv
 
 void LlamaModel::linear(const WeightMatrix& w, int layer, int module, const float* x, float* y, const ForwardBatch& batch) {
   w.matmul(x, y, batch.n_tokens);
+  apply_loras(layer, module, x, y, w.n_in(), w.n_out(), batch);
+}
+
+void LlamaModel::linear_group(std::initializer_list<GroupedLinear> linears, int layer, const float* x,
+                              const ForwardBatch& batch) {
+  std::vector<GroupedProduct> products;
+  products.reserve(linears.size());
+  for (const GroupedLinear& l : linears) products.push_back({l.w, l.y});
+  matmul_group(products, x, batch.n_tokens);
+  for (const GroupedLinear& l : linears) apply_loras(layer, l.module, x, l.y, l.w->n_in(), l.w->n_out(), batch);
+}
+
+void LlamaModel::apply_loras(int layer, int module, const float* x, float* y, int64_t n_in, int64_t n_out,
+                             const ForwardBatch& batch) {
   if (loras_ == nullptr || batch.lora_slots == nullptr) return;
   for (int s = 0; s < batch.num_seqs; ++s) {
     if (batch.lora_slots[s] == 0) continue;
-    loras_->apply(batch.lora_slots[s], layer, module, x, y, batch.query_start[s], batch.query_start[s + 1], w.n_in(), w.n_out());
+    loras_->apply(batch.lora_slots[s], layer, module, x, y, batch.query_start[s], batch.query_start[s + 1], n_in, n_out);
   }
 }
 
@@ -40,9 +55,9 @@ void LlamaModel::attention_block(int layer, const ForwardBatch& batch, PagedKVCa
   const int64_t n = batch.n_tokens, h = c.hidden_size;
 
   rmsnorm(xn_.data(), x_.data(), L.input_layernorm.data(), n, h, static_cast<float>(c.rms_norm_eps));
-  linear(*L.q_proj, layer, kQProj, xn_.data(), q_.data(), batch);
-  linear(*L.k_proj, layer, kKProj, xn_.data(), k_.data(), batch);
-  linear(*L.v_proj, layer, kVProj, xn_.data(), v_.data(), batch);
+  linear_group({{L.q_proj.get(), kQProj, q_.data()}, {L.k_proj.get(), kKProj, k_.data()},
+                {L.v_proj.get(), kVProj, v_.data()}},
+               layer, xn_.data(), batch);
   add_bias(q_.data(), L.q_bias, n);
   add_bias(k_.data(), L.k_bias, n);
   add_bias(v_.data(), L.v_bias, n);
@@ -63,8 +78,8 @@ void LlamaModel::mlp_block(int layer, const ForwardBatch& batch) {
   const LayerWeights& L = weights_.layers[layer];
   const int64_t n = batch.n_tokens, h = c.hidden_size;
   rmsnorm(xn_.data(), x_.data(), L.post_attention_layernorm.data(), n, h, static_cast<float>(c.rms_norm_eps));
-  linear(*L.gate_proj, layer, kGateProj, xn_.data(), gate_.data(), batch);
-  linear(*L.up_proj, layer, kUpProj, xn_.data(), up_.data(), batch);
+  linear_group({{L.gate_proj.get(), kGateProj, gate_.data()}, {L.up_proj.get(), kUpProj, up_.data()}}, layer,
+               xn_.data(), batch);
   add_bias(gate_.data(), L.gate_bias, n);
   add_bias(up_.data(), L.up_bias, n);
   silu_mul(gate_.data(), gate_.data(), up_.data(), n * c.intermediate_size);

@@ -4,6 +4,7 @@
 // Thread-safety: one forward at a time (it reuses workspace buffers); kernels parallelize inside.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -32,6 +33,15 @@ class LlamaModel {
   void attention_block(int layer, const ForwardBatch& batch, PagedKVCache& cache);
   void mlp_block(int layer, const ForwardBatch& batch);
   void linear(const WeightMatrix& w, int layer, int module, const float* x, float* y, const ForwardBatch& batch);
+  // Linear layers sharing the input x (q/k/v, gate/up) as one matmul_group, then each one's LoRA.
+  struct GroupedLinear {
+    const WeightMatrix* w;
+    int module;
+    float* y;
+  };
+  void linear_group(std::initializer_list<GroupedLinear> linears, int layer, const float* x, const ForwardBatch& batch);
+  void apply_loras(int layer, int module, const float* x, float* y, int64_t n_in, int64_t n_out,
+                   const ForwardBatch& batch);
 
   ModelWeights weights_;
   std::vector<float> inv_freq_;

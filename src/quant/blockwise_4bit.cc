@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <vector>
 
 #include "kernels/cpu_features.h"
 #include "quant/codebooks.h"
@@ -61,20 +63,19 @@ Blockwise4BitWeight::Blockwise4BitWeight(WeightFormat format, int64_t n_out, int
   }
 }
 
-void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
-                                        bool allow_q8_activations) const {
-  const int64_t half_n = n_in() / 2;
+RowRangeProduct Blockwise4BitWeight::decode_product(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                                                    bool allow_q8_activations) const {
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_apply(n_in(), block_size_);
   const bool vnni = q8 && has_avx512_vnni();
-  const bool quads = vnni && vnni_quads_apply(n_in(), block_size_);
-  if (quads) {
+  if (vnni && vnni_quads_apply(n_in(), block_size_)) {
     int block_shift = 0;  // blocks of 2^block_shift groups of 32
     while ((int64_t{32} << block_shift) < block_size_) ++block_shift;
-    const Q8QuadActivations q8_quads(x, n_in(), n_rows);
+    auto q8_quads = std::make_shared<const Q8QuadActivations>(x, n_in(), n_rows);
     // Runs of consecutive rows share one call: their codes and constants are contiguous, so the kernel walks them
     // without per-row setup (at n_in = 2048 a row is only 8 chunks of codes).
-    parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
+    auto run = [this, y, n_rows, block_shift, q8_quads](int64_t begin, int64_t end) {
       constexpr int64_t kRowsPerRun = 64;
+      const int64_t half_n = n_in() / 2;
       std::vector<float> run_scales;
       for (int64_t j0 = begin; j0 < end; j0 += kRowsPerRun) {
         const int64_t rows = std::min(kRowsPerRun, end - j0);
@@ -88,25 +89,26 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
           scales = run_scales.data();
         }
         dot_4bit_q8_quads_vnni(packed_.data() + j0 * half_n, scales, (first_value - first_block * block_size_) / 32,
-                               block_shift, code_values_i8_.data(), q8_quads.levels(), q8_quads.starts(),
-                               q8_quads.steps(), n_in(), n_rows, rows, y + j0, n_out());
+                               block_shift, code_values_i8_.data(), q8_quads->levels(), q8_quads->starts(),
+                               q8_quads->steps(), n_in(), n_rows, rows, y + j0, n_out());
       }
-    });
-    return;
+    };
+    return RowRangeProduct{.run = std::move(run), .n_out = n_out(), .min_task_rows = 16};
   }
   // The input in the layout the chosen kernel reads: 8-bit groups for the fast paths, regrouped fp32 otherwise.
-  Q8Activations q8x;
-  std::vector<float> x_quads;
+  auto q8x = std::make_shared<Q8Activations>();
+  auto x_quads = std::make_shared<std::vector<float>>();
   if (q8) {
-    q8x = Q8Activations(x, n_in(), n_rows, Q8Order::kEvensThenOdds);
+    *q8x = Q8Activations(x, n_in(), n_rows, Q8Order::kEvensThenOdds);
   } else {
-    x_quads.resize(static_cast<size_t>(n_rows * n_in()));
-    make_4bit_quads(x, n_in(), n_rows, x_quads.data());
+    x_quads->resize(static_cast<size_t>(n_rows * n_in()));
+    make_4bit_quads(x, n_in(), n_rows, x_quads->data());
   }
-  const float* lut = code_values_->data();
-  // A row touches at most this many blocks (it may start inside one).
-  const int64_t max_segments = n_in() / block_size_ + 2;
-  parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
+  auto run = [this, y, n_rows, allow_avx2, q8, vnni, q8x, x_quads](int64_t begin, int64_t end) {
+    const float* lut = code_values_->data();
+    const int64_t half_n = n_in() / 2;
+    // A row touches at most this many blocks (it may start inside one).
+    const int64_t max_segments = n_in() / block_size_ + 2;
     std::vector<float> row_scales(static_cast<size_t>(max_segments));
     for (int64_t j = begin; j < end; ++j) {
       const int64_t first_value = j * n_in();
@@ -124,20 +126,21 @@ void Blockwise4BitWeight::matmul_decode(const float* x, float* y, int64_t n_rows
       if (q8) {
         if (vnni) {
           dot_4bit_q8_row_vnni(codes, scales, first_offset / 32, block_size_ / 32, code_values_i8_.data(),
-                               q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in(), n_rows, y + j, n_out());
+                               q8x->levels(), q8x->steps(), q8x->lane_sums(), n_in(), n_rows, y + j, n_out());
         } else {
           dot_4bit_q8_row_avx2(codes, scales, first_offset / 32, block_size_ / 32, code_values_i8_.data(),
-                               q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
+                               q8x->levels(), q8x->steps(), n_in(), n_rows, y + j, n_out());
         }
       } else if (allow_avx2) {
-        dot_4bit_row_avx2(codes, scales, block_size_, first_offset, lut, x_quads.data(), n_in(), n_rows,
-                          y + j, n_out());
+        dot_4bit_row_avx2(codes, scales, block_size_, first_offset, lut, x_quads->data(), n_in(), n_rows, y + j,
+                          n_out());
       } else {
-        dot_4bit_row_generic(codes, scales, block_size_, first_offset, lut, x_quads.data(), n_in(), n_rows,
-                             y + j, n_out());
+        dot_4bit_row_generic(codes, scales, block_size_, first_offset, lut, x_quads->data(), n_in(), n_rows, y + j,
+                             n_out());
       }
     }
-  });
+  };
+  return RowRangeProduct{.run = std::move(run), .n_out = n_out(), .min_task_rows = 16};
 }
 
 void Blockwise4BitWeight::dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,

@@ -28,8 +28,8 @@ class Blockwise4BitWeight final : public QuantizedWeight {
   Blockwise4BitWeight(WeightFormat format, int64_t n_out, int64_t n_in, int64_t block_size, std::vector<uint8_t> packed,
                       BlockScales scales);
 
-  void matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
-                     bool allow_q8_activations) const override;
+  RowRangeProduct decode_product(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                                 bool allow_q8_activations) const override;
   void dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                        int64_t ld) const override;
   int64_t column_alignment() const override { return 2; }

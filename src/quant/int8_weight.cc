@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "kernels/cpu_features.h"
 #include "quant/quant_kernels.h"
@@ -18,30 +19,31 @@ Int8RowWeight::Int8RowWeight(int64_t n_out, int64_t n_in, std::vector<int8_t> q,
   }
 }
 
-void Int8RowWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
-                                  bool allow_q8_activations) const {
+RowRangeProduct Int8RowWeight::decode_product(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                                              bool allow_q8_activations) const {
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_enabled() && n_in() % 32 == 0;
   const bool use_avx2 = allow_avx2 && n_in() % 16 == 0;
   const bool vnni = q8 && has_avx512_vnni();
-  Q8Activations q8x;
-  if (q8) q8x = Q8Activations(x, n_in(), n_rows, Q8Order::kNatural);
-  parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
+  auto q8x = std::make_shared<const Q8Activations>(q8 ? Q8Activations(x, n_in(), n_rows, Q8Order::kNatural)
+                                                      : Q8Activations());
+  auto run = [this, x, y, n_rows, q8, use_avx2, vnni, q8x](int64_t begin, int64_t end) {
     if (vnni) {  // a task's rows in one call: the kernel takes them 4 at a time
-      dot_int8_q8_rows_vnni(q_.data() + begin * n_in(), scales_.data() + begin, q8x.levels(), q8x.steps(),
-                            q8x.lane_sums(), n_in(), n_rows, end - begin, y + begin, n_out());
+      dot_int8_q8_rows_vnni(q_.data() + begin * n_in(), scales_.data() + begin, q8x->levels(), q8x->steps(),
+                            q8x->lane_sums(), n_in(), n_rows, end - begin, y + begin, n_out());
       return;
     }
     for (int64_t j = begin; j < end; ++j) {
       const int8_t* row = q_.data() + j * n_in();
       if (q8) {
-        dot_int8_q8_row_avx2(row, scales_[j], q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
+        dot_int8_q8_row_avx2(row, scales_[j], q8x->levels(), q8x->steps(), n_in(), n_rows, y + j, n_out());
       } else if (use_avx2) {
         dot_int8_row_avx2(row, scales_[j], x, n_in(), n_in(), n_rows, y + j, n_out());
       } else {
         dot_int8_row_generic(row, scales_[j], x, n_in(), n_in(), n_rows, y + j, n_out());
       }
     }
-  });
+  };
+  return RowRangeProduct{.run = std::move(run), .n_out = n_out(), .min_task_rows = 16};
 }
 
 void Int8RowWeight::dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,

@@ -16,8 +16,8 @@ class Int8RowWeight final : public QuantizedWeight {
   // q: n_out · n_in values; scales: n_out. Throws Error(kCorrupt) when the sizes disagree.
   Int8RowWeight(int64_t n_out, int64_t n_in, std::vector<int8_t> q, std::vector<float> scales);
 
-  void matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
-                     bool allow_q8_activations) const override;
+  RowRangeProduct decode_product(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                                 bool allow_q8_activations) const override;
   void dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                        int64_t ld) const override;
   int64_t column_alignment() const override { return 1; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 #include "kernels/cpu_features.h"
 #include "quant/quant_kernels.h"
@@ -31,30 +32,31 @@ Q8_0Weight::Q8_0Weight(int64_t n_out, int64_t n_in, std::vector<uint8_t> blocks)
   }
 }
 
-void Q8_0Weight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
-                               bool allow_q8_activations) const {
-  const int64_t row_bytes = n_in() / kBlockValues * kBlockBytes;
+RowRangeProduct Q8_0Weight::decode_product(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                                           bool allow_q8_activations) const {
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_enabled();
   const bool vnni = q8 && has_avx512_vnni();
-  Q8Activations q8x;
-  if (q8) q8x = Q8Activations(x, n_in(), n_rows, Q8Order::kNatural);
-  parallel_for(n_out(), 16, [&](int64_t begin, int64_t end) {
+  auto q8x = std::make_shared<const Q8Activations>(q8 ? Q8Activations(x, n_in(), n_rows, Q8Order::kNatural)
+                                                      : Q8Activations());
+  auto run = [this, x, y, n_rows, allow_avx2, q8, vnni, q8x](int64_t begin, int64_t end) {
+    const int64_t row_bytes = n_in() / kBlockValues * kBlockBytes;
     if (vnni) {  // a task's rows in one call: the kernel takes them 4 at a time
-      dot_q8_0_q8_rows_vnni(blocks_.data() + begin * row_bytes, q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in(),
+      dot_q8_0_q8_rows_vnni(blocks_.data() + begin * row_bytes, q8x->levels(), q8x->steps(), q8x->lane_sums(), n_in(),
                             n_rows, end - begin, y + begin, n_out());
       return;
     }
     for (int64_t j = begin; j < end; ++j) {
       const uint8_t* row = blocks_.data() + j * row_bytes;
       if (q8) {
-        dot_q8_0_q8_row_avx2(row, q8x.levels(), q8x.steps(), n_in(), n_rows, y + j, n_out());
+        dot_q8_0_q8_row_avx2(row, q8x->levels(), q8x->steps(), n_in(), n_rows, y + j, n_out());
       } else if (allow_avx2) {
         dot_q8_0_row_avx2(row, x, n_in(), n_in(), n_rows, y + j, n_out());
       } else {
         dot_q8_0_row_generic(row, x, n_in(), n_in(), n_rows, y + j, n_out());
       }
     }
-  });
+  };
+  return RowRangeProduct{.run = std::move(run), .n_out = n_out(), .min_task_rows = 16};
 }
 
 void Q8_0Weight::dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,

@@ -22,8 +22,8 @@ class Q8_0Weight final : public QuantizedWeight {
   // Error(kCorrupt) when the byte count disagrees.
   Q8_0Weight(int64_t n_out, int64_t n_in, std::vector<uint8_t> blocks);
 
-  void matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
-                     bool allow_q8_activations) const override;
+  RowRangeProduct decode_product(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                                 bool allow_q8_activations) const override;
   void dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                        int64_t ld) const override;
   int64_t column_alignment() const override { return kBlockValues; }

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "kernels/cpu_features.h"
+#include "kernels/matmul_group.h"
 #include "quant/blockwise_4bit.h"
 #include "quant/int8_weight.h"
 #include "quant/q8_0_weight.h"
@@ -147,6 +148,34 @@ TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
           q.matmul_exact(x.data(), y.data(), n_rows);
           expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul_exact");
         }
+      }
+    }
+  }
+}
+
+// q/k/v and gate/up run as one matmul_group: the same outputs, bit for bit, as each matrix's own matmul, for every
+// format, at decode sizes (one job over the rows of all matrices) and GEMM sizes (the fallback).
+TEST(QuantizedMatmul, GroupedProductsMatchSeparateOnes) {
+  Rng rng(14);
+  for (const auto& c : all_cases()) {
+    std::vector<std::unique_ptr<WeightMatrix>> weights;
+    for (int64_t n_out : {600, 40, 24}) {
+      const auto w = random_vector(rng, n_out * 256, 0.05);
+      weights.push_back(quantize_weight(w.data(), n_out, 256, c.config));
+    }
+    for (int64_t n_rows : {1, 3, 8, 9}) {
+      const auto x = random_vector(rng, n_rows * 256, 1.0);
+      std::vector<std::vector<float>> grouped, separate;
+      std::vector<GroupedProduct> products;
+      for (const auto& w : weights) {
+        grouped.emplace_back(static_cast<size_t>(n_rows * w->n_out()), -1.0f);
+        separate.emplace_back(static_cast<size_t>(n_rows * w->n_out()), -2.0f);
+        w->matmul(x.data(), separate.back().data(), n_rows);
+      }
+      for (size_t i = 0; i < weights.size(); ++i) products.push_back({weights[i].get(), grouped[i].data()});
+      matmul_group(products, x.data(), n_rows);
+      for (size_t i = 0; i < weights.size(); ++i) {
+        ASSERT_EQ(grouped[i], separate[i]) << c.name << " matrix " << i << " rows " << n_rows;
       }
     }
   }

@@ -27,6 +27,18 @@ void QuantizedWeight::matmul_exact(const float* x, float* y, int64_t n_rows) con
   }
 }
 
+void QuantizedWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                                    bool allow_q8_activations) const {
+  if (n_rows <= 0) return;
+  const RowRangeProduct product = decode_product(x, y, n_rows, allow_avx2, allow_q8_activations);
+  parallel_for(n_out(), product.min_task_rows, product.run);
+}
+
+std::optional<RowRangeProduct> QuantizedWeight::row_range_product(const float* x, float* y, int64_t n_rows) const {
+  if (n_rows <= 0 || n_rows > kMaxDecodeRows) return std::nullopt;
+  return decode_product(x, y, n_rows, has_avx2_fma_f16c(), /*allow_q8_activations=*/true);
+}
+
 void QuantizedWeight::dequantize_row(int64_t row, float* out) const { dequantize_tile(row, 1, 0, n_in(), out, n_in()); }
 
 int64_t QuantizedWeight::tile_cols() const {

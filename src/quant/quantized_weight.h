@@ -34,8 +34,12 @@ class QuantizedWeight : public WeightMatrix {
   void matmul_exact(const float* x, float* y, int64_t n_rows) const override;
   // The fused decode path regardless of n_rows; `allow_avx2` false forces the portable kernels, and
   // `allow_q8_activations` false the fp32-activation ones.
-  virtual void matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2,
-                             bool allow_q8_activations) const = 0;
+  void matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2, bool allow_q8_activations) const;
+  // matmul's decode path as row ranges (up to kMaxDecodeRows rows), for matmul_group.
+  std::optional<RowRangeProduct> row_range_product(const float* x, float* y, int64_t n_rows) const override;
+  // What matmul_decode runs: the input prepared for the chosen kernels, and the product over a range of W's rows.
+  virtual RowRangeProduct decode_product(const float* x, float* y, int64_t n_rows, bool allow_avx2,
+                                         bool allow_q8_activations) const = 0;
 
   // W[row0 : row0 + num_rows, col0 : col0 + num_cols] as fp32 into out (leading dimension ld). col0 is a multiple of
   // column_alignment(), and num_cols is too unless the tile ends at n_in.

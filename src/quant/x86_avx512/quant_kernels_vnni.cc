@@ -138,13 +138,14 @@ void q8_tile_vnni(Source* sources, int64_t row_bytes, const int8_t* xq, const fl
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) acc[i][r] = _mm512_setzero_ps();
   }
+  constexpr int kRowsAhead = RW >= 4 ? 8 : 2 * RW;  // as in four_bit_quads_vnni
   int64_t g = 0;
   for (; g + 2 <= groups; g += 2) {
 #pragma GCC unroll 1
     for (int i = 0; i < RW; ++i) {
-      _mm_prefetch(static_cast<const char*>(sources[i].address(g)) + 2 * RW * row_bytes, _MM_HINT_T0);
+      _mm_prefetch(static_cast<const char*>(sources[i].address(g)) + kRowsAhead * row_bytes, _MM_HINT_T0);
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < RW; ++i) {
       const __m512i w = sources[i].pair(g);
       const float step0 = sources[i].step(g);
@@ -190,6 +191,9 @@ void q8_rows_in_tiles(MakeSource&& make_source, int64_t row_bytes, const int8_t*
     });
   };
   int64_t j = 0;
+  if (n_rows == 1) {  // as in dot_4bit_q8_quads_vnni
+    for (; j + 8 <= n_weight_rows; j += 8) run(std::integral_constant<int, 8>{}, j);
+  }
   for (; j + 4 <= n_weight_rows; j += 4) run(std::integral_constant<int, 4>{}, j);
   for (; j < n_weight_rows; ++j) run(std::integral_constant<int, 1>{}, j);
 }
@@ -212,21 +216,23 @@ void four_bit_quads_vnni(const uint8_t* codes, int64_t row_bytes, const float* s
   const int64_t lanes = n_in / 4;  // starts and steps per input row
   const __m512i nibble = _mm512_set1_epi8(0x0F);
   __m512 acc[RW][R];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int i = 0; i < RW; ++i) {
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) acc[i][r] = _mm512_setzero_ps();
   }
+  // The same line of the rows 8 rows ahead: two tiles of 4 rows, one of 8 (a tile of 4 rows of 2048 inputs is one
+  // 4 KiB page, where the hardware prefetchers stop). Over TinyLlama's matrices from DRAM (2 threads, Zen 5), 4 rows
+  // per pass: 29-31 GB/s of codes; one tile ahead 27-29, linear distances of 2-8 KiB 23-30, prefetches into L2 only
+  // 23-29, none 20-23. 8 rows per pass, 8 ahead: 38-40 against 33-37 for 4 (session 6 harness).
+  constexpr int kRowsAhead = RW >= 4 ? 8 : 2 * RW;
   for (int64_t c = 0; c < chunks; ++c) {
-    // The same line of the rows two tiles ahead (a tile of 4 rows of 2048 inputs is one 4 KiB page, where the
-    // hardware prefetchers stop). Over TinyLlama's matrices from DRAM (2 threads, Zen 5) this gave 29-31 GB/s of
-    // codes; one tile ahead 27-29, linear distances of 2-8 KiB 23-30, prefetches into L2 only 23-29, none 20-23.
     // A loop, as in the dense kernels (kernels/x86_avx2/dense_kernels.cc).
 #pragma GCC unroll 1
     for (int i = 0; i < RW; ++i) {
-      _mm_prefetch(reinterpret_cast<const char*>(codes + (2 * RW + i) * row_bytes + 64 * c), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(codes + (kRowsAhead + i) * row_bytes + 64 * c), _MM_HINT_T0);
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < RW; ++i) {
       const uint8_t* row = codes + i * row_bytes + 64 * c;
       const __m512i raw = _mm512_loadu_si512(row);
@@ -295,6 +301,10 @@ void dot_4bit_q8_quads_vnni(const uint8_t* codes, const float* scales, int64_t f
     });
   };
   int64_t j = 0;
+  // One input row: 8 weight rows per pass keep more lines in flight (8 accumulators; 4 input rows would need 32).
+  if (n_rows == 1) {
+    for (; j + 8 <= n_weight_rows; j += 8) run(std::integral_constant<int, 8>{}, j);
+  }
   for (; j + 4 <= n_weight_rows; j += 4) run(std::integral_constant<int, 4>{}, j);
   for (; j < n_weight_rows; ++j) run(std::integral_constant<int, 1>{}, j);
 }
