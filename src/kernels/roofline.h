@@ -6,8 +6,9 @@
 namespace pagedllm {
 
 struct RooflineResult {
-  double read_bandwidth_gbs_1t;  // GB/s (1e9 bytes/s) summing a buffer far larger than the caches, one thread
+  double read_bandwidth_gbs_1t;  // GB/s (1e9 bytes/s): best whole pass summing a buffer ≥ 4× the caches, one thread
   double read_bandwidth_gbs;     // the same on num_threads threads
+  double read_bandwidth_window_gbs;  // the best 32 MiB window of those passes (num_threads; the figure before session 6)
   double fma_peak_gflops_1t;     // GFLOP/s (an FMA counts 2) of independent FMA chains of the widest width (AVX-512 or AVX2), one thread
   double fma_peak_gflops;        // the same on num_threads threads
   double sgemm_gflops;           // 2048×2048×2048 gemm_f32 on num_threads threads
