@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -59,6 +60,9 @@ enum class Q8Order { kNatural, kEvensThenOdds };
 // Whether decode uses them: false when the environment sets PAGEDLLM_EXACT_QUANT_DECODE=1.
 bool q8_activations_enabled();
 void make_q8_activations(const float* x, int64_t n_in, int64_t n_rows, Q8Order order, int8_t* xq, float* xd);
+// The portable loop (make_q8_activations takes the AVX-512 one where the CPU has it; both give the same bytes).
+void make_q8_activations_generic(const float* x, int64_t n_in, int64_t n_rows, Q8Order order, int8_t* xq,
+                                 float* xd);
 
 // For the VNNI kernels, which multiply unsigned by signed bytes (vpdpbusd): the weights enter as w + 128 (unsigned)
 // and Σ (w + 128) · x = Σ w · x + 128 · Σ x. lane_sums[i] = -128 · Σ of levels 4i .. 4i + 3 (one int32 lane of

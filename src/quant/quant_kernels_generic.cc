@@ -4,7 +4,9 @@
 #include <cstring>
 #include <string_view>
 
+#include "kernels/cpu_features.h"
 #include "quant/quant_kernels.h"
+#include "quant/x86_avx512/q8_activations.h"
 #include "util/half.h"
 
 namespace pagedllm {
@@ -117,6 +119,15 @@ bool q8_activations_enabled() {
 }
 
 void make_q8_activations(const float* x, int64_t n_in, int64_t n_rows, Q8Order order, int8_t* xq, float* xd) {
+  if (has_avx512()) {
+    avx512::make_q8_activations(x, n_in, n_rows, order, xq, xd);
+    return;
+  }
+  make_q8_activations_generic(x, n_in, n_rows, order, xq, xd);
+}
+
+void make_q8_activations_generic(const float* x, int64_t n_in, int64_t n_rows, Q8Order order, int8_t* xq,
+                                 float* xd) {
   const int64_t groups = n_in / 32;
   for (int64_t r = 0; r < n_rows; ++r) {
     for (int64_t g = 0; g < groups; ++g) {

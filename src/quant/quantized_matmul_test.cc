@@ -14,6 +14,7 @@
 #include "quant/quant_kernels.h"
 #include "quant/quantize.h"
 #include "quant/quantized_weight.h"
+#include "quant/x86_avx512/q8_activations.h"
 #include "util/rng.h"
 
 namespace pagedllm {
@@ -260,6 +261,35 @@ TEST(QuantKernels, Q8ActivationsGroupEvensThenOdds) {
     EXPECT_EQ(q[32 + i], 0);
   }
   EXPECT_EQ(q[16 + 15], 127);  // x[31] = 16
+}
+
+// The AVX-512 quantizer (taken by make_q8_activations where the CPU has it) writes the portable loop's bytes: random
+// rows of several magnitudes, an all-zero group, and exact ties (max 127, so x · 127 / 127 = x) that must round to
+// even, in both orders.
+TEST(QuantKernels, Avx512Q8ActivationsMatchGeneric) {
+  if (!has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  Rng rng(21);
+  const int64_t n_in = 256, n_rows = 3;
+  std::vector<float> x = random_vector(rng, n_rows * n_in, 3.0);
+  for (int i = 0; i < 32; ++i) x[32 + i] = 0.0f;
+  for (int i = 0; i < 32; ++i) x[64 + i] = i == 0 ? 127.0f : static_cast<float>(i) - 16.5f;  // ±0.5 … ±15.5
+  for (int i = 0; i < 32; ++i) x[96 + i] *= 1e-30f;
+  for (Q8Order order : {Q8Order::kNatural, Q8Order::kEvensThenOdds}) {
+    std::vector<int8_t> fast(x.size()), portable(x.size());
+    std::vector<float> fast_d(x.size() / 32), portable_d(x.size() / 32);
+    avx512::make_q8_activations(x.data(), n_in, n_rows, order, fast.data(), fast_d.data());
+    make_q8_activations_generic(x.data(), n_in, n_rows, order, portable.data(), portable_d.data());
+    EXPECT_EQ(fast, portable);
+    EXPECT_EQ(fast_d, portable_d);
+  }
+  std::vector<int8_t> q(32);
+  float d = 0.0f;
+  avx512::make_q8_activations(x.data() + 64, 32, 1, Q8Order::kNatural, q.data(), &d);
+  EXPECT_EQ(q[1], -16);  // -15.5 rounds to even
+  EXPECT_EQ(q[2], -14);  // -14.5
+  EXPECT_EQ(q[16], 0);   // -0.5
+  EXPECT_EQ(q[17], 0);   // 0.5
+  EXPECT_EQ(q[18], 2);   // 1.5
 }
 
 TEST(QuantKernels, CodeValuesInt8RoundToTheGrid) {
