@@ -12,6 +12,8 @@ void add_engine_flags(CLI::App& app, EngineFlags& f) {
   app.add_option("--dtype", a.dtype, "weight storage of dense layers: auto | float32 | bfloat16 | float16");
   app.add_option("--quantization,-q", a.quantization, "quantize linear layers while loading: nf4 | fp4 | int4 | int8 | q8_0");
   app.add_flag("--double-quant,!--no-double-quant", a.double_quant, "double quantization of 4-bit constants (default on)");
+  app.add_option("--quant-block-size", a.quant_block_size,
+                 "weights per absmax block of the 4-bit formats (bitsandbytes' blocksize, default 64)");
   app.add_flag("--quantize-lm-head", a.quantize_lm_head, "also quantize the LM head");
   app.add_option("--block-size", a.block_size, "tokens per KV block");
   app.add_option("--kv-cache-memory", a.kv_cache_memory, "bytes of KV cache (default: a quarter of available RAM)");

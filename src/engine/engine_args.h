@@ -17,6 +17,7 @@ struct EngineArgs {
   std::string dtype = "auto";        // weight storage for dense layers: auto, float32, bfloat16, float16
   std::string quantization;          // "", nf4, fp4, int4, int8, q8_0
   bool double_quant = true;          // for the 4-bit formats
+  int quant_block_size = 64;         // weights per absmax of the 4-bit formats (bitsandbytes' blocksize)
   bool quantize_lm_head = false;
   int block_size = 16;
   int64_t kv_cache_memory = 0;       // bytes for the KV cache; 0 = a share of available RAM

@@ -152,11 +152,16 @@ std::array<std::vector<float>*, 7> LayerWeights::linear_biases() {
   return {&q_bias, &k_bias, &v_bias, &o_bias, &gate_bias, &up_bias, &down_bias};
 }
 
-WeightTransform make_quantize_transform(const std::string& quantization, bool double_quant) {
+WeightTransform make_quantize_transform(const std::string& quantization, bool double_quant, int block_size) {
   if (quantization.empty() || quantization == "none") return nullptr;
+  if (block_size < 2 || block_size > 4096 || block_size % 2 != 0) {
+    throw_error(ErrorKind::kInvalidArgument, "--quant-block-size must be an even number from 2 to 4096, got {}",
+                block_size);
+  }
   QuantConfig q;
   q.format = parse_weight_format(quantization);
   q.double_quant = double_quant;
+  q.block_size = block_size;
   return [q](const std::string&, const float* data, int64_t n_out, int64_t n_in) -> std::unique_ptr<WeightMatrix> {
     if (q.format == WeightFormat::kQ8_0 && n_in % 32 != 0) return nullptr;
     return quantize_weight(data, n_out, n_in, q);
