@@ -21,6 +21,7 @@
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
+#include "util/process_memory.h"
 
 namespace pagedllm {
 namespace {
@@ -50,6 +51,9 @@ void run_inspect(const InspectOptions& o) {
   std::cout << fmt::format("total weight bytes: {} ({:.1f} MB), parameters: {}\n", w.num_bytes(), w.num_bytes() / 1e6, c.num_parameters());
   std::cout << fmt::format("linear layers of the blocks: {} parameters, {} bytes, {:.3f} bits/param\n", quantized_params,
                            quantized_bytes, 8.0 * quantized_bytes / quantized_params);
+  // Checkpoint pages count while mapped and touched; a quantized model keeps only its packed codes and constants.
+  std::cout << fmt::format("resident memory after loading: {:.1f} MB (peak while loading {:.1f} MB)\n",
+                           resident_bytes() / 1e6, peak_resident_bytes() / 1e6);
 }
 
 struct PerplexityOptions {

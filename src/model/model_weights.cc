@@ -1,5 +1,6 @@
 #include "model/model_weights.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "quant/bnb_serialization.h"
@@ -21,16 +22,20 @@ WeightFormat format_for_dtype(const std::string& dtype, const std::string& conte
 
 size_t format_element_size(WeightFormat f) { return f == WeightFormat::kF32 ? 4 : 2; }
 
+// Writes n fp32 values to `out` in `format` (F32/F16/BF16; the halves round to nearest even).
+void store_f32_as(const float* data, int64_t n, WeightFormat format, uint8_t* out) {
+  if (format == WeightFormat::kF32) {
+    std::memcpy(out, data, n * 4);
+    return;
+  }
+  auto* halves = reinterpret_cast<uint16_t*>(out);
+  for (int64_t i = 0; i < n; ++i) halves[i] = format == WeightFormat::kBF16 ? f32_to_bf16(data[i]) : f32_to_f16(data[i]);
+}
+
 // Stores fp32 values in `format` (F32/F16/BF16) as an owned dense matrix.
 std::unique_ptr<WeightMatrix> dense_from_f32(const float* data, int64_t n_out, int64_t n_in, WeightFormat format) {
-  const int64_t n = n_out * n_in;
-  std::vector<uint8_t> bytes(n * format_element_size(format));
-  if (format == WeightFormat::kF32) {
-    std::memcpy(bytes.data(), data, n * 4);
-  } else {
-    auto* out = reinterpret_cast<uint16_t*>(bytes.data());
-    for (int64_t i = 0; i < n; ++i) out[i] = format == WeightFormat::kBF16 ? f32_to_bf16(data[i]) : f32_to_f16(data[i]);
-  }
+  std::vector<uint8_t> bytes(n_out * n_in * format_element_size(format));
+  store_f32_as(data, n_out * n_in, format, bytes.data());
   const void* ptr = bytes.data();
   return make_dense_weight(format, ptr, n_out, n_in, std::move(bytes));
 }
@@ -65,13 +70,13 @@ class WeightSource {
 
   std::unique_ptr<WeightMatrix> matrix(const std::string& name, int64_t n_out, int64_t n_in, const WeightTransform& transform) {
     if (options_.dummy) {
-      // vLLM's dummy loader fills weights uniformly in [-1e-3, 1e-3].
-      std::vector<float> values(n_out * n_in);
-      for (auto& v : values) v = static_cast<float>((rng_.uniform() * 2 - 1) * 1e-3);
       if (transform) {
+        std::vector<float> values(n_out * n_in);
+        fill_dummy(values.data(), n_out * n_in);
         if (auto w = transform(name, values.data(), n_out, n_in)) return w;
+        return dense_from_f32(values.data(), n_out, n_in, target_);
       }
-      return dense_from_f32(values.data(), n_out, n_in, target_);
+      return dummy_dense(n_out, n_in);
     }
     if (auto bnb = bnb_4bit_matrix(name, n_out, n_in)) return bnb;
     const TensorView& t = view(name, {n_out, n_in});
@@ -93,6 +98,28 @@ class WeightSource {
   }
 
  private:
+  // vLLM's dummy loader fills weights uniformly in [-1e-3, 1e-3].
+  void fill_dummy(float* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>((rng_.uniform() * 2 - 1) * 1e-3);
+  }
+
+  // A dummy matrix written straight into the target format through a small fp32 buffer (the same values, in the
+  // same order, as filling it whole): an fp32 copy of a 32000 × 2048 embedding would add 262 MB to peak memory.
+  std::unique_ptr<WeightMatrix> dummy_dense(int64_t n_out, int64_t n_in) {
+    constexpr int64_t kChunk = int64_t{1} << 16;
+    const int64_t n = n_out * n_in;
+    const size_t element = format_element_size(target_);
+    std::vector<uint8_t> bytes(n * element);
+    std::vector<float> chunk(std::min(n, kChunk));
+    for (int64_t i = 0; i < n; i += kChunk) {
+      const int64_t len = std::min(kChunk, n - i);
+      fill_dummy(chunk.data(), len);
+      store_f32_as(chunk.data(), len, target_, bytes.data() + i * element);
+    }
+    const void* ptr = bytes.data();
+    return make_dense_weight(target_, ptr, n_out, n_in, std::move(bytes));
+  }
+
   // A weight stored in bitsandbytes' 4-bit serialization (a folder written by `pagedllm quantize` or by
   // transformers + bitsandbytes): loaded as it is, never dequantized.
   std::unique_ptr<WeightMatrix> bnb_4bit_matrix(const std::string& name, int64_t n_out, int64_t n_in) const {

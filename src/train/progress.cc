@@ -4,21 +4,10 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 namespace pagedllm {
 namespace {
-
-size_t status_kib(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  const std::string prefix = std::string(field) + ":";
-  while (std::getline(in, line)) {
-    if (line.rfind(prefix, 0) == 0) return std::stoull(line.substr(prefix.size())) * 1024;
-  }
-  return 0;
-}
 
 std::string format_duration(double seconds) {
   const int64_t s = static_cast<int64_t>(seconds);
@@ -26,9 +15,6 @@ std::string format_duration(double seconds) {
 }
 
 }  // namespace
-
-size_t resident_bytes() { return status_kib("VmRSS"); }
-size_t peak_resident_bytes() { return status_kib("VmHWM"); }
 
 ProgressBar::ProgressBar(int64_t first_step, int64_t num_steps)
     : first_step_(first_step), num_steps_(num_steps), start_(std::chrono::steady_clock::now()),

@@ -1,16 +1,13 @@
-// Training progress on stderr (step, loss, learning rate, tokens/s, ETA, resident memory) and the process's
-// resident memory read from /proc/self/status.
+// Training progress on stderr (step, loss, learning rate, tokens/s, ETA, resident memory).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 
-namespace pagedllm {
+#include "util/process_memory.h"
 
-// VmRSS / VmHWM of this process in bytes; 0 where /proc is unavailable.
-size_t resident_bytes();
-size_t peak_resident_bytes();
+namespace pagedllm {
 
 class ProgressBar {
  public:
