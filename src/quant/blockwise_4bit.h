@@ -41,6 +41,7 @@ class Blockwise4BitWeight final : public QuantizedWeight {
   const std::array<float, 16>& code_values() const { return *code_values_; }
 
  private:
+  bool vnni_decode() const override;
   int64_t block_size_;
   std::vector<uint8_t> packed_;
   BlockScales scales_;

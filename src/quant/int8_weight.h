@@ -27,6 +27,7 @@ class Int8RowWeight final : public QuantizedWeight {
   const std::vector<float>& scales() const { return scales_; }
 
  private:
+  bool vnni_decode() const override;
   std::vector<int8_t> q_;
   std::vector<float> scales_;
 };

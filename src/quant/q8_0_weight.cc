@@ -32,6 +32,8 @@ Q8_0Weight::Q8_0Weight(int64_t n_out, int64_t n_in, std::vector<uint8_t> blocks)
   }
 }
 
+bool Q8_0Weight::vnni_decode() const { return has_avx2_fma_f16c() && has_avx512_vnni() && q8_activations_enabled(); }
+
 RowRangeProduct Q8_0Weight::decode_product(const float* x, float* y, int64_t n_rows, bool allow_avx2,
                                            bool allow_q8_activations) const {
   const bool q8 = allow_avx2 && allow_q8_activations && q8_activations_enabled();

@@ -32,6 +32,7 @@ class Q8_0Weight final : public QuantizedWeight {
   const std::vector<uint8_t>& blocks() const { return blocks_; }
 
  private:
+  bool vnni_decode() const override;
   std::vector<uint8_t> blocks_;
 };
 

@@ -114,7 +114,7 @@ TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
       auto matrix = quantize_weight(w.data(), n_out, n_in, c.config);
       const auto& q = dynamic_cast<const QuantizedWeight&>(*matrix);
       const auto wdq = dequantized(*matrix);
-      for (int64_t n_rows : {1, 2, 3, 4, 5, 8, 9, 33}) {
+      for (int64_t n_rows : {1, 2, 3, 4, 5, 8, 9, 33, 65}) {
         const auto x = random_vector(rng, n_rows * n_in, 1.0);
         std::vector<float> y(static_cast<size_t>(n_rows * n_out), -1.0f);
         const std::string what = fmt::format("{} ({}, {}) rows={}", c.name, n_out, n_in, n_rows);
@@ -132,7 +132,7 @@ TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
           }
         };
         matrix->matmul(x.data(), y.data(), n_rows);
-        if (n_rows <= QuantizedWeight::kMaxDecodeRows) {
+        if (n_rows <= q.max_decode_rows()) {
           expect_avx2_decode(" matmul");
         } else {
           expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul");

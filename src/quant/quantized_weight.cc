@@ -11,7 +11,7 @@ namespace pagedllm {
 
 void QuantizedWeight::matmul(const float* x, float* y, int64_t n_rows) const {
   if (n_rows <= 0) return;
-  if (n_rows <= kMaxDecodeRows) {
+  if (n_rows <= max_decode_rows()) {
     matmul_decode(x, y, n_rows, has_avx2_fma_f16c(), /*allow_q8_activations=*/true);
   } else {
     matmul_gemm(x, y, n_rows);
@@ -35,7 +35,7 @@ void QuantizedWeight::matmul_decode(const float* x, float* y, int64_t n_rows, bo
 }
 
 std::optional<RowRangeProduct> QuantizedWeight::row_range_product(const float* x, float* y, int64_t n_rows) const {
-  if (n_rows <= 0 || n_rows > kMaxDecodeRows) return std::nullopt;
+  if (n_rows <= 0 || n_rows > max_decode_rows()) return std::nullopt;
   return decode_product(x, y, n_rows, has_avx2_fma_f16c(), /*allow_q8_activations=*/true);
 }
 

@@ -17,6 +17,13 @@ class QuantizedWeight : public WeightMatrix {
  public:
   // Inputs with at most this many rows take the fused decode kernels; more take the dequantize-tile GEMM.
   static constexpr int64_t kMaxDecodeRows = 8;
+  // The same limit where the decode kernels are the AVX-512 VNNI ones on 8-bit activations: they stream W once for
+  // all rows at any count, while the GEMM path first dequantizes all of W into fp32 tiles, which costs as much as a
+  // 30-row product. TinyLlama's MLP shapes, 2 threads, Intel AVX-512 (bench quant): 16 rows 1.6-3.4 ms against
+  // 6-12 ms by GEMM, 64 rows 6.5-13 ms against 10-19 ms; at 128 rows Q8_0 is faster by GEMM.
+  static constexpr int64_t kMaxVnniDecodeRows = 64;
+  // Which of the two limits this matrix's matmul uses.
+  int64_t max_decode_rows() const { return vnni_decode() ? kMaxVnniDecodeRows : kMaxDecodeRows; }
   // GEMM tiles: each product repacks its slice of x, so tiles are made as large as the cache allows (1 MiB of fp32
   // W) while still giving every thread work; see tile_rows() and backward_tile_cols().
   static constexpr int64_t kMaxTileRows = 256;
@@ -35,7 +42,7 @@ class QuantizedWeight : public WeightMatrix {
   // The fused decode path regardless of n_rows; `allow_avx2` false forces the portable kernels, and
   // `allow_q8_activations` false the fp32-activation ones.
   void matmul_decode(const float* x, float* y, int64_t n_rows, bool allow_avx2, bool allow_q8_activations) const;
-  // matmul's decode path as row ranges (up to kMaxDecodeRows rows), for matmul_group.
+  // matmul's decode path as row ranges (up to max_decode_rows() rows), for matmul_group.
   std::optional<RowRangeProduct> row_range_product(const float* x, float* y, int64_t n_rows) const override;
   // What matmul_decode runs: the input prepared for the chosen kernels, and the product over a range of W's rows.
   virtual RowRangeProduct decode_product(const float* x, float* y, int64_t n_rows, bool allow_avx2,
@@ -51,6 +58,9 @@ class QuantizedWeight : public WeightMatrix {
 
  protected:
   using WeightMatrix::WeightMatrix;
+
+  // True where decode_product with 8-bit activations runs the AVX-512 VNNI kernels.
+  virtual bool vnni_decode() const = 0;
 
   // Tile width: kTileCols rounded down to whole blocks, at least one block.
   int64_t tile_cols() const;

@@ -15,6 +15,7 @@
 #include "model/llama_model.h"
 #include "model/lora_adapters.h"
 #include "model/paged_kv_cache.h"
+#include "quant/quantized_weight.h"
 #include "train/instruction_data.h"
 #include "train/lora_llama.h"
 #include "train/merge_adapter.h"
@@ -203,7 +204,8 @@ TEST_F(QLoraRun, SavedAdapterServesLogitsOfTrainedModel) {
 }
 
 // merge folds scale·B·A into the dequantized NF4 base and writes F32: served with no adapter, it must give the logits
-// of the NF4 base + adapter. Tolerance 1e-4 absolute: (W + sBA)·x vs W·x + s(xAᵀ)Bᵀ differ only in fp32 rounding.
+// of the NF4 base + adapter. (W + sBA)·x vs W·x + s(xAᵀ)Bᵀ differ only in fp32 rounding, which grows with the
+// logit: tolerance 1e-4 absolute, relative above 1 (the AVX2 GEMM path measured 1.1e-4 on a logit of 5.9).
 TEST_F(QLoraRun, MergedModelGivesLogitsOfBasePlusAdapter) {
   const std::string merged_dir = temp_dir("merged");
   merge_adapter({kModel, *dir_, merged_dir, "", true});
@@ -218,7 +220,9 @@ TEST_F(QLoraRun, MergedModelGivesLogitsOfBasePlusAdapter) {
   LlamaModel merged(load_model_weights(merged_dir, WeightLoadOptions{}));
   const std::vector<float> got = serving_logits(merged, nullptr, 0, ids);
   ASSERT_EQ(got.size(), expected.size());
-  for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], expected[i], 1e-4) << i;
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_NEAR(got[i], expected[i], 1e-4 * std::max(1.0f, std::fabs(expected[i]))) << i;
+  }
 }
 
 // The QLoRA paper's central claim, small: the same LoRA over the NF4 + DQ base ends with the same eval loss as over
@@ -256,7 +260,7 @@ std::string write_tiny_biased(const std::string& dir, bool llama) {
     "attention_bias": true, "mlp_bias": true,)"
                                                 : R"({"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2",)")
                                       << R"("hidden_size": 32, "intermediate_size": 48, "num_attention_heads": 4,
-    "num_key_value_heads": 2, "num_hidden_layers": 2, "vocab_size": 40, "max_position_embeddings": 64,
+    "num_key_value_heads": 2, "num_hidden_layers": 2, "vocab_size": 40, "max_position_embeddings": 128,
     "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": false, "torch_dtype": "float32"})";
   Rng rng(21);
   std::vector<std::vector<float>> values;
@@ -300,7 +304,10 @@ double max_abs_difference(const std::vector<float>& a, const std::vector<float>&
 // each layer's bias does change them (so neither path can skip one and still pass).
 void expect_biases_enter_the_training_forward(bool llama) {
   const std::string dir = write_tiny_biased(temp_dir(llama ? "llama_bias" : "qwen2"), llama);
-  const std::vector<int32_t> ids = {1, 5, 9, 17, 3, 33, 8, 2, 21};
+  // More tokens than QuantizedWeight::kMaxVnniDecodeRows, so that the served NF4 forward takes the exact product
+  // as training does (shorter inputs are served on 8-bit activations, ~1e-2 away in these logits).
+  std::vector<int32_t> ids(QuantizedWeight::kMaxVnniDecodeRows + 8);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>((1 + 7 * i) % 40);
   TokenizedExample example{ids, std::vector<int32_t>(ids.size(), 0)};
   const Batch batch = make_batch({&example}, 0);
   for (const char* quantization : {"none", "nf4"}) {
