@@ -63,7 +63,9 @@ Blockwise4BitWeight::Blockwise4BitWeight(WeightFormat format, int64_t n_out, int
   }
 }
 
-bool Blockwise4BitWeight::vnni_decode() const { return has_avx2_fma_f16c() && has_avx512_vnni() && q8_activations_apply(n_in(), block_size_); }
+bool Blockwise4BitWeight::vnni_decode() const {
+  return has_avx2_fma_f16c() && has_avx512_vnni() && q8_activations_apply(n_in(), block_size_);
+}
 
 RowRangeProduct Blockwise4BitWeight::decode_product(const float* x, float* y, int64_t n_rows, bool allow_avx2,
                                                     bool allow_q8_activations) const {

@@ -19,7 +19,9 @@ Int8RowWeight::Int8RowWeight(int64_t n_out, int64_t n_in, std::vector<int8_t> q,
   }
 }
 
-bool Int8RowWeight::vnni_decode() const { return has_avx2_fma_f16c() && has_avx512_vnni() && q8_activations_enabled() && n_in() % 32 == 0; }
+bool Int8RowWeight::vnni_decode() const {
+  return has_avx2_fma_f16c() && has_avx512_vnni() && q8_activations_enabled() && n_in() % 32 == 0;
+}
 
 RowRangeProduct Int8RowWeight::decode_product(const float* x, float* y, int64_t n_rows, bool allow_avx2,
                                               bool allow_q8_activations) const {
