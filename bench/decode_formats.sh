@@ -2,10 +2,10 @@
 # Decode throughput of the TinyLlama-1.1B dummy model in every weight format, single-stream and with 64 requests,
 # each with its bound from the roofline measured in the same run. Usage:
 #   bench/decode_formats.sh [BIN] [MODEL] [NUM_PROMPTS] [INPUT_LEN] [OUTPUT_LEN]
-# (defaults: build/pagedllm, ../shared/models/tinyllama-1.1b-dummy, 1, 16, 64). Prints one block per format.
+# (defaults: build/pagedllm, models/tinyllama-1.1b-dummy, 1, 16, 64). Prints one block per format.
 set -euo pipefail
 bin=${1:-build/pagedllm}
-model=${2:-../shared/models/tinyllama-1.1b-dummy}
+model=${2:-models/tinyllama-1.1b-dummy}
 prompts=${3:-1}
 input_len=${4:-16}
 output_len=${5:-64}

@@ -27,7 +27,6 @@ function(pagedllm_library name)
     add_executable(${name}_tests ${test_sources})
     target_link_libraries(${name}_tests PRIVATE pagedllm_${name} GTest::gtest GTest::gtest_main GTest::gmock)
     target_compile_definitions(${name}_tests PRIVATE
-      PAGEDLLM_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
       PAGEDLLM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
     add_test(NAME ${name}_tests COMMAND ${name}_tests WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   endif()

@@ -266,7 +266,7 @@ TEST(Engine, StartupFailsWhenOneRequestCannotFit) {
 
 TEST(Engine, DummyWeightsLoadForTinyLlamaConfig) {
   EngineArgs args;
-  args.model = PAGEDLLM_SHARED_DIR "/models/tinyllama-1.1b-dummy";
+  args.model = PAGEDLLM_SOURCE_DIR "/models/tinyllama-1.1b-dummy";
   args.load_format = "dummy";
   args.max_model_len = 64;
   args.num_kv_blocks = 8;

@@ -21,7 +21,7 @@ using testing::quote;
 using testing::run_command;
 
 const std::string kBinary = PAGEDLLM_BINARY;
-const std::string kModel = std::string(PAGEDLLM_SHARED_DIR) + "/models/stories260K";
+const std::string kModel = std::string(PAGEDLLM_SOURCE_DIR) + "/models/stories260K";
 const std::string kData = std::string(PAGEDLLM_SOURCE_DIR) + "/tests/data/stories_instructions.jsonl";
 
 std::string fresh_dir(const std::string& name) {

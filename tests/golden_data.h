@@ -1,4 +1,4 @@
-// Reads the stories260K goldens (../shared/models/stories260K/golden): prompts, the 128 greedy ids under
+// Reads the stories260K goldens (models/stories260K/golden): prompts, the 128 greedy ids under
 // Hugging Face semantics, and the reference logits of every position.
 #pragma once
 
@@ -11,7 +11,7 @@
 
 namespace pagedllm::testing {
 
-inline const std::string kStoriesDir = PAGEDLLM_SHARED_DIR "/models/stories260K";
+inline const std::string kStoriesDir = PAGEDLLM_SOURCE_DIR "/models/stories260K";
 
 struct Golden {
   std::string name;

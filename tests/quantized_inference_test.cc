@@ -90,7 +90,7 @@ double bits_per_param(const std::string& out) {
 }
 
 TEST(QuantizedInference, InspectReportsBitsPerParam) {
-  const std::string base = std::string(PAGEDLLM_BINARY) + " inspect --model " + PAGEDLLM_SHARED_DIR +
+  const std::string base = std::string(PAGEDLLM_BINARY) + " inspect --model " + PAGEDLLM_SOURCE_DIR +
                            "/models/smollm2-135m-dummy --load-format dummy --quantization nf4";
   testing::CommandResult plain = testing::run_command(base + " --no-double-quant");
   testing::CommandResult dq = testing::run_command(base + " --double-quant");
@@ -116,7 +116,7 @@ TEST(QuantizedInference, InspectReportsBitsPerParam) {
 // fp32 copy of the LM head pushed the peak to 1,046 MB.
 TEST(QuantizedInference, TinyLlamaNf4StaysBelowOneGigabyte) {
   testing::CommandResult r = testing::run_command(std::string(PAGEDLLM_BINARY) + " inspect --model " +
-                                                  PAGEDLLM_SHARED_DIR + "/models/tinyllama-1.1b-dummy" +
+                                                  PAGEDLLM_SOURCE_DIR + "/models/tinyllama-1.1b-dummy" +
                                                   " --load-format dummy --quantization nf4");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   std::smatch m;

@@ -1,5 +1,5 @@
 // The offline API, as vLLM's LLM class:
-//   pagedllm::LLM llm(EngineArgs{.model = "../shared/models/stories260K"});
+//   pagedllm::LLM llm(EngineArgs{.model = "models/stories260K"});
 //   std::vector<RequestOutput> outs = llm.generate({"Once upon a time"}, SamplingParams{.temperature = 0});
 // All prompts are submitted at once and batched continuously; results come back in input order.
 #pragma once

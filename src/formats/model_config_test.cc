@@ -10,7 +10,7 @@ namespace pagedllm {
 namespace {
 
 TEST(ModelConfig, ReadsStories260K) {
-  ModelConfig c = load_model_config(PAGEDLLM_SHARED_DIR "/models/stories260K");
+  ModelConfig c = load_model_config(PAGEDLLM_SOURCE_DIR "/models/stories260K");
   EXPECT_EQ(c.architecture, "LlamaForCausalLM");
   EXPECT_EQ(c.hidden_size, 64);
   EXPECT_EQ(c.num_key_value_heads, 4);
@@ -23,7 +23,7 @@ TEST(ModelConfig, ReadsStories260K) {
 }
 
 TEST(ModelConfig, TinyLlamaParameterCount) {
-  ModelConfig c = load_model_config(PAGEDLLM_SHARED_DIR "/models/tinyllama-1.1b-dummy");
+  ModelConfig c = load_model_config(PAGEDLLM_SOURCE_DIR "/models/tinyllama-1.1b-dummy");
   EXPECT_EQ(c.num_parameters(), 1100048384);  // the published TinyLlama-1.1B parameter count
 }
 

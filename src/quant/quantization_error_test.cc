@@ -75,7 +75,7 @@ TEST(QuantizationError, Nf4HasTheLowestFourBitErrorOnNormalWeights) {
 // The transformer-block linear layers (2-D F32 tensors under model.layers.) of the stories260K checkpoint,
 // read with a minimal safetensors parse: u64 header length, JSON header, then the data.
 TEST(QuantizationError, Nf4HasTheLowestFourBitErrorOnStories260k) {
-  const std::string path = std::string(PAGEDLLM_SHARED_DIR) + "/models/stories260K/model.safetensors";
+  const std::string path = std::string(PAGEDLLM_SOURCE_DIR) + "/models/stories260K/model.safetensors";
   if (!file_exists(path)) GTEST_SKIP() << path << " is not present";
   MappedFile file(path);
   uint64_t header_size;

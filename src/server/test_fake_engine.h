@@ -26,7 +26,7 @@ class FakeEngineClient : public EngineClient {
  public:
   static constexpr int kMaxModelLen = 512;
 
-  FakeEngineClient() : tokenizer_(Tokenizer::from_path(PAGEDLLM_SHARED_DIR "/models/stories260K")) {
+  FakeEngineClient() : tokenizer_(Tokenizer::from_path(PAGEDLLM_SOURCE_DIR "/models/stories260K")) {
     thread_ = std::thread([this] { loop(); });
   }
   ~FakeEngineClient() override {

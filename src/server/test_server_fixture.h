@@ -18,7 +18,7 @@
 namespace pagedllm {
 
 inline std::string tinyllama_chat_template() {
-  return read_text_file(PAGEDLLM_SHARED_DIR "/chat_templates/tinyllama-chat.jinja");
+  return read_text_file(PAGEDLLM_SOURCE_DIR "/tests/fixtures/chat_templates/tinyllama-chat.jinja");
 }
 
 struct HttpResult {

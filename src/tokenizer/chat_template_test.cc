@@ -12,7 +12,7 @@
 namespace pagedllm {
 namespace {
 
-const std::string kTemplateDir = PAGEDLLM_SHARED_DIR "/chat_templates/";
+const std::string kTemplateDir = PAGEDLLM_SOURCE_DIR "/tests/fixtures/chat_templates/";
 
 nlohmann::ordered_json load_json(const std::string& path) {
   std::ifstream f(path);

@@ -12,7 +12,7 @@
 namespace pagedllm {
 namespace {
 
-const std::string kTokenizersDir = std::string(PAGEDLLM_SHARED_DIR) + "/tokenizers";
+const std::string kTokenizersDir = std::string(PAGEDLLM_SOURCE_DIR) + "/tests/fixtures/tokenizers";
 
 std::vector<std::string> tokenizer_names() {
   std::vector<std::string> names;

@@ -7,7 +7,7 @@
 namespace pagedllm {
 namespace {
 
-const std::string kTokenizers = std::string(PAGEDLLM_SHARED_DIR) + "/tokenizers/";
+const std::string kTokenizers = std::string(PAGEDLLM_SOURCE_DIR) + "/tests/fixtures/tokenizers/";
 
 const std::vector<std::string> kTexts = {
     "Hello world",

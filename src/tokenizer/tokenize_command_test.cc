@@ -7,7 +7,7 @@
 namespace pagedllm {
 namespace {
 
-const std::string kStories = std::string(PAGEDLLM_SHARED_DIR) + "/tokenizers/stories260K";
+const std::string kStories = std::string(PAGEDLLM_SOURCE_DIR) + "/tests/fixtures/tokenizers/stories260K";
 
 TEST(TokenizeCommandTest, WritesIdsAndTokensPerLine) {
   std::istringstream in("{\"text\": \"Once upon a time\"}\n{\"text\": \"\"}\n");

@@ -11,7 +11,7 @@
 namespace pagedllm {
 namespace {
 
-const std::string kTokenizers = std::string(PAGEDLLM_SHARED_DIR) + "/tokenizers/";
+const std::string kTokenizers = std::string(PAGEDLLM_SOURCE_DIR) + "/tests/fixtures/tokenizers/";
 
 std::unique_ptr<Tokenizer> load(const std::string& name) { return Tokenizer::from_path(kTokenizers + name); }
 
@@ -147,7 +147,7 @@ TEST(TokenizerTest, MissingPathIsNotFound) {
     EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
   }
   try {
-    Tokenizer::from_path(PAGEDLLM_SHARED_DIR);  // a folder without tokenizer files
+    Tokenizer::from_path(PAGEDLLM_SOURCE_DIR "/tests/fixtures");  // a folder without tokenizer files
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kNotFound);

@@ -1,5 +1,5 @@
 // Every setting of `pagedllm finetune` (issue 6), with the defaults of the QLoRA reference repository
-// (../shared/research/papers.md) where it has one.
+// where it has one.
 #pragma once
 
 #include <cstdint>

@@ -29,7 +29,7 @@
 namespace pagedllm {
 namespace {
 
-const std::string kModel = std::string(PAGEDLLM_SHARED_DIR) + "/models/stories260K";
+const std::string kModel = std::string(PAGEDLLM_SOURCE_DIR) + "/models/stories260K";
 const std::string kData = std::string(PAGEDLLM_SOURCE_DIR) + "/tests/data/stories_instructions.jsonl";
 const std::string kEvalData = std::string(PAGEDLLM_SOURCE_DIR) + "/tests/data/stories_instructions_eval.jsonl";
 

@@ -3,7 +3,7 @@
 
 usage: generate_cases.py OUT.json [--conversations N]
 
-Cases: every template in ../../../shared/chat_templates (relative to this file) on N deterministic generated
+Cases: every template in ../fixtures/chat_templates (relative to this file) on N deterministic generated
 conversations, each with add_generation_prompt on and off, plus every feature snippet of snippets.py.
 Output: {"jinja2_version", "templates": {name: source}, "cases": [{"name", "template", "context", "expected"}]}
 where expected is {"rendered": text} or {"error": message}. `context` holds the template variables
@@ -23,7 +23,7 @@ from reference_render import render  # noqa: E402
 from snippets import SNIPPETS  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TEMPLATE_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "chat_templates"))
+TEMPLATE_DIR = os.path.normpath(os.path.join(HERE, "..", "fixtures", "chat_templates"))
 
 TEXTS = [
     "Hello! What is the capital of France?",

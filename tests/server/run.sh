@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Node test suite against a real `pagedllm serve` on 127.0.0.1.
 #   tests/server/run.sh PAGEDLLM_BINARY MODEL_DIR [extra serve flags...]
-# MODEL_DIR is normally ../shared/models/stories260K (the tests compare with its goldens). Installs the pinned
+# MODEL_DIR is normally models/stories260K (the tests compare with its goldens). Installs the pinned
 # `openai` package when node_modules is missing, starts the server on a free port, waits for /health, runs
 # `node --test`, then stops the server with SIGTERM and checks that it exited 0.
 set -euo pipefail
@@ -13,13 +13,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 binary="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 model_dir="$(cd "$2" && pwd)"
 shift 2
-shared_dir="$(cd "$here/../../../shared" && pwd)"
+fixtures="$(cd "$here/../fixtures" && pwd)"
 
 cd "$here"
 [ -d node_modules/openai ] || npm ci --no-audit --no-fund >/dev/null
 
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-serve_args=(--chat-template "$shared_dir/chat_templates/tinyllama-chat.jinja" --max-request-body 1048576 "$@")
+serve_args=(--chat-template "$fixtures/chat_templates/tinyllama-chat.jinja" --max-request-body 1048576 "$@")
 "$binary" serve --model "$model_dir" --host 127.0.0.1 --port "$port" "${serve_args[@]}" &
 server_pid=$!
 stop_server() { kill -TERM "$server_pid" 2>/dev/null || true; }
@@ -33,7 +33,7 @@ done
 curl -fs "http://127.0.0.1:$port/health" >/dev/null || { echo "pagedllm serve not healthy after 120 s" >&2; exit 1; }
 
 status=0
-PAGEDLLM_BASE_URL="http://127.0.0.1:$port" PAGEDLLM_SHARED_DIR="$shared_dir" PAGEDLLM_BINARY="$binary" \
+PAGEDLLM_BASE_URL="http://127.0.0.1:$port" PAGEDLLM_BINARY="$binary" \
   PAGEDLLM_MODEL_DIR="$model_dir" PAGEDLLM_SERVE_ARGS="${serve_args[*]}" \
   node --test --test-concurrency=1 test/*.test.js || status=$?
 

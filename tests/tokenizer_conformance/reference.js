@@ -1,7 +1,7 @@
 // Reference ids and decodes from Hugging Face tokenizers (npm 0.23.2):
 //   node reference.js TOKENIZER_JSON < strings.jsonl > reference.jsonl
 // One line per input: {id, ids_add_special, ids_no_special, tokens_no_special, decode_ids_no_special,
-// decode_ids_add_special, decode_ids_add_special_skip_special} (the fields of shared/tokenizers/*/expected.jsonl).
+// decode_ids_add_special, decode_ids_add_special_skip_special} (the fields of tests/fixtures/tokenizers/*/expected.jsonl).
 'use strict';
 const fs = require('fs');
 const { Tokenizer } = require('tokenizers');

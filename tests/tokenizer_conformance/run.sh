@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Conformance of pagedllm's tokenizer with Hugging Face tokenizers (npm tokenizers@0.23.2) on generated inputs.
 #   tests/tokenizer_conformance/run.sh PAGEDLLM_BINARY [COUNT]
-# For every tokenizer in shared/tokenizers/: COUNT (default 2000) generated strings plus shared strings.jsonl are
+# For every tokenizer in tests/fixtures/tokenizers/: COUNT (default 2000) generated strings plus its strings.jsonl are
 # encoded with and without special tokens and the reference ids decoded (with and without skip_special_tokens) by
 # both `PAGEDLLM_BINARY tokenize/detokenize` and the npm package; any difference is a mismatch.
 # Needs node and npm; installs the pinned package from package-lock.json on first use.
@@ -9,7 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 binary=$(realpath "${1:?usage: run.sh PAGEDLLM_BINARY [COUNT]}")
 count=${2:-2000}
-shared=${PAGEDLLM_SHARED_DIR:-$here/../../../shared}
+fixtures=$here/../fixtures
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [ ! -d "$here/node_modules/tokenizers" ]; then
@@ -18,7 +18,7 @@ fi
 
 num_passed=0
 num_failed=0
-for dir in "$shared"/tokenizers/*/; do
+for dir in "$fixtures"/tokenizers/*/; do
   dir=${dir%/}
   name=$(basename "$dir")
   [ -f "$dir/tokenizer.json" ] || continue
@@ -26,7 +26,7 @@ for dir in "$shared"/tokenizers/*/; do
   mkdir -p "$w"
   seed=$(printf '%s' "$name" | cksum | cut -d' ' -f1)
   node "$here/generate_strings.js" "$dir/tokenizer.json" "$count" "$seed" > "$w/strings.jsonl"
-  [ -f "$shared/tokenizers/strings.jsonl" ] && cat "$shared/tokenizers/strings.jsonl" >> "$w/strings.jsonl"
+  [ -f "$fixtures/tokenizers/strings.jsonl" ] && cat "$fixtures/tokenizers/strings.jsonl" >> "$w/strings.jsonl"
   node "$here/reference.js" "$dir/tokenizer.json" < "$w/strings.jsonl" > "$w/reference.jsonl"
   node -e '
     const fs = require("fs");

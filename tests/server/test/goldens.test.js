@@ -1,6 +1,6 @@
 // Greedy completions of the stories260K goldens (llama2.c run.c). With Hugging Face semantics BOS is not a stop
 // token and the model never samples EOS in these 128 steps, so the 128 greedy ids are
-// greedy_token_ids_ignoring_bos_stop (see shared/models/stories260K/golden/README.md).
+// greedy_token_ids_ignoring_bos_stop (see models/stories260K/golden/README.md).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { client, golden, goldenNames, modelName } from './helpers.js';

@@ -8,8 +8,8 @@ import OpenAI from 'openai';
 
 export const baseUrl = process.env.PAGEDLLM_BASE_URL;
 export const modelName = process.env.PAGEDLLM_MODEL_NAME ?? 'stories260K';
-export const sharedDir = process.env.PAGEDLLM_SHARED_DIR;
-if (!baseUrl || !sharedDir) throw new Error('run these tests through run.sh (PAGEDLLM_BASE_URL, PAGEDLLM_SHARED_DIR)');
+export const modelDir = process.env.PAGEDLLM_MODEL_DIR;
+if (!baseUrl || !modelDir) throw new Error('run these tests through run.sh (PAGEDLLM_BASE_URL, PAGEDLLM_MODEL_DIR)');
 
 export function makeClient(url = baseUrl, apiKey = 'EMPTY') {
   // No retries: every answer the server gives must be the one the test sees.
@@ -18,7 +18,7 @@ export function makeClient(url = baseUrl, apiKey = 'EMPTY') {
 export const client = makeClient();
 
 export function golden(name) {
-  return JSON.parse(readFileSync(path.join(sharedDir, 'models/stories260K/golden', `${name}.json`), 'utf8'));
+  return JSON.parse(readFileSync(path.join(modelDir, 'golden', `${name}.json`), 'utf8'));
 }
 export const goldenNames = ['once_upon_a_time', 'lily_and_tom', 'the_little_dog', 'long_200'];
 
