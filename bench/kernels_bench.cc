@@ -10,7 +10,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/gemm.h"
-#include "kernels/matmul_bench.h"
+#include "bench/matmul_bench.h"
 #include "kernels/roofline.h"
 #include "util/thread_pool.h"
 

@@ -3,8 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
-#include <fstream>
+#include <deque>
 #include <iostream>
 #include <memory>
 
@@ -12,12 +11,14 @@
 #include "cli/engine_flags.h"
 #include "cli/quantized_model_writer.h"
 #include "engine/engine_args.h"
+#include "formats/checkpoint_layout.h"
+#include "formats/model_folder_writer.h"
+#include "model/checkpoint_entries.h"
 #include "model/llama_model.h"
 #include "model/lora_adapters.h"
 #include "model/perplexity.h"
 #include "quant/bnb_serialization.h"
 #include "quant/quantize.h"
-#include "formats/safetensors_writer.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
@@ -39,15 +40,16 @@ void run_inspect(const InspectOptions& o) {
   auto row = [](const std::string& name, const WeightMatrix& m) {
     std::cout << fmt::format("{:<48} {:>5} [{}, {}] {:>12} bytes\n", name, weight_format_name(m.format()), m.n_out(), m.n_in(), m.num_bytes());
   };
-  row("model.embed_tokens.weight", *w.embed_tokens);
+  row(tensor_names::kEmbedTokens, *w.embed_tokens);
   for (int l = 0; l < c.num_hidden_layers; ++l) {
-    for (auto& [name, m] : w.layers[l].linear_layers()) {
-      row(fmt::format("model.layers.{}.{}.weight", l, name), *m);
-      quantized_bytes += m->num_bytes();
-      quantized_params += m->n_out() * m->n_in();
+    for (int module = 0; module < kNumLinearModules; ++module) {
+      const WeightMatrix& m = w.layers[l].linear(module);
+      row(tensor_names::linear_weight(l, module), m);
+      quantized_bytes += m.num_bytes();
+      quantized_params += m.n_out() * m.n_in();
     }
   }
-  if (w.lm_head != w.embed_tokens) row("lm_head.weight", *w.lm_head);
+  if (w.lm_head != w.embed_tokens) row(tensor_names::kLmHead, *w.lm_head);
   std::cout << fmt::format("total weight bytes: {} ({:.1f} MB), parameters: {}\n", w.num_bytes(), w.num_bytes() / 1e6, c.num_parameters());
   std::cout << fmt::format("linear layers of the blocks: {} parameters, {} bytes, {:.3f} bits/param\n", quantized_params,
                            quantized_bytes, 8.0 * quantized_bytes / quantized_params);
@@ -69,7 +71,7 @@ void run_perplexity(const PerplexityOptions& o) {
   std::unique_ptr<Tokenizer> tokenizer = Tokenizer::from_path(args.tokenizer.empty() ? args.model : args.tokenizer);
   LlamaModel model(load_model_weights(args.model, weight_load_options(args)));
   LoraManager loras;
-  for (const auto& [name, dir] : args.loras) loras.add(load_peft_adapter(name, dir, model.config(), args.max_lora_rank));
+  for (const auto& [name, dir] : args.loras) loras.add(load_served_adapter(name, dir, model.config(), args.max_lora_rank));
   if (!loras.empty()) model.set_lora_manager(&loras);
   int slot = loras.slot_of(o.lora.empty() && args.loras.size() == 1 ? args.loras[0].first : o.lora);
   std::vector<int32_t> tokens = tokenizer->encode(read_text_file(o.file), true);
@@ -101,59 +103,27 @@ void add_bnb_entries(const std::string& name, const Bnb4bitState& st, const std:
   entries.push_back(safetensors_entry(name + "." + bnb_quant_state_key(st.quant_type), "U8", {int64_t(state_json.size())}, state_json.data()));
 }
 
-std::vector<float> dense_rows(const WeightMatrix& m) {
-  std::vector<float> out(m.n_out() * m.n_in());
-  for (int64_t r = 0; r < m.n_out(); ++r) m.dequantize_row(r, out.data() + r * m.n_in());
-  return out;
-}
-
 }  // namespace
 
 void write_bnb_quantized_model(EngineArgs args, const std::string& output) {
-  namespace fs = std::filesystem;
   const WeightFormat format = parse_weight_format(args.quantization.empty() ? "nf4" : args.quantization);
   if (format != WeightFormat::kNF4 && format != WeightFormat::kFP4) {
     throw_error(ErrorKind::kUnsupported, "--quantization {}: only nf4 and fp4 have a bitsandbytes serialization", args.quantization);
   }
   args.quantization = format == WeightFormat::kNF4 ? "nf4" : "fp4";  // bitsandbytes' spelling
   ModelWeights w = load_model_weights(args.model, weight_load_options(args));
-  const ModelConfig& c = w.config;
-  fs::create_directories(output);
 
-  // Everything is gathered first: entries borrow these buffers until write_safetensors returns.
-  std::vector<std::vector<float>> dense;
-  std::vector<Bnb4bitState> states;
-  std::vector<std::string> state_jsons;
-  dense.reserve(4 * c.num_hidden_layers + 4);
-  states.reserve(7 * c.num_hidden_layers);
-  state_jsons.reserve(7 * c.num_hidden_layers);
-  std::vector<SafetensorsEntry> entries;
-  auto add_dense = [&](const std::string& name, std::vector<float> values, std::vector<int64_t> shape) {
-    dense.push_back(std::move(values));
-    entries.push_back(safetensors_entry(name, "F32", std::move(shape), dense.back().data()));
-  };
-  add_dense("model.embed_tokens.weight", dense_rows(*w.embed_tokens), {c.vocab_size, c.hidden_size});
-  for (int l = 0; l < c.num_hidden_layers; ++l) {
-    const LayerWeights& L = w.layers[l];
-    const std::string p = fmt::format("model.layers.{}.", l);
-    add_dense(p + "input_layernorm.weight", L.input_layernorm, {c.hidden_size});
-    add_dense(p + "post_attention_layernorm.weight", L.post_attention_layernorm, {c.hidden_size});
-    const auto linears = L.linear_layers();
-    const auto biases = L.linear_biases();
-    for (size_t i = 0; i < linears.size(); ++i) {
-      const auto& [module, m] = linears[i];
-      const std::string parent = i < 4 ? "self_attn." : "mlp.";  // q, k, v, o come first
-      states.push_back(bnb_4bit_state(*m, "float32"));
-      state_jsons.push_back(bnb_quant_state_json(states.back()));
-      add_bnb_entries(p + parent + module + ".weight", states.back(), state_jsons.back(), entries);
-      if (!biases[i]->empty()) add_dense(p + parent + module + ".bias", *biases[i], {int64_t(biases[i]->size())});
-    }
-  }
-  add_dense("model.norm.weight", w.norm, {c.hidden_size});
-  if (w.lm_head != w.embed_tokens) add_dense("lm_head.weight", dense_rows(*w.lm_head), {c.vocab_size, c.hidden_size});
-  write_safetensors(output + "/model.safetensors", entries, {{"format", "pt"}});
+  // Entries borrow these states until write_model_folder returns (a deque keeps their addresses).
+  std::deque<Bnb4bitState> states;
+  std::deque<std::string> state_jsons;
+  const std::vector<SafetensorsEntry> entries =
+      checkpoint_entries(w, [&](int layer, int module, const WeightMatrix& m, std::vector<SafetensorsEntry>& out) {
+        states.push_back(bnb_4bit_state(m, "float32"));
+        state_jsons.push_back(bnb_quant_state_json(states.back()));
+        add_bnb_entries(tensor_names::linear_weight(layer, module), states.back(), state_jsons.back(), out);
+      });
 
-  nlohmann::ordered_json config = nlohmann::ordered_json::parse(read_text_file(args.model + "/config.json"));
+  nlohmann::ordered_json config = read_config_json(args.model);
   config["torch_dtype"] = "float32";
   config["quantization_config"] = {{"quant_method", "bitsandbytes"},
                                    {"load_in_4bit", true},
@@ -162,11 +132,7 @@ void write_bnb_quantized_model(EngineArgs args, const std::string& output) {
                                    {"bnb_4bit_use_double_quant", args.double_quant},
                                    {"bnb_4bit_compute_dtype", "float32"},
                                    {"bnb_4bit_quant_storage", "uint8"}};
-  std::ofstream(output + "/config.json") << config.dump(2) << "\n";
-  for (const char* f : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"}) {
-    const fs::path src = fs::path(args.model) / f;
-    if (fs::exists(src)) fs::copy_file(src, fs::path(output) / f, fs::copy_options::overwrite_existing);
-  }
+  write_model_folder(args.model, output, entries, config);
   std::cout << fmt::format("wrote {} ({} tensors, {} linear layers in {}{})\n", output, entries.size(), states.size(),
                            args.quantization, args.double_quant ? " with double quantization" : "");
 }

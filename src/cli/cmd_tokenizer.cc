@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "tokenizer/chat_template.h"
-#include "tokenizer/tokenize_command.h"
+#include "cli/tokenize_command.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"

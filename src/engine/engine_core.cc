@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/adapter_base.h"
 #include "engine/kv_cache_sizing.h"
 #include "engine/stop_strings.h"
 #include "sampling/sampler.h"
@@ -88,7 +90,9 @@ std::vector<int32_t> read_generation_eos(const std::string& model_dir) {
 
 }  // namespace
 
-EngineCore::EngineCore(const EngineArgs& args) : args_(args), seed_rng_(args.seed) {
+EngineCore::EngineCore(const EngineArgs& engine_args) : args_(engine_args), seed_rng_(engine_args.seed) {
+  for (const std::string& note : match_base_to_adapters(args_)) std::cerr << note << "\n";
+  const EngineArgs& args = args_;
   if (args.num_threads > 0) set_num_threads(args.num_threads);
   if (args.load_format != "auto" && args.load_format != "dummy" && args.load_format != "safetensors") {
     throw_error(ErrorKind::kInvalidArgument, "--load-format must be auto, safetensors or dummy, got '{}'", args.load_format);
@@ -112,7 +116,7 @@ EngineCore::EngineCore(const EngineArgs& args) : args_(args), seed_rng_(args.see
 
   for (const auto& [name, dir] : args.loras) {
     if (int(loras_.names().size()) >= args.max_loras) throw_error(ErrorKind::kInvalidArgument, "more LoRA adapters than --max-loras={}", args.max_loras);
-    loras_.add(load_peft_adapter(name, dir, config, args.max_lora_rank));
+    loras_.add(load_served_adapter(name, dir, config, args.max_lora_rank));
   }
   if (!loras_.empty()) model_->set_lora_manager(&loras_);
 

@@ -1,22 +1,11 @@
-// Per-row and per-element operations of the transformer block. Shapes in comments; all fp32, row-major.
+// Per-row and per-element operations without a backward of their own (residual adds, log-softmax, the
+// log-sum-exp pieces of softmax and cross-entropy). RMSNorm, RoPE and SwiGLU have their own files
+// (rmsnorm.h, rope.h, swiglu.h) with their backwards. Shapes in comments; all fp32, row-major.
 #pragma once
 
 #include <cstdint>
 
 namespace pagedllm {
-
-// out[r, :] = x[r, :] / sqrt(mean(x[r, :]²) + eps) * weight[:]   for r < n_rows; x, out: (n_rows, dim).
-// out may alias x.
-void rmsnorm(float* out, const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps);
-
-// Rotary embedding in the rotate_half ("NeoX", Hugging Face Llama) layout, in place:
-// x: (n_tokens, n_heads, head_dim); for pair i < rotary_dim/2 of each head, angle = positions[t] * inv_freq[i],
-// (x[i], x[i + rotary_dim/2]) ← (x[i]·cos − x[i+half]·sin, x[i+half]·cos + x[i]·sin). Dims ≥ rotary_dim untouched.
-void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int head_dim, int rotary_dim,
-          const float* inv_freq);
-
-// out[i] = silu(gate[i]) * up[i] for i < n; silu(z) = z / (1 + exp(-z)). out may alias gate or up.
-void silu_mul(float* out, const float* gate, const float* up, int64_t n);
 
 // y[i] += x[i] for i < n (residual connections).
 void add_inplace(float* y, const float* x, int64_t n);

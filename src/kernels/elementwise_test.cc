@@ -1,4 +1,7 @@
 #include "kernels/elementwise.h"
+#include "kernels/rmsnorm.h"
+#include "kernels/rope.h"
+#include "kernels/swiglu.h"
 
 #include <gtest/gtest.h>
 

@@ -28,4 +28,12 @@ void gemm_f32_general_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, i
 bool gemm_f32_half_weight(bool bf16, int64_t m, int64_t n_out, int64_t n_in, const float* x, const uint16_t* w,
                           float* y);
 
+// c (m, n) = alpha · op(a) · op(b) + beta · c, row-major and packed (lda, ldb, ldc implied); op(a) is (m, k): a is
+// (m, k), or (k, m) when trans_a; op(b) is (k, n): b is (k, n), or (n, k) when trans_b. beta = 0 assigns c, beta = 1
+// accumulates. float runs gemm_f32_general (on the pool; serial inside a parallel_for task); double (gradient checks'
+// reference) runs BLAS on the calling thread.
+template <typename T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, const T* b, T beta,
+          T* c);
+
 }  // namespace pagedllm

@@ -5,6 +5,9 @@
 
 #include "kernels/attention.h"
 #include "kernels/elementwise.h"
+#include "kernels/rmsnorm.h"
+#include "kernels/rope.h"
+#include "kernels/swiglu.h"
 #include "kernels/matmul_group.h"
 #include "model/lora_adapters.h"
 #include "util/error.h"
@@ -26,18 +29,24 @@ void add_bias(float* y, const std::vector<float>& bias, int64_t n_rows) {
 
 LlamaModel::LlamaModel(ModelWeights weights) : weights_(std::move(weights)), inv_freq_(weights_.config.rope_inv_freq()) {}
 
-void LlamaModel::linear(const WeightMatrix& w, int layer, int module, const float* x, float* y, const ForwardBatch& batch) {
-  w.matmul(x, y, batch.n_tokens);
-  apply_loras(layer, module, x, y, w.n_in(), w.n_out(), batch);
+void LlamaModel::linear(int layer, int module, const float* x, float* y, const ForwardBatch& batch) {
+  weights_.layers[layer].linear(module).matmul(x, y, batch.n_tokens);
+  finish_linear(layer, module, x, y, batch);
 }
 
 void LlamaModel::linear_group(std::initializer_list<GroupedLinear> linears, int layer, const float* x,
                               const ForwardBatch& batch) {
   std::vector<GroupedProduct> products;
   products.reserve(linears.size());
-  for (const GroupedLinear& l : linears) products.push_back({l.w, l.y});
+  for (const GroupedLinear& l : linears) products.push_back({&weights_.layers[layer].linear(l.module), l.y});
   matmul_group(products, x, batch.n_tokens);
-  for (const GroupedLinear& l : linears) apply_loras(layer, l.module, x, l.y, l.w->n_in(), l.w->n_out(), batch);
+  for (const GroupedLinear& l : linears) finish_linear(layer, l.module, x, l.y, batch);
+}
+
+void LlamaModel::finish_linear(int layer, int module, const float* x, float* y, const ForwardBatch& batch) {
+  const WeightMatrix& w = weights_.layers[layer].linear(module);
+  apply_loras(layer, module, x, y, w.n_in(), w.n_out(), batch);
+  add_bias(y, weights_.layers[layer].biases[module], batch.n_tokens);
 }
 
 void LlamaModel::apply_loras(int layer, int module, const float* x, float* y, int64_t n_in, int64_t n_out,
@@ -55,12 +64,7 @@ void LlamaModel::attention_block(int layer, const ForwardBatch& batch, PagedKVCa
   const int64_t n = batch.n_tokens, h = c.hidden_size;
 
   rmsnorm(xn_.data(), x_.data(), L.input_layernorm.data(), n, h, static_cast<float>(c.rms_norm_eps));
-  linear_group({{L.q_proj.get(), kQProj, q_.data()}, {L.k_proj.get(), kKProj, k_.data()},
-                {L.v_proj.get(), kVProj, v_.data()}},
-               layer, xn_.data(), batch);
-  add_bias(q_.data(), L.q_bias, n);
-  add_bias(k_.data(), L.k_bias, n);
-  add_bias(v_.data(), L.v_bias, n);
+  linear_group({{kQProj, q_.data()}, {kKProj, k_.data()}, {kVProj, v_.data()}}, layer, xn_.data(), batch);
   rope(q_.data(), batch.positions, n, c.num_attention_heads, c.head_dim, c.head_dim, inv_freq_.data());
   rope(k_.data(), batch.positions, n, c.num_key_value_heads, c.head_dim, c.head_dim, inv_freq_.data());
   reshape_and_cache(k_.data(), v_.data(), cache.key_cache(layer), cache.value_cache(layer), batch.slot_mapping, n,
@@ -68,8 +72,7 @@ void LlamaModel::attention_block(int layer, const ForwardBatch& batch, PagedKVCa
   paged_attention(attn_.data(), q_.data(), cache.key_cache(layer), cache.value_cache(layer), batch.block_tables,
                   batch.max_blocks_per_seq, batch.seq_lens, batch.query_start, batch.num_seqs, c.num_attention_heads,
                   c.num_key_value_heads, c.head_dim, cache.block_size(), 1.0f / std::sqrt(float(c.head_dim)));
-  linear(*L.o_proj, layer, kOProj, attn_.data(), xn_.data(), batch);
-  add_bias(xn_.data(), L.o_bias, n);
+  linear(layer, kOProj, attn_.data(), xn_.data(), batch);
   add_inplace(x_.data(), xn_.data(), n * h);
 }
 
@@ -78,13 +81,9 @@ void LlamaModel::mlp_block(int layer, const ForwardBatch& batch) {
   const LayerWeights& L = weights_.layers[layer];
   const int64_t n = batch.n_tokens, h = c.hidden_size;
   rmsnorm(xn_.data(), x_.data(), L.post_attention_layernorm.data(), n, h, static_cast<float>(c.rms_norm_eps));
-  linear_group({{L.gate_proj.get(), kGateProj, gate_.data()}, {L.up_proj.get(), kUpProj, up_.data()}}, layer,
-               xn_.data(), batch);
-  add_bias(gate_.data(), L.gate_bias, n);
-  add_bias(up_.data(), L.up_bias, n);
+  linear_group({{kGateProj, gate_.data()}, {kUpProj, up_.data()}}, layer, xn_.data(), batch);
   silu_mul(gate_.data(), gate_.data(), up_.data(), n * c.intermediate_size);
-  linear(*L.down_proj, layer, kDownProj, gate_.data(), xn_.data(), batch);
-  add_bias(xn_.data(), L.down_bias, n);
+  linear(layer, kDownProj, gate_.data(), xn_.data(), batch);
   add_inplace(x_.data(), xn_.data(), n * h);
 }
 

@@ -32,14 +32,15 @@ class LlamaModel {
  private:
   void attention_block(int layer, const ForwardBatch& batch, PagedKVCache& cache);
   void mlp_block(int layer, const ForwardBatch& batch);
-  void linear(const WeightMatrix& w, int layer, int module, const float* x, float* y, const ForwardBatch& batch);
-  // Linear layers sharing the input x (q/k/v, gate/up) as one matmul_group, then each one's LoRA.
+  // y = x·Wᵀ of the layer's module (a LinearModule), then its adapters and its bias.
+  void linear(int layer, int module, const float* x, float* y, const ForwardBatch& batch);
+  // Modules sharing the input x (q/k/v, gate/up) as one matmul_group, then each one's adapters and bias.
   struct GroupedLinear {
-    const WeightMatrix* w;
     int module;
     float* y;
   };
   void linear_group(std::initializer_list<GroupedLinear> linears, int layer, const float* x, const ForwardBatch& batch);
+  void finish_linear(int layer, int module, const float* x, float* y, const ForwardBatch& batch);
   void apply_loras(int layer, int module, const float* x, float* y, int64_t n_in, int64_t n_out,
                    const ForwardBatch& batch);
 

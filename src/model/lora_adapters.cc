@@ -1,87 +1,46 @@
 #include "model/lora_adapters.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 
-#include "formats/safetensors.h"
 #include "util/error.h"
-#include "util/mapped_file.h"
 
 namespace pagedllm {
 
-const char* linear_module_name(int module) {
-  static const char* kNames[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
-  return kNames[module];
-}
-
-namespace {
-
-// (n_out, n_in) of each module for this config.
-std::pair<int64_t, int64_t> module_shape(const ModelConfig& c, int module) {
-  const int64_t h = c.hidden_size, q = int64_t(c.num_attention_heads) * c.head_dim,
-                kv = int64_t(c.num_key_value_heads) * c.head_dim, ff = c.intermediate_size;
-  switch (module) {
-    case kQProj: return {q, h};
-    case kKProj: return {kv, h};
-    case kVProj: return {kv, h};
-    case kOProj: return {h, q};
-    case kGateProj: return {ff, h};
-    case kUpProj: return {ff, h};
-    default: return {h, ff};
-  }
-}
-
-const char* module_parent(int module) { return module <= kOProj ? "self_attn" : "mlp"; }
-
-}  // namespace
-
-LoraAdapter load_peft_adapter(const std::string& name, const std::string& dir, const ModelConfig& config, int max_lora_rank) {
-  const std::string config_path = dir + "/adapter_config.json";
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text_file(config_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw_error(ErrorKind::kCorrupt, "{}: not valid JSON: {}", config_path, e.what());
-  }
+LoraAdapter load_served_adapter(const std::string& name, const std::string& dir, const ModelConfig& config,
+                                int max_lora_rank) {
+  PeftAdapter peft = load_peft_adapter(dir);
   LoraAdapter a;
   a.name = name;
   a.path = dir;
-  if (j.value("peft_type", std::string("LORA")) != "LORA") throw_error(ErrorKind::kUnsupported, "{}: peft_type must be LORA", config_path);
-  if (!j.contains("r") || !j["r"].is_number_integer() || j["r"].get<int>() <= 0) throw_error(ErrorKind::kCorrupt, "{}: 'r' must be a positive integer", config_path);
-  a.r = j["r"].get<int>();
-  if (a.r > max_lora_rank) throw_error(ErrorKind::kInvalidArgument, "{}: rank {} exceeds --max-lora-rank {}", config_path, a.r, max_lora_rank);
-  a.alpha = j.contains("lora_alpha") && j["lora_alpha"].is_number() ? j["lora_alpha"].get<float>() : 8.0f;
-  bool rslora = j.value("use_rslora", false);
-  a.scale = rslora ? a.alpha / std::sqrt(float(a.r)) : a.alpha / a.r;
-  if (j.value("bias", std::string("none")) != "none") throw_error(ErrorKind::kUnsupported, "{}: only bias 'none' is supported", config_path);
-
-  SafetensorsFile file(dir + "/adapter_model.safetensors");
+  a.r = static_cast<int>(peft.config.r);
+  if (a.r > max_lora_rank) {
+    throw_error(ErrorKind::kInvalidArgument, "{}: rank {} exceeds --max-lora-rank {}", dir, a.r, max_lora_rank);
+  }
+  a.alpha = static_cast<float>(peft.config.lora_alpha);
+  a.scale = static_cast<float>(peft.config.scale());
+  a.base_quantization = peft.config.base_quantization;
   a.layers.resize(config.num_hidden_layers);
-  int num_found = 0;
-  for (int l = 0; l < config.num_hidden_layers; ++l) {
-    for (int m = 0; m < kNumLinearModules; ++m) {
-      const std::string prefix = fmt::format("base_model.model.model.layers.{}.{}.{}.", l, module_parent(m), linear_module_name(m));
-      const TensorView* ta = file.find(prefix + "lora_A.weight");
-      const TensorView* tb = file.find(prefix + "lora_B.weight");
-      if (ta == nullptr && tb == nullptr) continue;
-      if (ta == nullptr || tb == nullptr) throw_error(ErrorKind::kCorrupt, "{}: {} has only one of lora_A/lora_B", file.path(), prefix);
-      auto [n_out, n_in] = module_shape(config, m);
-      if (ta->shape != std::vector<int64_t>{a.r, n_in} || tb->shape != std::vector<int64_t>{n_out, a.r}) {
-        throw_error(ErrorKind::kCorrupt, "{}: {}lora_A/B shapes do not match r={} and the base model ({}x{})", file.path(), prefix, a.r, n_out, n_in);
-      }
-      LoraWeights& w = a.layers[l][m];
-      w.n_rank = a.r;
-      w.a = tensor_to_f32(*ta);
-      w.b = tensor_to_f32(*tb);
-      if (std::find(a.target_modules.begin(), a.target_modules.end(), linear_module_name(m)) == a.target_modules.end()) {
-        a.target_modules.push_back(linear_module_name(m));
-      }
-      ++num_found;
+  for (LoraModuleWeights& m : peft.modules) {
+    const int module = find_linear_module(m.module);
+    const LinearModuleShape shape = linear_module_shape(config, module);
+    if (m.layer >= config.num_hidden_layers) {
+      throw_error(ErrorKind::kInvalidArgument, "{}: adapts layers.{}.{} but the model has {} layers", dir, m.layer,
+                  m.module, config.num_hidden_layers);
+    }
+    if (m.n_out != shape.n_out || m.n_in != shape.n_in) {
+      throw_error(ErrorKind::kInvalidArgument, "{}: layers.{}.{} is ({}, {}) but the base model's layer is ({}, {})",
+                  dir, m.layer, m.module, m.n_out, m.n_in, shape.n_out, shape.n_in);
+    }
+    LoraWeights& w = a.layers[m.layer][module];
+    w.n_rank = a.r;
+    w.a = std::move(m.A);
+    w.b = std::move(m.B);
+    const char* leaf = linear_module_names(module).leaf;
+    if (std::find(a.target_modules.begin(), a.target_modules.end(), leaf) == a.target_modules.end()) {
+      a.target_modules.push_back(leaf);
     }
   }
-  if (num_found == 0) throw_error(ErrorKind::kCorrupt, "{}: no LoRA tensors for this model's layers", file.path());
   return a;
 }
 

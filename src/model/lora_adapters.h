@@ -10,13 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "formats/checkpoint_layout.h"
 #include "formats/model_config.h"
+#include "formats/peft_adapter.h"
 
 namespace pagedllm {
-
-// Index of a linear layer inside a block, in the order of LayerWeights::linear_layers().
-enum LinearModule { kQProj, kKProj, kVProj, kOProj, kGateProj, kUpProj, kDownProj, kNumLinearModules };
-const char* linear_module_name(int module);
 
 struct LoraWeights {
   int n_rank = 0;
@@ -32,11 +30,14 @@ struct LoraAdapter {
   float alpha = 0.0f;
   float scale = 0.0f;  // alpha / r (alpha / sqrt(r) with use_rslora)
   std::vector<std::string> target_modules;
-  std::vector<std::array<LoraWeights, kNumLinearModules>> layers;  // [layer][module]
+  std::string base_quantization;  // the base format it was trained against (LoraConfig), empty when unknown
+  std::vector<std::array<LoraWeights, kNumLinearModules>> layers;  // [layer][LinearModule]
 };
 
-// Reads a PEFT adapter folder; checks every tensor's shape against the base config. Throws Error naming the file.
-LoraAdapter load_peft_adapter(const std::string& name, const std::string& dir, const ModelConfig& config, int max_lora_rank);
+// Reads a PEFT adapter folder (formats/peft_adapter.h, the one reader) and checks every module against the base
+// config. Throws Error naming the file and module.
+LoraAdapter load_served_adapter(const std::string& name, const std::string& dir, const ModelConfig& config,
+                                int max_lora_rank);
 
 class LoraManager {
  public:

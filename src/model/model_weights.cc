@@ -52,7 +52,6 @@ class WeightSource {
   }
 
   std::unique_ptr<SafetensorsCheckpoint> release_checkpoint() { return std::move(checkpoint_); }
-  bool has(const std::string& name) const { return options_.dummy || checkpoint_->find(name) != nullptr; }
 
   const TensorView& view(const std::string& name, std::vector<int64_t> shape) const {
     const TensorView& t = checkpoint_->get(name);
@@ -165,20 +164,6 @@ class WeightSource {
 
 }  // namespace
 
-std::vector<std::pair<const char*, WeightMatrix*>> LayerWeights::linear_layers() const {
-  return {{"q_proj", q_proj.get()},     {"k_proj", k_proj.get()},   {"v_proj", v_proj.get()},
-          {"o_proj", o_proj.get()},     {"gate_proj", gate_proj.get()}, {"up_proj", up_proj.get()},
-          {"down_proj", down_proj.get()}};
-}
-
-std::array<const std::vector<float>*, 7> LayerWeights::linear_biases() const {
-  return {&q_bias, &k_bias, &v_bias, &o_bias, &gate_bias, &up_bias, &down_bias};
-}
-
-std::array<std::vector<float>*, 7> LayerWeights::linear_biases() {
-  return {&q_bias, &k_bias, &v_bias, &o_bias, &gate_bias, &up_bias, &down_bias};
-}
-
 WeightTransform make_quantize_transform(const std::string& quantization, bool double_quant, int block_size) {
   if (quantization.empty() || quantization == "none") return nullptr;
   if (block_size < 2 || block_size > 4096 || block_size % 2 != 0) {
@@ -200,42 +185,26 @@ ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOp
   w.config = load_model_config(model_dir);
   const ModelConfig& c = w.config;
   WeightSource source(model_dir, options, c);
-  const int64_t h = c.hidden_size, q = int64_t(c.num_attention_heads) * c.head_dim,
-                kv = int64_t(c.num_key_value_heads) * c.head_dim, ff = c.intermediate_size;
+  const int64_t h = c.hidden_size;
 
-  w.embed_tokens = source.matrix("model.embed_tokens.weight", c.vocab_size, h, nullptr);
+  w.embed_tokens = source.matrix(tensor_names::kEmbedTokens, c.vocab_size, h, nullptr);
   w.layers.resize(c.num_hidden_layers);
   for (int l = 0; l < c.num_hidden_layers; ++l) {
-    const std::string p = fmt::format("model.layers.{}.", l);
     LayerWeights& L = w.layers[l];
-    L.input_layernorm = source.vector(p + "input_layernorm.weight", h, 1.0f);
-    L.post_attention_layernorm = source.vector(p + "post_attention_layernorm.weight", h, 1.0f);
-    const WeightTransform& t = options.transform_linear;
-    L.q_proj = source.matrix(p + "self_attn.q_proj.weight", q, h, t);
-    L.k_proj = source.matrix(p + "self_attn.k_proj.weight", kv, h, t);
-    L.v_proj = source.matrix(p + "self_attn.v_proj.weight", kv, h, t);
-    L.o_proj = source.matrix(p + "self_attn.o_proj.weight", h, q, t);
-    L.gate_proj = source.matrix(p + "mlp.gate_proj.weight", ff, h, t);
-    L.up_proj = source.matrix(p + "mlp.up_proj.weight", ff, h, t);
-    L.down_proj = source.matrix(p + "mlp.down_proj.weight", h, ff, t);
-    if (c.attention_bias) {
-      L.q_bias = source.vector(p + "self_attn.q_proj.bias", q, 0.0f);
-      L.k_bias = source.vector(p + "self_attn.k_proj.bias", kv, 0.0f);
-      L.v_bias = source.vector(p + "self_attn.v_proj.bias", kv, 0.0f);
-    }
-    if (c.o_proj_bias) L.o_bias = source.vector(p + "self_attn.o_proj.bias", h, 0.0f);
-    if (c.mlp_bias) {
-      L.gate_bias = source.vector(p + "mlp.gate_proj.bias", ff, 0.0f);
-      L.up_bias = source.vector(p + "mlp.up_proj.bias", ff, 0.0f);
-      L.down_bias = source.vector(p + "mlp.down_proj.bias", h, 0.0f);
+    L.input_layernorm = source.vector(tensor_names::input_layernorm(l), h, 1.0f);
+    L.post_attention_layernorm = source.vector(tensor_names::post_attention_layernorm(l), h, 1.0f);
+    for (int m = 0; m < kNumLinearModules; ++m) {
+      const LinearModuleShape shape = linear_module_shape(c, m);
+      L.linears[m] = source.matrix(tensor_names::linear_weight(l, m), shape.n_out, shape.n_in, options.transform_linear);
+      if (shape.has_bias) L.biases[m] = source.vector(tensor_names::linear_bias(l, m), shape.n_out, 0.0f);
     }
   }
-  w.norm = source.vector("model.norm.weight", h, 1.0f);
-  // Tied checkpoints may still carry a copy of lm_head.weight; the config decides, as in transformers.
-  if (c.tie_word_embeddings && !options.transform_lm_head) {
+  w.norm = source.vector(tensor_names::kFinalNorm, h, 1.0f);
+  if (is_lm_head_tied(c) && !options.transform_lm_head) {
     w.lm_head = w.embed_tokens;
   } else {
-    std::string name = source.has("lm_head.weight") || !c.tie_word_embeddings ? "lm_head.weight" : "model.embed_tokens.weight";
+    // A tied head quantized apart from the embeddings (transform_lm_head) is read from the embedding tensor.
+    const char* name = is_lm_head_tied(c) ? tensor_names::kEmbedTokens : tensor_names::kLmHead;
     w.lm_head = source.matrix(name, c.vocab_size, h, options.transform_lm_head);
   }
   w.checkpoint = source.release_checkpoint();
@@ -246,9 +215,9 @@ size_t ModelWeights::num_bytes() const {
   size_t total = embed_tokens->num_bytes() + norm.size() * 4;
   if (lm_head != embed_tokens) total += lm_head->num_bytes();
   for (const auto& L : layers) {
-    for (auto& [name, m] : L.linear_layers()) total += m->num_bytes();
+    for (const auto& m : L.linears) total += m->num_bytes();
     total += (L.input_layernorm.size() + L.post_attention_layernorm.size()) * 4;
-    for (const std::vector<float>* bias : L.linear_biases()) total += bias->size() * 4;
+    for (const std::vector<float>& bias : L.biases) total += bias.size() * 4;
   }
   return total;
 }

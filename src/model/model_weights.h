@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/checkpoint_layout.h"
 #include "formats/model_config.h"
 #include "formats/safetensors.h"
 #include "kernels/weight_matrix.h"
@@ -19,21 +20,12 @@ namespace pagedllm {
 struct LayerWeights {
   std::vector<float> input_layernorm;           // (hidden)
   std::vector<float> post_attention_layernorm;  // (hidden)
-  std::unique_ptr<WeightMatrix> q_proj;         // (n_heads*head_dim, hidden)
-  std::unique_ptr<WeightMatrix> k_proj;         // (n_kv_heads*head_dim, hidden)
-  std::unique_ptr<WeightMatrix> v_proj;         // (n_kv_heads*head_dim, hidden)
-  std::unique_ptr<WeightMatrix> o_proj;         // (hidden, n_heads*head_dim)
-  std::unique_ptr<WeightMatrix> gate_proj;      // (intermediate, hidden)
-  std::unique_ptr<WeightMatrix> up_proj;        // (intermediate, hidden)
-  std::unique_ptr<WeightMatrix> down_proj;      // (hidden, intermediate)
-  // Each bias is empty unless the family gives that layer one (see ModelConfig).
-  std::vector<float> q_bias, k_bias, v_bias, o_bias, gate_bias, up_bias, down_bias;
+  // Indexed by LinearModule (q, k, v, o, gate, up, down); shapes (n_out, n_in) from linear_module_shape.
+  std::array<std::unique_ptr<WeightMatrix>, kNumLinearModules> linears;
+  // (n_out) each; empty unless the family gives that module a bias (linear_module_shape's has_bias).
+  std::array<std::vector<float>, kNumLinearModules> biases;
 
-  // The seven linear layers with their PEFT module names, in a fixed order.
-  std::vector<std::pair<const char*, WeightMatrix*>> linear_layers() const;
-  // Their biases in the same order (empty vectors where a layer has none).
-  std::array<const std::vector<float>*, 7> linear_biases() const;
-  std::array<std::vector<float>*, 7> linear_biases();
+  const WeightMatrix& linear(int module) const { return *linears[module]; }
 };
 
 // Turns a loaded fp32 matrix into the format the user asked for (quantization while loading). Receives the
@@ -56,7 +48,6 @@ struct ModelWeights {
   std::vector<LayerWeights> layers;
   std::vector<float> norm;                            // (hidden)
   std::shared_ptr<WeightMatrix> lm_head;              // (vocab, hidden); the same object as embed_tokens when tied
-
   size_t num_bytes() const;
 };
 

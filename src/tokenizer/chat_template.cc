@@ -3,9 +3,9 @@
 #include <istream>
 #include <ostream>
 
-#include "tokenizer/jinja_globals.h"
-#include "tokenizer/jinja_interpreter.h"
-#include "tokenizer/jinja_parser.h"
+#include "jinja/globals.h"
+#include "jinja/interpreter.h"
+#include "jinja/parser.h"
 #include "util/error.h"
 
 namespace pagedllm {

@@ -11,7 +11,7 @@
 
 #include "train/data_loader.h"
 #include "train/paged_adamw.h"
-#include "train/peft_adapter.h"
+#include "formats/peft_adapter.h"
 
 namespace pagedllm {
 

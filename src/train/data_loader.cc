@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "train/cross_entropy.h"
+#include "kernels/cross_entropy.h"
 #include "util/error.h"
 #include "util/rng.h"
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "train/cross_entropy.h"
+#include "kernels/cross_entropy.h"
 #include "util/error.h"
 
 namespace pagedllm {

@@ -1,15 +1,11 @@
 #include "train/llama_block.h"
 
-#include "train/causal_attention.h"
-#include "train/rmsnorm.h"
-#include "train/rope.h"
-#include "train/swiglu.h"
+#include "kernels/causal_attention.h"
+#include "kernels/rmsnorm.h"
+#include "kernels/rope.h"
+#include "kernels/swiglu.h"
 
 namespace pagedllm {
-
-const std::array<const char*, kNumBlockLinears> kBlockLinearNames = {
-    "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-    "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
 
 namespace {
 
@@ -55,19 +51,19 @@ void block_forward(T* out, BlockActivations<T>& a, const T* x, const BlockWeight
   a.act.resize(n * c.hidden_dim);
 
   rmsnorm_forward<T>(a.xn1.data(), a.rstd1.data(), x, w.attn_norm, n, c.dim, static_cast<T>(c.eps));
-  linear_forward(a.q.data(), a, w, kBlockQProj, a.xn1.data(), b, n);
-  linear_forward(a.k.data(), a, w, kBlockKProj, a.xn1.data(), b, n);
-  linear_forward(a.v.data(), a, w, kBlockVProj, a.xn1.data(), b, n);
+  linear_forward(a.q.data(), a, w, kQProj, a.xn1.data(), b, n);
+  linear_forward(a.k.data(), a, w, kKProj, a.xn1.data(), b, n);
+  linear_forward(a.v.data(), a, w, kVProj, a.xn1.data(), b, n);
   rope_forward<T>(a.q.data(), b.positions, n, c.n_heads, c.head_dim, c.rotary_dim, c.inv_freq);
   rope_forward<T>(a.k.data(), b.positions, n, c.n_kv_heads, c.head_dim, c.rotary_dim, c.inv_freq);
   causal_attention_forward<T>(a.att.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), attention_shape(c, b));
-  linear_forward(a.h.data(), a, w, kBlockOProj, a.att.data(), b, n);
+  linear_forward(a.h.data(), a, w, kOProj, a.att.data(), b, n);
   for (int64_t i = 0; i < n * c.dim; ++i) a.h[i] += x[i];
   rmsnorm_forward<T>(a.xn2.data(), a.rstd2.data(), a.h.data(), w.mlp_norm, n, c.dim, static_cast<T>(c.eps));
-  linear_forward(a.gate.data(), a, w, kBlockGateProj, a.xn2.data(), b, n);
-  linear_forward(a.up.data(), a, w, kBlockUpProj, a.xn2.data(), b, n);
+  linear_forward(a.gate.data(), a, w, kGateProj, a.xn2.data(), b, n);
+  linear_forward(a.up.data(), a, w, kUpProj, a.xn2.data(), b, n);
   silu_mul_forward<T>(a.act.data(), a.gate.data(), a.up.data(), n * c.hidden_dim);
-  linear_forward(out, a, w, kBlockDownProj, a.act.data(), b, n);
+  linear_forward(out, a, w, kDownProj, a.act.data(), b, n);
   for (int64_t i = 0; i < n * c.dim; ++i) out[i] += a.h[i];
 }
 
@@ -79,26 +75,26 @@ void block_backward(T* dx, const T* dout, const T* x, const BlockActivations<T>&
   const int64_t kv_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim;
   // MLP half: out = h + down(silu(gate(xn2)) ⊙ up(xn2)).
   std::vector<T> d_act(n * c.hidden_dim), d_gate(n * c.hidden_dim), d_up(n * c.hidden_dim);
-  linear_backward(d_act.data(), a, w, kBlockDownProj, dout, a.act.data(), n);
+  linear_backward(d_act.data(), a, w, kDownProj, dout, a.act.data(), n);
   silu_mul_backward<T>(d_gate.data(), d_up.data(), d_act.data(), a.gate.data(), a.up.data(), n * c.hidden_dim);
   std::vector<T> d_xn(n * c.dim), d_tmp(n * c.dim);
-  linear_backward(d_xn.data(), a, w, kBlockGateProj, d_gate.data(), a.xn2.data(), n);
-  linear_backward(d_tmp.data(), a, w, kBlockUpProj, d_up.data(), a.xn2.data(), n);
+  linear_backward(d_xn.data(), a, w, kGateProj, d_gate.data(), a.xn2.data(), n);
+  linear_backward(d_tmp.data(), a, w, kUpProj, d_up.data(), a.xn2.data(), n);
   add(d_xn, d_tmp);
   std::vector<T> d_h(n * c.dim);
   rmsnorm_backward<T>(d_h.data(), nullptr, d_xn.data(), a.h.data(), w.mlp_norm, a.rstd2.data(), n, c.dim);
   for (int64_t i = 0; i < n * c.dim; ++i) d_h[i] += dout[i];
   // Attention half: h = x + o(attention(rope(q(xn1)), rope(k(xn1)), v(xn1))).
   std::vector<T> d_att(n * q_dim), d_q(n * q_dim), d_k(n * kv_dim), d_v(n * kv_dim);
-  linear_backward(d_att.data(), a, w, kBlockOProj, d_h.data(), a.att.data(), n);
+  linear_backward(d_att.data(), a, w, kOProj, d_h.data(), a.att.data(), n);
   causal_attention_backward<T>(d_q.data(), d_k.data(), d_v.data(), d_att.data(), a.q.data(), a.k.data(), a.v.data(),
                                a.att.data(), a.lse.data(), attention_shape(c, b));
   rope_backward<T>(d_q.data(), b.positions, n, c.n_heads, c.head_dim, c.rotary_dim, c.inv_freq);
   rope_backward<T>(d_k.data(), b.positions, n, c.n_kv_heads, c.head_dim, c.rotary_dim, c.inv_freq);
-  linear_backward(d_xn.data(), a, w, kBlockQProj, d_q.data(), a.xn1.data(), n);
-  linear_backward(d_tmp.data(), a, w, kBlockKProj, d_k.data(), a.xn1.data(), n);
+  linear_backward(d_xn.data(), a, w, kQProj, d_q.data(), a.xn1.data(), n);
+  linear_backward(d_tmp.data(), a, w, kKProj, d_k.data(), a.xn1.data(), n);
   add(d_xn, d_tmp);
-  linear_backward(d_tmp.data(), a, w, kBlockVProj, d_v.data(), a.xn1.data(), n);
+  linear_backward(d_tmp.data(), a, w, kVProj, d_v.data(), a.xn1.data(), n);
   add(d_xn, d_tmp);
   rmsnorm_backward<T>(dx, nullptr, d_xn.data(), x, w.attn_norm, a.rstd1.data(), n, c.dim);
   for (int64_t i = 0; i < n * c.dim; ++i) dx[i] += d_h[i];

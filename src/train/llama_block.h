@@ -1,5 +1,5 @@
 // One Llama decoder block for training, forward and backward, assembled from this folder's op pairs in llm.c's
-// style (gradient convention: train/gradients.h). Frozen: the two RMSNorm weights and the seven projections; trained:
+// style (gradient convention: kernels/gradients.h). Frozen: the two RMSNorm weights and the seven projections; trained:
 // the LoRA adapters on any of the projections.
 //
 //   forward                                   backward (reverse order)
@@ -22,14 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "formats/checkpoint_layout.h"
 #include "train/lora_linear.h"
 
 namespace pagedllm {
-
-inline constexpr int kNumBlockLinears = 7;
-// PEFT module paths of the block's linear layers, in BlockWeights::linears order.
-extern const std::array<const char*, kNumBlockLinears> kBlockLinearNames;
-enum BlockLinear { kBlockQProj, kBlockKProj, kBlockVProj, kBlockOProj, kBlockGateProj, kBlockUpProj, kBlockDownProj };
 
 struct BlockConfig {
   int64_t dim = 0;         // hidden size
@@ -46,7 +42,7 @@ template <typename T>
 struct BlockWeights {
   const T* attn_norm = nullptr;  // (dim)
   const T* mlp_norm = nullptr;   // (dim)
-  std::array<LoraLinear<T>, kNumBlockLinears> linears;  // q, k, v, o, gate, up, down (see kBlockLinearNames)
+  std::array<LoraLinear<T>, kNumLinearModules> linears;  // indexed by LinearModule
 };
 
 // What one forward pass runs on: n_seqs right-padded sequences of seq_len tokens.
@@ -66,8 +62,8 @@ struct BlockActivations {
   std::vector<T> k, v;              // (N, n_kv_heads·head_dim), k after rope
   std::vector<T> lse;               // (N, n_heads)
   std::vector<T> gate, up, act;     // (N, hidden_dim)
-  std::array<std::vector<T>, kNumBlockLinears> xa;         // (N, rank) per adapted linear
-  std::array<std::vector<uint8_t>, kNumBlockLinears> keep;  // dropout masks (N, n_in), empty without dropout
+  std::array<std::vector<T>, kNumLinearModules> xa;         // (N, rank) per adapted linear
+  std::array<std::vector<uint8_t>, kNumLinearModules> keep;  // dropout masks (N, n_in), empty without dropout
 };
 
 // out (N, dim) = block(x); fills acts. out must not alias x.

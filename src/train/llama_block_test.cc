@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "train/finite_difference_test_util.h"
-#include "train/gemm.h"
+#include "kernels/finite_difference_test_util.h"
+#include "kernels/gemm.h"
 
 namespace pagedllm {
 namespace {
@@ -34,15 +34,15 @@ TEST(LlamaBlockTest, LoraAndInputGradientsMatchFiniteDifferences) {
   config.rotary_dim = 4;
   config.inv_freq = inv_freq;
   const int64_t rank = 2;
-  const std::array<std::pair<int64_t, int64_t>, kNumBlockLinears> shapes = {
+  const std::array<std::pair<int64_t, int64_t>, kNumLinearModules> shapes = {
       {{8, 8}, {4, 8}, {4, 8}, {8, 8}, {12, 8}, {12, 8}, {8, 12}}};  // (n_out, n_in)
 
   Rng rng(31);
   auto attn_norm = testing::random_vector(rng, 8, 1.0);
   auto mlp_norm = testing::random_vector(rng, 8, 1.0);
-  std::array<std::vector<double>, kNumBlockLinears> w, A, B, dA, dB;
+  std::array<std::vector<double>, kNumLinearModules> w, A, B, dA, dB;
   BlockWeights<double> weights{attn_norm.data(), mlp_norm.data(), {}};
-  for (int m = 0; m < kNumBlockLinears; ++m) {
+  for (int m = 0; m < kNumLinearModules; ++m) {
     const auto [n_out, n_in] = shapes[m];
     w[m] = testing::random_vector(rng, n_out * n_in, 0.5);
     A[m] = testing::random_vector(rng, rank * n_in, 0.5);
@@ -67,11 +67,11 @@ TEST(LlamaBlockTest, LoraAndInputGradientsMatchFiniteDifferences) {
   std::vector<double> dx(n * 8);
   block_backward<double>(dx.data(), r.data(), x.data(), acts, weights, config, batch);
   EXPECT_LT(testing::max_relative_error(dx, testing::numeric_gradient(x, loss)), kGradCheckTolerance);
-  for (int m = 0; m < kNumBlockLinears; ++m) {
+  for (int m = 0; m < kNumLinearModules; ++m) {
     EXPECT_LT(testing::max_relative_error(dA[m], testing::numeric_gradient(A[m], loss)), kGradCheckTolerance)
-        << kBlockLinearNames[m];
+        << linear_module_names(m).path;
     EXPECT_LT(testing::max_relative_error(dB[m], testing::numeric_gradient(B[m], loss)), kGradCheckTolerance)
-        << kBlockLinearNames[m];
+        << linear_module_names(m).path;
   }
 }
 
@@ -85,13 +85,13 @@ TEST(LlamaBlockTest, RecomputedForwardIsIdentical) {
     for (auto& e : v) e = static_cast<float>(rng.uniform() - 0.5);
     return v;
   };
-  std::array<std::vector<float>, kNumBlockLinears> w, A, B, dA, dB;
-  const std::array<std::pair<int64_t, int64_t>, kNumBlockLinears> shapes = {
+  std::array<std::vector<float>, kNumLinearModules> w, A, B, dA, dB;
+  const std::array<std::pair<int64_t, int64_t>, kNumLinearModules> shapes = {
       {{2, 4}, {2, 4}, {2, 4}, {4, 2}, {6, 4}, {6, 4}, {4, 6}}};
   std::vector<float> norm(4, 1.0f);
   std::vector<std::unique_ptr<WeightMatrix>> frozen;
   BlockWeights<float> weights{norm.data(), norm.data(), {}};
-  for (int m = 0; m < kNumBlockLinears; ++m) {
+  for (int m = 0; m < kNumLinearModules; ++m) {
     const auto [n_out, n_in] = shapes[m];
     w[m] = random_floats(n_out * n_in);
     A[m] = random_floats(n_in);  // rank 1
@@ -110,8 +110,8 @@ TEST(LlamaBlockTest, RecomputedForwardIsIdentical) {
   block_forward<float>(out1.data(), a1, x.data(), weights, config, {1, 3, positions, 77});
   block_forward<float>(out2.data(), a2, x.data(), weights, config, {1, 3, positions, 77});
   EXPECT_EQ(out1, out2);
-  EXPECT_EQ(a1.keep[kBlockDownProj], a2.keep[kBlockDownProj]);
-  EXPECT_FALSE(a1.keep[kBlockDownProj].empty());
+  EXPECT_EQ(a1.keep[kDownProj], a2.keep[kDownProj]);
+  EXPECT_FALSE(a1.keep[kDownProj].empty());
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "train/gemm.h"
+#include "kernels/gemm.h"
 #include "util/error.h"
 #include "util/rng.h"
 #include "util/thread_pool.h"

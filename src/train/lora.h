@@ -1,4 +1,4 @@
-// The low-rank adapter of one linear layer, forward and backward (gradient convention: train/gradients.h):
+// The low-rank adapter of one linear layer, forward and backward (gradient convention: kernels/gradients.h):
 //   delta_y = scale · (dropout(x) · Aᵀ) · Bᵀ,   A: (rank, n_in), B: (n_out, rank), scale = lora_alpha / rank,
 // as in PEFT's LoRA Linear. dropout(x) = x ⊙ keep / (1 − p) with a mask drawn from a seed, so a recomputed
 // forward (gradient checkpointing) or a resumed run draws the very same mask.

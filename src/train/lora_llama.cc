@@ -2,22 +2,14 @@
 
 #include <cstring>
 
-#include "train/cross_entropy.h"
+#include "kernels/cross_entropy.h"
 #include "train/lora.h"
 #include "train/lora_linear.h"
 #include "train/lora_parameters.h"
-#include "train/rmsnorm.h"
+#include "kernels/rmsnorm.h"
 #include "util/error.h"
 
 namespace pagedllm {
-
-int block_linear_index(const std::string& name) {
-  for (int m = 0; m < kNumBlockLinears; ++m) {
-    const std::string path = kBlockLinearNames[m];
-    if (name == path || name == path.substr(path.find('.') + 1)) return m;
-  }
-  return -1;
-}
 
 LoraLlama::LoraLlama(const ModelWeights& base, std::vector<LoraModuleWeights> modules, double scale, float dropout)
     : base_(base), modules_(std::move(modules)), scale_(scale), dropout_(dropout) {
@@ -37,19 +29,17 @@ void LoraLlama::bind_weights() {
     BlockWeights<float>& w = train_weights_[l];
     w.attn_norm = layer.input_layernorm.data();
     w.mlp_norm = layer.post_attention_layernorm.data();
-    const auto linears = layer.linear_layers();
     // Biases (Qwen2's q/k/v, Llama's attention_bias and mlp_bias) are frozen like the weights.
-    const auto biases = layer.linear_biases();
-    for (int m = 0; m < kNumBlockLinears; ++m) {
-      const WeightMatrix& W = *linears[m].second;
-      const float* bias = biases[m]->empty() ? nullptr : biases[m]->data();
+    for (int m = 0; m < kNumLinearModules; ++m) {
+      const WeightMatrix& W = layer.linear(m);
+      const float* bias = layer.biases[m].empty() ? nullptr : layer.biases[m].data();
       w.linears[m].base = frozen_linear(W, bias);
       w.linears[m].dims = LoraDims{W.n_in(), W.n_out(), 0, scale_, dropout_};
     }
   }
   for (size_t i = 0; i < modules_.size(); ++i) {
     LoraModuleWeights& mod = modules_[i];
-    const int m = block_linear_index(mod.module);
+    const int m = find_linear_module(mod.module);
     if (mod.layer < 0 || mod.layer >= num_layers || m < 0) {
       throw_error(ErrorKind::kInvalidArgument, "LoRA module layers.{}.{} is not a linear layer of the model",
                   mod.layer, mod.module);

@@ -5,7 +5,7 @@
 //
 //   x_0 = embed(ids)  →  x_{L+1} = block_L(x_L)  →  xf = rmsnorm(x_N; norm)  →  logits = xf·lm_headᵀ  →  CE loss
 //
-// Only the LoRA A/B matrices get gradients (accumulated into grads(), train/gradients.h); the embedding, norms and
+// Only the LoRA A/B matrices get gradients (accumulated into grads(), kernels/gradients.h); the embedding, norms and
 // frozen weights stay as loaded.
 #pragma once
 
@@ -16,7 +16,7 @@
 #include "model/model_weights.h"
 #include "train/data_loader.h"
 #include "train/llama_block.h"
-#include "train/peft_adapter.h"
+#include "formats/peft_adapter.h"
 
 namespace pagedllm {
 
@@ -76,8 +76,5 @@ class LoraLlama {
   // above malloc's mmap threshold, so a fresh buffer each step would be page-faulted and zeroed again.
   std::vector<float> logits_;
 };
-
-// Index of a block linear layer by its PEFT module path ("self_attn.q_proj") or leaf name ("q_proj"); −1 if none.
-int block_linear_index(const std::string& name);
 
 }  // namespace pagedllm

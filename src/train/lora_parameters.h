@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "train/peft_adapter.h"
+#include "formats/peft_adapter.h"
 #include "util/rng.h"
 
 namespace pagedllm {

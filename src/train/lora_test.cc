@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "train/finite_difference_test_util.h"
+#include "kernels/finite_difference_test_util.h"
 #include "util/thread_pool.h"
 
 namespace pagedllm {

@@ -1,6 +1,6 @@
 #include "train/tokenized_example.h"
 
-#include "train/cross_entropy.h"
+#include "kernels/cross_entropy.h"
 #include "util/error.h"
 
 namespace pagedllm {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "train/cross_entropy.h"
+#include "kernels/cross_entropy.h"
 
 namespace pagedllm {
 namespace {

@@ -59,10 +59,10 @@ std::vector<int> target_indices(const std::vector<std::string>& names) {
   for (const std::string& name : names) {
     if (name == "all" || name == "all-linear") {
       out.clear();
-      for (int m = 0; m < kNumBlockLinears; ++m) out.push_back(m);
+      for (int m = 0; m < kNumLinearModules; ++m) out.push_back(m);
       return out;
     }
-    const int m = block_linear_index(name);
+    const int m = find_linear_module(name);
     if (m < 0) {
       throw_error(ErrorKind::kInvalidArgument,
                   "--lora-target-modules: unknown module {} (expected all or q_proj, k_proj, v_proj, o_proj, "
@@ -78,9 +78,9 @@ std::vector<int> target_indices(const std::vector<std::string>& names) {
 std::vector<LoraModuleSpec> module_specs(const ModelWeights& base, const std::vector<int>& targets) {
   std::vector<LoraModuleSpec> specs;
   for (int l = 0; l < base.config.num_hidden_layers; ++l) {
-    const auto linears = base.layers[l].linear_layers();
     for (const int m : targets) {
-      specs.push_back({l, kBlockLinearNames[m], linears[m].second->n_in(), linears[m].second->n_out()});
+      const WeightMatrix& w = base.layers[l].linear(m);
+      specs.push_back({l, linear_module_names(m).path, w.n_in(), w.n_out()});
     }
   }
   return specs;
@@ -140,10 +140,7 @@ PeftAdapter make_adapter(const TrainerConfig& c, const std::vector<int>& targets
   adapter.config.r = c.lora_r;
   adapter.config.lora_alpha = c.lora_alpha;
   adapter.config.lora_dropout = c.lora_dropout;
-  for (const int m : targets) {
-    const std::string path = kBlockLinearNames[m];
-    adapter.config.target_modules.push_back(path.substr(path.find('.') + 1));
-  }
+  for (const int m : targets) adapter.config.target_modules.push_back(linear_module_names(m).leaf);
   adapter.config.base_model_name_or_path = c.model_dir;
   adapter.config.base_quantization = c.quantization;
   adapter.config.base_double_quant = c.quantization != "none" && c.double_quant;

@@ -15,7 +15,7 @@
 
 #include "model/model_weights.h"
 #include "train/instruction_data.h"
-#include "train/peft_adapter.h"
+#include "formats/peft_adapter.h"
 #include "train/tokenized_example.h"
 #include "train/trainer_config.h"
 

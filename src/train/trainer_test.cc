@@ -19,7 +19,7 @@
 #include "train/instruction_data.h"
 #include "train/lora_llama.h"
 #include "train/merge_adapter.h"
-#include "train/peft_adapter.h"
+#include "formats/peft_adapter.h"
 #include "train/stories_test_tokenizer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
@@ -164,7 +164,7 @@ TEST_F(QLoraRun, TrainingLossFallsBelowHalfOfInitial) {
 TEST_F(QLoraRun, ServedAdapterAnswersHeldInPromptAsTaught) {
   LlamaModel model(load_model_weights(kModel, training_load_options("nf4", true, false, 0)));
   LoraManager loras;
-  loras.add(load_peft_adapter("stories", *dir_, model.config(), 64));
+  loras.add(load_served_adapter("stories", *dir_, model.config(), 64));
   const std::vector<int32_t> prompt = test_tokenizer().encode(alpaca_prompt("What is the name of the girl?"), true);
   const std::vector<int32_t> expected = test_tokenizer().encode("Her name is Lily.", false);
   std::vector<int32_t> got = greedy_completion(model, loras, prompt, 12);
@@ -197,7 +197,7 @@ TEST_F(QLoraRun, SavedAdapterServesLogitsOfTrainedModel) {
 
   LlamaModel model(load_model_weights(kModel, training_load_options("nf4", true, false, 0)));
   LoraManager loras;
-  loras.add(load_peft_adapter("stories", *dir_, model.config(), 64));
+  loras.add(load_served_adapter("stories", *dir_, model.config(), 64));
   const std::vector<float> served = serving_logits(model, &loras, 1, ids);
   ASSERT_EQ(served.size(), expected.size());
   for (size_t i = 0; i < served.size(); ++i) ASSERT_NEAR(served[i], expected[i], 1e-4) << i;
@@ -214,7 +214,7 @@ TEST_F(QLoraRun, MergedModelGivesLogitsOfBasePlusAdapter) {
 
   LlamaModel base(load_model_weights(kModel, training_load_options("nf4", true, false, 0)));
   LoraManager loras;
-  loras.add(load_peft_adapter("stories", *dir_, base.config(), 64));
+  loras.add(load_served_adapter("stories", *dir_, base.config(), 64));
   const std::vector<float> expected = serving_logits(base, &loras, 1, ids);
 
   LlamaModel merged(load_model_weights(merged_dir, WeightLoadOptions{}));
@@ -320,19 +320,19 @@ void expect_biases_enter_the_training_forward(bool llama) {
     ASSERT_EQ(got.size(), served.size());
     for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], served[i], 1e-4) << quantization << " " << i;
 
-    for (int m = 0; m < kNumBlockLinears; ++m) {
+    for (int m = 0; m < kNumLinearModules; ++m) {
       ModelWeights unbiased = load_model_weights(dir, training_load_options(quantization, true, false, 0));
-      if (unbiased.layers[0].linear_biases()[m]->empty()) {
-        EXPECT_TRUE(!llama && m >= 3) << kBlockLinearNames[m];
+      if (unbiased.layers[0].biases[m].empty()) {
+        EXPECT_TRUE(!llama && m >= 3) << linear_module_names(m).path;
         continue;
       }
-      for (LayerWeights& layer : unbiased.layers) std::fill(layer.linear_biases()[m]->begin(), layer.linear_biases()[m]->end(), 0.0f);
+      for (LayerWeights& layer : unbiased.layers) std::fill(layer.biases[m].begin(), layer.biases[m].end(), 0.0f);
       LoraLlama without_bias(unbiased, {}, 2.0, 0.0f);
       const std::vector<float> other = without_bias.logits(batch);
-      EXPECT_GT(max_abs_difference(got, other), 0.01) << quantization << " " << kBlockLinearNames[m];
+      EXPECT_GT(max_abs_difference(got, other), 0.01) << quantization << " " << linear_module_names(m).path;
       LlamaModel served_without_bias(std::move(unbiased));
       EXPECT_NEAR(max_abs_difference(other, serving_logits(served_without_bias, nullptr, 0, ids)), 0.0, 1e-4)
-          << quantization << " " << kBlockLinearNames[m];
+          << quantization << " " << linear_module_names(m).path;
     }
   }
 }
@@ -364,7 +364,7 @@ TEST(Trainer, MergeKeepsLlamaBiases) {
   const std::vector<int32_t> ids = {3, 7, 11, 19, 2, 30};
   LlamaModel base(load_model_weights(dir, WeightLoadOptions{}));
   LoraManager loras;
-  loras.add(load_peft_adapter("tiny", adapter_dir, base.config(), 64));
+  loras.add(load_served_adapter("tiny", adapter_dir, base.config(), 64));
   const std::vector<float> expected = serving_logits(base, &loras, 1, ids);
   LlamaModel merged(load_model_weights(merged_dir, WeightLoadOptions{}));
   const std::vector<float> got = serving_logits(merged, nullptr, 0, ids);

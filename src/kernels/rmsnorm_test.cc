@@ -1,0 +1,55 @@
+#include "kernels/rmsnorm.h"
+
+#include <gtest/gtest.h>
+
+#include "kernels/finite_difference_test_util.h"
+
+namespace pagedllm {
+namespace {
+
+using testing::kGradCheckTolerance;
+
+TEST(RmsnormTest, ForwardMatchesDefinition) {
+  const std::vector<float> x = {1, 2, 3, 4, -1, 0, 1, 0};
+  const std::vector<float> w = {1, 0.5f, 2, 1};
+  std::vector<float> out(8), rstd(2);
+  rmsnorm_forward<float>(out.data(), rstd.data(), x.data(), w.data(), 2, 4, 0.0f);
+  EXPECT_FLOAT_EQ(rstd[0], 1.0f / std::sqrt(7.5f));
+  EXPECT_FLOAT_EQ(rstd[1], 1.0f / std::sqrt(0.5f));
+  EXPECT_FLOAT_EQ(out[2], 3.0f * rstd[0] * 2.0f);
+  EXPECT_FLOAT_EQ(out[4], -1.0f * rstd[1]);
+}
+
+TEST(RmsnormTest, GradientsMatchFiniteDifferences) {
+  const int64_t n_rows = 3, dim = 7;
+  const double eps = 1e-5;
+  Rng rng(1);
+  auto x = testing::random_vector(rng, n_rows * dim);
+  auto w = testing::random_vector(rng, dim);
+  const auto r = testing::random_vector(rng, n_rows * dim);
+  std::vector<double> out(n_rows * dim), rstd(n_rows);
+  auto loss = [&] {
+    rmsnorm_forward<double>(out.data(), rstd.data(), x.data(), w.data(), n_rows, dim, eps);
+    return testing::weighted_sum(out, r);
+  };
+  loss();
+  std::vector<double> dx(n_rows * dim), dw(dim, 0.5);  // dw starts non-zero: the gradient is accumulated
+  rmsnorm_backward<double>(dx.data(), dw.data(), r.data(), x.data(), w.data(), rstd.data(), n_rows, dim);
+  for (auto& g : dw) g -= 0.5;
+  EXPECT_LT(testing::max_relative_error(dx, testing::numeric_gradient(x, loss)), kGradCheckTolerance);
+  EXPECT_LT(testing::max_relative_error(dw, testing::numeric_gradient(w, loss)), kGradCheckTolerance);
+}
+
+TEST(RmsnormTest, NullWeightGradientIsSkipped) {
+  const std::vector<float> x = {1, 2}, w = {1, 1}, dout = {1, 1};
+  std::vector<float> out(2), rstd(1), dx(2);
+  rmsnorm_forward<float>(out.data(), rstd.data(), x.data(), w.data(), 1, 2, 0.0f);
+  rmsnorm_backward<float>(dx.data(), nullptr, dout.data(), x.data(), w.data(), rstd.data(), 1, 2);
+  // out = x / sqrt(2.5); with dout = 1: dx_j = s − s³·x_j·(x_0 + x_1)/2.
+  const float s = 1.0f / std::sqrt(2.5f);
+  EXPECT_NEAR(dx[0], s - s * s * s * 1.0f * 1.5f, 1e-6f);  // float rounding of a few operations
+  EXPECT_NEAR(dx[1], s - s * s * s * 2.0f * 1.5f, 1e-6f);
+}
+
+}  // namespace
+}  // namespace pagedllm
