@@ -21,6 +21,7 @@ int run_serve(ServeOptions& o) {
   EngineArgs args = o.engine.resolve();
   ServerConfig config = o.server;
   config.model_path = args.model;
+  config.max_num_seqs = args.max_num_seqs;
   if (!o.chat_template.empty()) config.chat_template = load_chat_template_arg(o.chat_template);
   if (o.max_request_body > 0) config.max_request_body = o.max_request_body;
   AsyncEngine engine(args);
