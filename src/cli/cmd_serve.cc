@@ -5,6 +5,7 @@
 #include "cli/engine_flags.h"
 #include "engine/async_engine.h"
 #include "server/run_server.h"
+#include "server/server_memory.h"
 #include "server/server_config.h"
 
 namespace pagedllm {
@@ -18,6 +19,7 @@ struct ServeOptions {
 };
 
 int run_serve(ServeOptions& o) {
+  limit_malloc_arenas_for_serving();
   EngineArgs args = o.engine.resolve();
   ServerConfig config = o.server;
   config.model_path = args.model;

@@ -108,6 +108,7 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
   size_t n = std::min(size, end_ - begin_);
   std::memcpy(ptr, buffer_ + begin_, n);
   begin_ += n;
+  num_bytes_read_ += n;
   if (!is_head_complete_) record_head(ptr, n);
   return static_cast<ssize_t>(n);
 }

@@ -32,6 +32,8 @@ class ConnectionStream final : public httplib::Stream {
   bool is_head_complete() const { return is_head_complete_; }
   bool has_head_timed_out() const { return has_head_timed_out_; }
   bool has_buffered_input() const { return begin_ < end_; }
+  // Bytes handed to httplib since the connection opened.
+  size_t num_bytes_read() const { return num_bytes_read_; }
 
   bool is_readable() const override;
   bool is_writable() const override;
@@ -57,6 +59,7 @@ class ConnectionStream final : public httplib::Stream {
   std::string head_;
   bool is_head_complete_ = true;
   bool has_head_timed_out_ = false;
+  size_t num_bytes_read_ = 0;
   size_t line_start_ = 0;  // where the head's current line starts in head_
   Clock::time_point head_deadline_;
 };

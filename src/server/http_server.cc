@@ -9,6 +9,7 @@
 
 #include "server/api_error.h"
 #include "server/connection_stream.h"
+#include "server/server_memory.h"
 
 namespace pagedllm {
 namespace {
@@ -156,6 +157,7 @@ bool HttpServer::serve_connection(socket_t sock) {
     stream.begin_request(ConnectionStream::Clock::now() + limits_.head_timeout);
     t_rejection.reset();
     bool connection_closed = false;
+    size_t num_bytes_before = stream.num_bytes_read();
     ok = process_request(stream, count == 1, connection_closed, [&](httplib::Request& request) {
       t_rejection = check_request_head(request, stream.head(), limits_.max_request_body);
       // The body of a refused request is not read, so nothing after it on this connection can be parsed.
@@ -163,6 +165,7 @@ bool HttpServer::serve_connection(socket_t sock) {
     });
     bool was_rejected = t_rejection.has_value();
     t_rejection.reset();
+    if (stream.num_bytes_read() - num_bytes_before >= kTrimAfterRequestBytes) return_freed_memory();
     if (!ok || connection_closed || was_rejected || stream.has_head_timed_out()) break;
   }
   return ok;
