@@ -9,6 +9,7 @@
 #pragma once
 
 #include <mutex>
+#include <utility>
 
 namespace pagedllm {
 

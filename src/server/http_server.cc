@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "server/api_error.h"
@@ -15,6 +17,7 @@ namespace pagedllm {
 namespace {
 
 thread_local std::optional<HeadRejection> t_rejection;
+thread_local int t_connection_socket = -1;
 
 bool is_digits(const std::string& text) {
   return !text.empty() && text.size() <= 19 && text.find_first_not_of("0123456789") == std::string::npos;
@@ -67,7 +70,7 @@ std::optional<HeadRejection> check_body_framing(const httplib::Request& request,
   return std::nullopt;
 }
 
-void set_tcp_nodelay(socket_t sock) {
+void enable_tcp_nodelay(socket_t sock) {
   int yes = 1;
   ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
 }
@@ -103,7 +106,14 @@ std::optional<HeadRejection> check_request_head(const httplib::Request& request,
 
 std::optional<HeadRejection> current_head_rejection() { return t_rejection; }
 
+int current_connection_socket() { return t_connection_socket; }
+
 HttpServer::HttpServer(ConnectionLimits limits) : limits_(limits) {}
+
+void HttpServer::raise_listen_backlog(int backlog) {
+  socket_t sock = svr_sock_;
+  if (sock != INVALID_SOCKET) ::listen(sock, backlog);
+}
 
 void HttpServer::stop_accepting() {
   socket_t sock = svr_sock_;
@@ -132,7 +142,7 @@ void HttpServer::release_client(const std::string& address) {
 }
 
 bool HttpServer::process_and_close_socket(socket_t sock) {
-  set_tcp_nodelay(sock);
+  enable_tcp_nodelay(sock);
   std::string address = peer_address(sock);
   bool ok = false;
   if (admit_client(address)) {
@@ -152,6 +162,7 @@ bool HttpServer::serve_connection(socket_t sock) {
   ConnectionStream stream(sock, milliseconds(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000),
                           milliseconds(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000));
   bool ok = true;
+  t_connection_socket = sock;
   for (size_t count = keep_alive_max_count_; count > 0 && svr_sock_ != INVALID_SOCKET; --count) {
     if (!stream.wait_for_request(milliseconds(keep_alive_timeout_sec_ * 1000))) break;
     stream.begin_request(ConnectionStream::Clock::now() + limits_.head_timeout);
@@ -168,6 +179,7 @@ bool HttpServer::serve_connection(socket_t sock) {
     if (stream.num_bytes_read() - num_bytes_before >= kTrimAfterRequestBytes) return_freed_memory();
     if (!ok || connection_closed || was_rejected || stream.has_head_timed_out()) break;
   }
+  t_connection_socket = -1;
   return ok;
 }
 

@@ -43,9 +43,17 @@ std::optional<HeadRejection> check_request_head(const httplib::Request& request,
 // handler, which answers it).
 std::optional<HeadRejection> current_head_rejection();
 
+// The socket of the connection served on this thread; -1 on a thread that serves none.
+int current_connection_socket();
+
 class HttpServer : public httplib::Server {
  public:
   explicit HttpServer(ConnectionLimits limits);
+
+  // httplib listens with a backlog of 5 (compiled into the library): a burst of 40 connections overflowed the
+  // accept queue and the kernel dropped the rest, which then waited on SYN retransmits. Listening again on the
+  // bound socket raises it. Call after binding.
+  void raise_listen_backlog(int backlog);
 
   // Ends the accept loop; open connections are served to their end (listen() returns after them). Streaming
   // responses go on, since they stop only when the socket is marked invalid.

@@ -22,6 +22,8 @@ namespace {
 // Keep-alive connections serve this many requests before closing (httplib's default of 5 made OpenAI clients
 // reconnect every fifth request).
 constexpr size_t kMaxRequestsPerConnection = 10000;
+// Connections the kernel queues before accept(); bursts of OpenAI clients open dozens at once.
+constexpr int kListenBacklog = 1024;
 
 
 // The routes and their methods, for 405 answers to a known path with another method.
@@ -148,6 +150,7 @@ OpenAIServer::OpenAIServer(EngineClient& engine, ServerConfig config)
   } else if (http_->bind_to_port(cfg.host, cfg.port)) {
     port_ = cfg.port;
   }
+  http_->raise_listen_backlog(kListenBacklog);
   if (port_ <= 0) {
     throw_error(ErrorKind::kIo, "cannot listen on {}:{}: {}", cfg.host, cfg.port, bind_failure_reason(cfg.host, cfg.port));
   }
