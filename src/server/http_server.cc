@@ -18,6 +18,7 @@ namespace {
 
 thread_local std::optional<HeadRejection> t_rejection;
 thread_local int t_connection_socket = -1;
+thread_local bool t_close_after_response = false;
 
 bool is_digits(const std::string& text) {
   return !text.empty() && text.size() <= 19 && text.find_first_not_of("0123456789") == std::string::npos;
@@ -108,6 +109,8 @@ std::optional<HeadRejection> current_head_rejection() { return t_rejection; }
 
 int current_connection_socket() { return t_connection_socket; }
 
+void close_connection_after_response() { t_close_after_response = true; }
+
 HttpServer::HttpServer(ConnectionLimits limits) : limits_(limits) {}
 
 void HttpServer::raise_listen_backlog(int backlog) {
@@ -167,6 +170,7 @@ bool HttpServer::serve_connection(socket_t sock) {
     if (!stream.wait_for_request(milliseconds(keep_alive_timeout_sec_ * 1000))) break;
     stream.begin_request(ConnectionStream::Clock::now() + limits_.head_timeout);
     t_rejection.reset();
+    t_close_after_response = false;
     bool connection_closed = false;
     size_t num_bytes_before = stream.num_bytes_read();
     ok = process_request(stream, count == 1, connection_closed, [&](httplib::Request& request) {
@@ -177,7 +181,7 @@ bool HttpServer::serve_connection(socket_t sock) {
     bool was_rejected = t_rejection.has_value();
     t_rejection.reset();
     if (stream.num_bytes_read() - num_bytes_before >= kTrimAfterRequestBytes) return_freed_memory();
-    if (!ok || connection_closed || was_rejected || stream.has_head_timed_out()) break;
+    if (!ok || connection_closed || was_rejected || t_close_after_response || stream.has_head_timed_out()) break;
   }
   t_connection_socket = -1;
   return ok;

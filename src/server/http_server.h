@@ -43,6 +43,10 @@ std::optional<HeadRejection> check_request_head(const httplib::Request& request,
 // handler, which answers it).
 std::optional<HeadRejection> current_head_rejection();
 
+// Makes the connection served on this thread close after the current response (a handler's
+// "Connection: close" header alone does not end httplib's keep-alive loop).
+void close_connection_after_response();
+
 // The socket of the connection served on this thread; -1 on a thread that serves none.
 int current_connection_socket();
 

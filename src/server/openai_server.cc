@@ -54,6 +54,7 @@ void install_middleware(HttpServer& http, ServerContext& context) {
     if (context.is_draining) {
       set_error_response(response, {503, "The server is shutting down", ""});
       response.set_header("Connection", "close");
+      close_connection_after_response();
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;

@@ -133,8 +133,13 @@ TEST(CheckpointTest, CheckpointFolderIsReplacedWhole) {
   EXPECT_EQ(load_checkpoint(dir + "/" + kTrainingStateFile, restored, restored_optimizer).step, 20);
   const PeftAdapter adapter = load_peft_adapter(dir);
   ASSERT_EQ(adapter.modules.size(), modules.size());
-  for (size_t m = 0; m < modules.size(); ++m) {
-    EXPECT_EQ(adapter.modules[m].A, restored[m].A) << "the adapter is the state's step";
+  for (const LoraModuleWeights& saved : adapter.modules) {  // the reader sorts modules by (layer, name)
+    auto same = std::find_if(restored.begin(), restored.end(), [&](const LoraModuleWeights& m) {
+      return m.layer == saved.layer && m.module == saved.module;
+    });
+    ASSERT_NE(same, restored.end()) << saved.module;
+    EXPECT_EQ(saved.A, same->A) << "the adapter is the state's step: " << saved.module;
+    EXPECT_EQ(saved.B, same->B) << saved.module;
   }
 }
 
