@@ -92,10 +92,23 @@ void ConnectionStream::record_head(const char* data, size_t size) {
     size_t line_length = head_.size() - line_start_;
     bool is_empty_line = line_length == 2 || line_length == 1;
     // Leading empty lines before the request line are allowed (RFC 9112 2.2) and do not end the head.
-    if (is_empty_line && line_start_ > 0) is_head_complete_ = true;
+    if (is_empty_line && line_start_ > 0) {
+      is_head_complete_ = true;
+      head_end_ = num_bytes_read_ + i + 1;
+    }
     if (is_empty_line && line_start_ == 0) head_.clear();
     line_start_ = head_.size();
   }
+}
+
+bool ConnectionStream::discard(size_t size) {
+  char scratch[4096];
+  while (size > 0) {
+    ssize_t n = read(scratch, std::min(size, sizeof(scratch)));
+    if (n <= 0) return false;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
 }
 
 bool ConnectionStream::is_readable() const {
@@ -109,14 +122,17 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
   size_t n = std::min(size, end_ - begin_);
   std::memcpy(ptr, buffer_ + begin_, n);
   begin_ += n;
-  num_bytes_read_ += n;
   if (!is_head_complete_) record_head(ptr, n);
+  num_bytes_read_ += n;
   return static_cast<ssize_t>(n);
 }
 
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {
   // Answering ends the head phase: a handler that answers early (400 on a bad head) must not be cut off by it.
-  is_head_complete_ = true;
+  if (!is_head_complete_) {
+    is_head_complete_ = true;
+    head_end_ = num_bytes_read_;
+  }
   if (!poll_for(fd_, POLLOUT, write_timeout_)) return -1;
   ssize_t n;
   do {

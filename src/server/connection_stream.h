@@ -32,8 +32,11 @@ class ConnectionStream final : public httplib::Stream {
   bool is_head_complete() const { return is_head_complete_; }
   bool has_head_timed_out() const { return has_head_timed_out_; }
   bool has_buffered_input() const { return begin_ < end_; }
-  // Bytes handed to httplib since the connection opened.
+  // Bytes handed to httplib since the connection opened, and since the current request's head ended.
   size_t num_bytes_read() const { return num_bytes_read_; }
+  size_t num_body_bytes_read() const { return is_head_complete_ ? num_bytes_read_ - head_end_ : 0; }
+  // Reads and drops up to `size` bytes of the current request's body; false when the connection fails first.
+  bool discard(size_t size);
 
   bool is_readable() const override;
   bool is_writable() const override;
@@ -60,6 +63,7 @@ class ConnectionStream final : public httplib::Stream {
   bool is_head_complete_ = true;
   bool has_head_timed_out_ = false;
   size_t num_bytes_read_ = 0;
+  size_t head_end_ = 0;  // num_bytes_read_ where the current request's head ended
   size_t line_start_ = 0;  // where the head's current line starts in head_
   Clock::time_point head_deadline_;
 };

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -86,12 +87,50 @@ void answer_503_and_close(socket_t sock, const std::string& message) {
   (void)::send(sock, response.data(), response.size(), MSG_NOSIGNAL);
 }
 
+// Closes after the client has read our answer. Closing a socket with unread input (the body of a request refused
+// from its head) sends a reset, which can destroy the answer in flight; so the write side is shut first and input
+// is drained until the client closes, for at most kLingerTime.
+void close_lingering(socket_t sock) {
+  constexpr auto kLingerTime = std::chrono::seconds(2);
+  ::shutdown(sock, SHUT_WR);
+  auto deadline = std::chrono::steady_clock::now() + kLingerTime;
+  char scratch[16 * 1024];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd entry{sock, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&entry, 1, static_cast<int>(left.count())) <= 0) break;
+    if (::recv(sock, scratch, sizeof(scratch), 0) <= 0) break;
+  }
+  ::close(sock);
+}
+
 std::string peer_address(socket_t sock) {
   ConnectionStream stream(sock, std::chrono::milliseconds(0), std::chrono::milliseconds(0));
   std::string ip;
   int port = 0;
   stream.get_remote_ip_and_port(ip, port);
   return ip;
+}
+
+struct BodyFraming {
+  size_t content_length = 0;
+  bool is_chunked = false;
+};
+
+BodyFraming body_framing(const httplib::Request& request) {
+  BodyFraming framing;
+  framing.is_chunked = request.has_header("Transfer-Encoding");
+  std::string length = request.get_header_value("Content-Length");
+  if (is_digits(length)) framing.content_length = std::stoull(length);
+  return framing;
+}
+
+// False when the connection cannot go on: an unread chunked body (its end is not known without parsing it) or a
+// body that does not arrive.
+bool skip_unread_body(ConnectionStream& stream, const BodyFraming& framing) {
+  size_t num_read = stream.num_body_bytes_read();
+  if (framing.is_chunked) return num_read > 0;
+  return num_read >= framing.content_length || stream.discard(framing.content_length - num_read);
 }
 
 }  // namespace
@@ -148,23 +187,29 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
   enable_tcp_nodelay(sock);
   std::string address = peer_address(sock);
   bool ok = false;
+  bool has_unread_input = true;
   if (admit_client(address)) {
-    ok = serve_connection(sock);
+    ok = serve_connection(sock, has_unread_input);
     release_client(address);
   } else {
     answer_503_and_close(sock, fmt::format("Too many connections from {} (at most {})", address,
                                             limits_.max_connections_per_client));
   }
-  ::shutdown(sock, SHUT_RDWR);
-  ::close(sock);
+  if (has_unread_input) {
+    close_lingering(sock);
+  } else {
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+  }
   return ok;
 }
 
-bool HttpServer::serve_connection(socket_t sock) {
+bool HttpServer::serve_connection(socket_t sock, bool& has_unread_input) {
   using std::chrono::milliseconds;
   ConnectionStream stream(sock, milliseconds(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000),
                           milliseconds(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000));
   bool ok = true;
+  has_unread_input = false;
   t_connection_socket = sock;
   for (size_t count = keep_alive_max_count_; count > 0 && svr_sock_ != INVALID_SOCKET; --count) {
     if (!stream.wait_for_request(milliseconds(keep_alive_timeout_sec_ * 1000))) break;
@@ -173,15 +218,24 @@ bool HttpServer::serve_connection(socket_t sock) {
     t_close_after_response = false;
     bool connection_closed = false;
     size_t num_bytes_before = stream.num_bytes_read();
+    BodyFraming framing;
     ok = process_request(stream, count == 1, connection_closed, [&](httplib::Request& request) {
       t_rejection = check_request_head(request, stream.head(), limits_.max_request_body);
       // The body of a refused request is not read, so nothing after it on this connection can be parsed.
       if (t_rejection) request.set_header("Connection", "close");
+      framing = body_framing(request);
     });
     bool was_rejected = t_rejection.has_value();
     t_rejection.reset();
     if (stream.num_bytes_read() - num_bytes_before >= kTrimAfterRequestBytes) return_freed_memory();
-    if (!ok || connection_closed || was_rejected || t_close_after_response || stream.has_head_timed_out()) break;
+    has_unread_input = was_rejected || stream.has_head_timed_out();
+    if (!ok || connection_closed || has_unread_input || t_close_after_response) break;
+    // A response given before routing read the body (401, 503 while draining) leaves the body on the connection;
+    // the next request starts after it.
+    if (!skip_unread_body(stream, framing)) {
+      has_unread_input = true;
+      break;
+    }
   }
   t_connection_socket = -1;
   return ok;

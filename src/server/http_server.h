@@ -67,7 +67,9 @@ class HttpServer : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override;
-  bool serve_connection(socket_t sock);
+  // Serves requests until the connection ends; has_unread_input: the client may still be sending (a refused
+  // request's body), so the socket must be closed lingering.
+  bool serve_connection(socket_t sock, bool& has_unread_input);
   bool admit_client(const std::string& address);
   void release_client(const std::string& address);
 

@@ -244,6 +244,30 @@ TEST_F(HttpServerTest, ConnectionsPerClientAddressAreCapped) {
   EXPECT_EQ(status, 200) << "closed connections no longer count";
 }
 
+TEST_F(HttpServerTest, BodyLeftUnreadByAnEarlyAnswerIsSkipped) {
+  ServerConfig config = default_config();
+  config.api_key = "key";
+  restart(config);
+  std::string response = exchange(
+      "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\n{\"prompt\": \"Hi\"}"
+      "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_line(response), "HTTP/1.1 401 Unauthorized");
+  EXPECT_EQ(count_of(response, "HTTP/1.1 200 OK\r\n"), 1) << response;
+}
+
+TEST_F(HttpServerTest, OversizedBodyGets413WhileTheClientIsStillSending) {
+  ServerConfig config = default_config();
+  config.max_request_body = 1000;
+  restart(config);
+  RawClient client(server_->bound_port());
+  client.send("POST /tokenize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000000\r\n\r\n");
+  std::string chunk(64 * 1024, ' ');
+  for (int i = 0; i < 8; ++i) client.send(chunk);  // the server drains it while it lingers
+  std::string response = client.read_to_end();
+  EXPECT_EQ(status_line(response), "HTTP/1.1 413 Payload Too Large");
+  EXPECT_NE(response.find("--max-request-body"), std::string::npos);
+}
+
 TEST(CheckRequestHeadTest, AcceptsWellFormedHeads) {
   httplib::Request request;
   request.method = "POST";

@@ -9,6 +9,7 @@ namespace pagedllm {
 void limit_malloc_arenas_for_serving() {
 #if defined(__GLIBC__)
   mallopt(M_ARENA_MAX, kMaxServerMallocArenas);
+  mallopt(M_TRIM_THRESHOLD, kServerTrimThreshold);
 #endif
 }
 

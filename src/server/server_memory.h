@@ -10,10 +10,13 @@
 
 namespace pagedllm {
 
-// Caps glibc at kMaxServerMallocArenas arenas. Call before the HTTP threads start: glibc fixes the cap once it has
-// created its 8th arena.
+// Caps glibc at kMaxServerMallocArenas arenas, and lets a free() return the top of a heap once more than
+// kServerTrimThreshold is free there (malloc_trim releases free chunks inside a heap but never the top of a
+// thread arena's heap, where a freed 16 MiB body ends up). Call before the HTTP threads start: glibc fixes the
+// arena cap once it has created its 8th arena.
 void limit_malloc_arenas_for_serving();
 inline constexpr int kMaxServerMallocArenas = 2;
+inline constexpr int kServerTrimThreshold = 16 << 20;
 
 // After a request that read this many bytes, freed memory goes back to the kernel (malloc_trim).
 inline constexpr size_t kTrimAfterRequestBytes = 1u << 20;

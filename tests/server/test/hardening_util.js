@@ -17,7 +17,8 @@ export function rawExchange(url, bytes) {
   });
 }
 
-export const statusLines = (text) => text.split('\r\n').filter((line) => line.startsWith('HTTP/1.1 '));
+// Status lines of the responses in `text` (a body need not end in CRLF, so they are matched, not split).
+export const statusLines = (text) => text.match(/HTTP\/1\.1 \d{3} [^\r]*/g) ?? [];
 
 // Starts `pagedllm serve` with `args` (no flags added) and resolves once /health answers, or with the exit code and
 // stderr if it exits first.
