@@ -6,6 +6,9 @@
 //
 //   node bench/soak.js --binary build/pagedllm --model models/stories260K [--rounds 3] [--requests 1000]
 //        [--concurrency 48] [--chat-template tests/fixtures/chat_templates/tinyllama-chat.jinja]
+//        [--serve-args "--kv-cache-memory 67108864"]
+// The KV cache's pages become resident as its blocks are first used, so the resident set grows until the whole
+// pool has been touched once; a fixed --kv-cache-memory makes that happen in the first round.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -18,6 +21,7 @@ const chatTemplate = args['chat-template'] ?? 'tests/fixtures/chat_templates/tin
 const numRounds = Number(args.rounds ?? 3);
 const numRequests = Number(args.requests ?? 1000);
 const concurrency = Number(args.concurrency ?? 48);
+const serveArgs = (args['serve-args'] ?? '').split(' ').filter(Boolean);
 
 const freePort = () => new Promise((resolve) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
@@ -27,7 +31,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const server = spawn(binary, ['serve', '--model', model, '--host', '127.0.0.1', '--port', String(port),
-                              '--chat-template', chatTemplate], { stdio: ['ignore', 'ignore', 'inherit'] });
+                              '--chat-template', chatTemplate, ...serveArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
 const residentMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]) / 1024;
 for (let i = 0; ; ++i) {
   try { if ((await fetch(`${url}/health`)).ok) break; } catch { /* starting */ }
