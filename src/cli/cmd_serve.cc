@@ -5,6 +5,7 @@
 #include "cli/engine_flags.h"
 #include "engine/async_engine.h"
 #include "server/run_server.h"
+#include "server/server_memory.h"
 #include "server/server_config.h"
 
 namespace pagedllm {
@@ -18,9 +19,11 @@ struct ServeOptions {
 };
 
 int run_serve(ServeOptions& o) {
+  limit_malloc_arenas_for_serving();
   EngineArgs args = o.engine.resolve();
   ServerConfig config = o.server;
   config.model_path = args.model;
+  config.max_num_seqs = args.max_num_seqs;
   if (!o.chat_template.empty()) config.chat_template = load_chat_template_arg(o.chat_template);
   if (o.max_request_body > 0) config.max_request_body = o.max_request_body;
   AsyncEngine engine(args);

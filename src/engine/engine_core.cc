@@ -11,6 +11,7 @@
 #include "engine/stop_strings.h"
 #include "sampling/sampler.h"
 #include "util/error.h"
+#include "util/json_limits.h"
 #include "util/thread_pool.h"
 
 namespace pagedllm {
@@ -76,7 +77,11 @@ std::vector<int32_t> read_generation_eos(const std::string& model_dir) {
   std::vector<int32_t> ids;
   const std::string path = model_dir + "/generation_config.json";
   if (!file_exists(path)) return ids;
-  nlohmann::json j = nlohmann::json::parse(read_text_file(path), nullptr, false);
+  const std::string text = read_text_file(path);
+  if (std::optional<std::string> problem = find_json_text_problem(text)) {
+    throw_error(ErrorKind::kCorrupt, "{}: not acceptable JSON: {}", path, *problem);
+  }
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("eos_token_id")) return ids;
   const auto& e = j["eos_token_id"];
   if (e.is_number_integer()) ids.push_back(e.get<int32_t>());

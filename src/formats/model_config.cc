@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "util/error.h"
+#include "util/json_limits.h"
 #include "util/mapped_file.h"
 
 namespace pagedllm {
@@ -29,25 +30,50 @@ int require_positive(const json& j, const char* key, const std::string& source) 
   return static_cast<int>(v);
 }
 
+// A float field that enters arithmetic: finite and above `min` (or at least `min` when !exclusive).
+double require_number_above(const json& j, const char* key, double fallback, double min, bool exclusive,
+                            const std::string& source) {
+  double v = get_or<double>(j, key, fallback, source);
+  bool is_in_range = std::isfinite(v) && (exclusive ? v > min : v >= min);
+  if (!is_in_range) {
+    throw_error(ErrorKind::kCorrupt, "{}: key '{}' = {} must be a finite number {} {}", source, key, v,
+                exclusive ? ">" : ">=", min);
+  }
+  return v;
+}
+
+int optional_positive(const json& j, const char* key, int fallback, const std::string& source) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  return require_positive(j, key, source);
+}
+
 RopeScaling parse_rope_scaling(const json& j, const std::string& source) {
   RopeScaling s;
   if (!j.is_object()) return s;
   std::string type = get_or<std::string>(j, "rope_type", get_or<std::string>(j, "type", "default", source), source);
   s.rope_type = type;
-  s.factor = get_or<double>(j, "factor", 1.0, source);
-  s.low_freq_factor = get_or<double>(j, "low_freq_factor", 1.0, source);
-  s.high_freq_factor = get_or<double>(j, "high_freq_factor", 4.0, source);
-  s.original_max_position_embeddings = get_or<int>(j, "original_max_position_embeddings", 8192, source);
   if (type != "default" && type != "linear" && type != "llama3") {
     throw_error(ErrorKind::kUnsupported, "{}: rope_scaling type '{}' is not supported (default, linear, llama3)", source, type);
   }
-  if (!(s.factor > 0)) throw_error(ErrorKind::kCorrupt, "{}: rope_scaling factor must be positive", source);
+  const std::string where = source + " rope_scaling";
+  s.factor = require_number_above(j, "factor", 1.0, 0.0, true, where);
+  s.low_freq_factor = require_number_above(j, "low_freq_factor", 1.0, 0.0, true, where);
+  s.high_freq_factor = require_number_above(j, "high_freq_factor", 4.0, 0.0, true, where);
+  s.original_max_position_embeddings = optional_positive(j, "original_max_position_embeddings", 8192, where);
+  // llama3 divides by (high_freq_factor - low_freq_factor).
+  if (type == "llama3" && !(s.high_freq_factor > s.low_freq_factor)) {
+    throw_error(ErrorKind::kCorrupt, "{}: high_freq_factor ({}) must be greater than low_freq_factor ({})", where,
+                s.high_freq_factor, s.low_freq_factor);
+  }
   return s;
 }
 
 }  // namespace
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {
+  if (std::optional<std::string> problem = find_json_text_problem(json_text)) {
+    throw_error(ErrorKind::kCorrupt, "{}: not acceptable JSON: {}", source, *problem);
+  }
   json j;
   try {
     j = json::parse(json_text);
@@ -79,10 +105,14 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
     throw_error(ErrorKind::kCorrupt, "{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", source, c.num_attention_heads, c.num_key_value_heads);
   }
+  if (c.head_dim <= 0) {
+    throw_error(ErrorKind::kCorrupt, "{}: hidden_size {} is smaller than num_attention_heads {}", source, c.hidden_size, c.num_attention_heads);
+  }
   if (c.head_dim % 2 != 0) throw_error(ErrorKind::kCorrupt, "{}: head_dim {} must be even for rotary embeddings", source, c.head_dim);
-  c.max_position_embeddings = get_or<int>(j, "max_position_embeddings", 2048, source);
-  c.rms_norm_eps = get_or<double>(j, "rms_norm_eps", 1e-6, source);
-  c.rope_theta = get_or<double>(j, "rope_theta", 10000.0, source);
+  c.max_position_embeddings = optional_positive(j, "max_position_embeddings", 2048, source);
+  c.rms_norm_eps = require_number_above(j, "rms_norm_eps", 1e-6, 0.0, true, source);
+  // theta^(2i/d) with theta <= 1 gives no rotation or growing frequencies; real models use 1e4 .. 1e6.
+  c.rope_theta = require_number_above(j, "rope_theta", 10000.0, 1.0, true, source);
   if (j.contains("rope_scaling")) c.rope_scaling = parse_rope_scaling(j["rope_scaling"], source);
   c.tie_word_embeddings = get_or<bool>(j, "tie_word_embeddings", false, source);
   const bool llama = c.architecture == "LlamaForCausalLM";

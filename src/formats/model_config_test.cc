@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 #include "util/error.h"
 
 namespace pagedllm {
@@ -85,6 +87,56 @@ TEST(ModelConfig, BiasFlagsFollowTheFamily) {
   ModelConfig plain = llama;
   plain.attention_bias = plain.o_proj_bias = plain.mlp_bias = false;
   EXPECT_EQ(llama.num_parameters() - plain.num_parameters(), 8 + 4 + 4 + 8 + 12 + 12 + 8);
+}
+
+// A small valid config with one key replaced (or added).
+std::string config_with(const std::string& key, const std::string& value) {
+  nlohmann::json j = nlohmann::json::parse(R"({"architectures":["LlamaForCausalLM"],"vocab_size":10,
+    "hidden_size":64,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":4})");
+  j[key] = nlohmann::json::parse(value);
+  return j.dump();
+}
+
+std::string error_of(const std::string& json_text) {
+  try {
+    parse_model_config(json_text, "m/config.json");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kCorrupt);
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(ModelConfig, FieldsThatEnterArithmeticAreValidatedNamingFileAndKey) {
+  EXPECT_EQ(error_of(config_with("rms_norm_eps", "-1")),
+            "m/config.json: key 'rms_norm_eps' = -1 must be a finite number > 0");
+  EXPECT_EQ(error_of(config_with("rms_norm_eps", "0")),
+            "m/config.json: key 'rms_norm_eps' = 0 must be a finite number > 0");
+  EXPECT_EQ(error_of(config_with("rope_theta", "0")), "m/config.json: key 'rope_theta' = 0 must be a finite number > 1");
+  EXPECT_EQ(error_of(config_with("rope_theta", "1")), "m/config.json: key 'rope_theta' = 1 must be a finite number > 1");
+  EXPECT_EQ(error_of(config_with("max_position_embeddings", "0")),
+            "m/config.json: key 'max_position_embeddings' = 0 is out of range");
+  EXPECT_EQ(error_of(config_with("max_position_embeddings", "-5")),
+            "m/config.json: key 'max_position_embeddings' = -5 is out of range");
+  EXPECT_EQ(error_of(config_with("max_position_embeddings", "\"x\"")),
+            "m/config.json: missing integer key 'max_position_embeddings'");
+  EXPECT_EQ(error_of(config_with("hidden_size", "2")),
+            "m/config.json: hidden_size 2 is smaller than num_attention_heads 4");
+  EXPECT_EQ(error_of(config_with("rope_scaling", R"({"rope_type":"linear","factor":0})")),
+            "m/config.json rope_scaling: key 'factor' = 0 must be a finite number > 0");
+  EXPECT_EQ(error_of(config_with("rope_scaling", R"({"rope_type":"llama3","factor":8,"low_freq_factor":4,
+            "high_freq_factor":4})")),
+            "m/config.json rope_scaling: high_freq_factor (4) must be greater than low_freq_factor (4)");
+  EXPECT_EQ(error_of(config_with("rope_scaling", R"({"rope_type":"llama3","factor":8,
+            "original_max_position_embeddings":0})")),
+            "m/config.json rope_scaling: key 'original_max_position_embeddings' = 0 is out of range");
+}
+
+TEST(ModelConfig, DeepNestingIsRefusedBeforeParsing) {
+  std::string deep = config_with("x", "1");
+  deep.insert(deep.size() - 1, ",\"deep\":" + std::string(100, '[') + std::string(100, ']'));
+  EXPECT_EQ(error_of(deep), "m/config.json: not acceptable JSON: nesting deeper than 64 levels at byte " +
+                                std::to_string(deep.find("[[") + 63));
 }
 
 }  // namespace

@@ -50,6 +50,9 @@ ChatRequest parse_request(const json& body, const ServerContext& context) {
   }
   if (has_logprobs) request.params.logprobs = static_cast<int>(top_logprobs.value_or(0));
   request.return_token_ids = get_bool(body, "return_token_ids").value_or(false);
+  if (get_bool(body, "echo").value_or(false)) {
+    throw FieldError(ErrorKind::kUnsupported, "echo", "echo is not supported yet for chat completions");
+  }
   request.prompt = render_chat_prompt(body, context);
   int num_prompt_tokens = static_cast<int>(request.prompt.token_ids.size());
   set_max_tokens(request.params, resolve_max_tokens(body, num_prompt_tokens, context.engine.max_model_len()));
@@ -155,9 +158,9 @@ void respond_streaming(const httplib::Request& http_request, httplib::Response& 
 void register_chat_completions_route(httplib::Server& server, ServerContext& context) {
   server.Post("/v1/chat/completions", [&context](const httplib::Request& http_request, httplib::Response& response) {
     ChatRequest request = parse_request(parse_json_body(http_request.body), context);
-    context.check_admission();
     auto session = std::make_unique<GenerationSession>(
-        context.engine, context.active, request.stream.is_stream ? OutputKind::kDelta : OutputKind::kFinalOnly);
+        context.engine, context.active, request.stream.is_stream ? OutputKind::kDelta : OutputKind::kFinalOnly,
+        context.admit(request.params.n));
     session->add(request.id, PromptInput{request.prompt.text, request.prompt.token_ids, false}, request.params,
                  request.lora_name);
     if (request.stream.is_stream) {

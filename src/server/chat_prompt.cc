@@ -47,7 +47,9 @@ json normalize_chat_messages(const json& body) {
     std::string param = fmt::format("messages[{}]", i);
     const json& message = (*messages)[i];
     if (!message.is_object()) throw_field_error(param, "{} must be an object", param);
-    std::optional<std::string> role = get_string(message, "role");
+    const json* role_value = find_field(message, "role");
+    std::optional<std::string> role;
+    if (role_value != nullptr) role = as_string(*role_value, param + ".role");
     if (!role || !is_known_role(*role)) {
       throw_field_error(param + ".role", "{}.role must be one of system, developer, user, assistant, tool", param);
     }

@@ -12,6 +12,8 @@
 
 #include <httplib.h>
 
+#include "server/http_server.h"
+
 namespace pagedllm {
 namespace {
 
@@ -45,6 +47,11 @@ bool is_socket_of(int fd, const httplib::Request& request) {
 
 ClientConnection::ClientConnection(const httplib::Request& request) {
   if (request.remote_port <= 0 || request.local_port <= 0) return;
+  // The usual case: the handler runs on the thread serving the connection, which knows its socket.
+  if (int fd = current_connection_socket(); fd >= 0 && is_socket_of(fd, request)) {
+    fd_ = fd;
+    return;
+  }
   DIR* dir = opendir("/proc/self/fd");
   if (dir == nullptr) return;
   while (dirent* entry = readdir(dir)) {

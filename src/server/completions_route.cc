@@ -57,10 +57,10 @@ CompletionRequest parse_request(const json& body, const ServerContext& context) 
 }
 
 std::unique_ptr<GenerationSession> submit(const CompletionRequest& request, ServerContext& context) {
-  context.check_admission();
-  auto session = std::make_unique<GenerationSession>(context.engine, context.active,
-                                                     request.stream.is_stream ? OutputKind::kDelta
-                                                                              : OutputKind::kFinalOnly);
+  int num_sequences = static_cast<int>(request.prompts.size()) * request.params.n;
+  auto session = std::make_unique<GenerationSession>(
+      context.engine, context.active, request.stream.is_stream ? OutputKind::kDelta : OutputKind::kFinalOnly,
+      context.admit(num_sequences));
   for (size_t i = 0; i < request.prompts.size(); ++i) {
     PromptInput input{request.prompts[i].text, request.prompts[i].token_ids, false};
     std::string engine_id = request.prompts.size() == 1 ? request.id : fmt::format("{}-{}", request.id, i);

@@ -215,11 +215,14 @@ TEST_F(CompletionsRouteTest, UnknownModelIsNotFoundAndLoraNamesAreAccepted) {
 }
 
 TEST_F(CompletionsRouteTest, FullWaitingQueueIsServiceUnavailable) {
-  engine_.set_num_waiting(1024);
+  ServerConfig config = default_config();
+  config.max_queued_requests = 0;
+  restart(config);
   HttpResult result = post("/v1/completions", json{{"prompt", "Hi"}});
   EXPECT_EQ(result.status, 503);
   EXPECT_EQ(result.json()["error"]["type"], "ServiceUnavailableError");
-  engine_.set_num_waiting(0);
+  config.max_queued_requests = 1;
+  restart(config);
   EXPECT_EQ(post("/v1/completions", json{{"prompt", "Hi"}, {"max_tokens", 1}}).status, 200);
 }
 

@@ -50,8 +50,9 @@ void ActiveRequests::abort_all(EngineClient& engine) const {
   for (const std::string& id : ids) engine.abort_request(id);
 }
 
-GenerationSession::GenerationSession(EngineClient& engine, ActiveRequests& active, OutputKind kind)
-    : engine_(engine), active_(active), kind_(kind) {}
+GenerationSession::GenerationSession(EngineClient& engine, ActiveRequests& active, OutputKind kind,
+                                     AdmissionTicket ticket)
+    : engine_(engine), active_(active), kind_(kind), ticket_(std::move(ticket)) {}
 
 GenerationSession::~GenerationSession() {
   abort_all();

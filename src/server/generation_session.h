@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/engine_client.h"
+#include "server/admission.h"
 
 namespace pagedllm {
 
@@ -50,7 +51,8 @@ class ActiveRequests {
 
 class GenerationSession {
  public:
-  GenerationSession(EngineClient& engine, ActiveRequests& active, OutputKind kind);
+  // `ticket` keeps the request's sequences counted as admitted until the session ends.
+  GenerationSession(EngineClient& engine, ActiveRequests& active, OutputKind kind, AdmissionTicket ticket = {});
   ~GenerationSession();  // aborts the requests that have not finished
   GenerationSession(const GenerationSession&) = delete;
   GenerationSession& operator=(const GenerationSession&) = delete;
@@ -76,6 +78,7 @@ class GenerationSession {
   std::vector<std::string> request_ids_;
   std::set<std::string> finished_ids_;
   size_t num_finished_ = 0;
+  AdmissionTicket ticket_;
 };
 
 }  // namespace pagedllm

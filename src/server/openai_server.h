@@ -22,7 +22,8 @@ class HttpServer;
 class OpenAIServer {
  public:
   // Binds the socket (config.port 0: any free port), so bound_port() is valid when the constructor returns.
-  // Throws Error(kIo) when the address cannot be bound, or what ServerContext throws (a bad chat template).
+  // Throws Error(kInvalidArgument) for a port outside [0, 65535], Error(kIo) with the reason when the address
+  // cannot be bound (a port in use: "Address already in use"), or what ServerContext throws (a bad chat template).
   OpenAIServer(EngineClient& engine, ServerConfig config);
   ~OpenAIServer();
 

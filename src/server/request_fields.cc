@@ -3,10 +3,14 @@
 #include <cmath>
 
 #include "server/api_error.h"
+#include "util/json_limits.h"
 
 namespace pagedllm {
 
 json parse_json_body(const std::string& body) {
+  if (std::optional<std::string> problem = find_json_text_problem(body)) {
+    throw_error(ErrorKind::kInvalidArgument, "The request body is not acceptable JSON: {}", *problem);
+  }
   json value = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) throw Error(ErrorKind::kInvalidArgument, "The request body is not valid JSON");
   if (!value.is_object()) throw Error(ErrorKind::kInvalidArgument, "The request body must be a JSON object");

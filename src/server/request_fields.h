@@ -15,7 +15,8 @@ namespace pagedllm {
 
 using nlohmann::json;
 
-// Parses the request body; 400 for malformed JSON or a body that is not a JSON object.
+// Parses the request body; 400 for malformed JSON, a body that is not a JSON object, or one that json_limits.h
+// refuses (nesting deeper than kMaxJsonDepth, a NUL byte).
 json parse_json_body(const std::string& body);
 
 // Serializes for the wire; invalid UTF-8 (a token that ends inside a character) becomes U+FFFD instead of throwing.

@@ -8,6 +8,19 @@
 namespace pagedllm {
 namespace {
 
+// OpenAI documents logit_bias values in [-100, 100]; vLLM clamps to that range, and so do we.
+constexpr double kMaxLogitBias = 100.0;
+
+// best_of: vLLM's rule (an integer >= n); best_of > n (sampling more and returning the best) is not built.
+void check_best_of(const json& body, int n) {
+  std::optional<int64_t> best_of = get_int(body, "best_of", 1, kMaxN);
+  if (!best_of) return;
+  if (*best_of < n) {
+    throw_field_error("best_of", "best_of must be greater than or equal to n, got n={} and best_of={}", n, *best_of);
+  }
+  if (*best_of > n) throw FieldError(ErrorKind::kUnsupported, "best_of", "best_of > n is not supported yet");
+}
+
 float get_float_in(const json& body, const std::string& name, float fallback, double min, double max,
                    bool min_exclusive) {
   std::optional<double> value = get_number(body, name);
@@ -37,7 +50,9 @@ std::map<int32_t, float> parse_logit_bias(const json& body, int vocab_size) {
                         it.key());
     }
     if (!it.value().is_number()) throw_field_error(param, "{} must be a number", param);
-    bias[static_cast<int32_t>(id)] = std::clamp(it.value().get<float>(), -100.0f, 100.0f);
+    // Clamped as a double: 1e308 does not fit a float (converting it is undefined behaviour).
+    double value = std::clamp(it.value().get<double>(), -kMaxLogitBias, kMaxLogitBias);
+    bias[static_cast<int32_t>(id)] = static_cast<float>(value);
   }
   return bias;
 }
@@ -58,6 +73,7 @@ std::vector<int32_t> parse_stop_token_ids(const json& body, int vocab_size) {
 SamplingParams parse_sampling_fields(const json& body, int vocab_size) {
   SamplingParams p;
   p.n = static_cast<int>(get_int(body, "n", 1, kMaxN).value_or(1));
+  check_best_of(body, p.n);
   p.presence_penalty = get_float_in(body, "presence_penalty", 0.0f, -2.0, 2.0, false);
   p.frequency_penalty = get_float_in(body, "frequency_penalty", 0.0f, -2.0, 2.0, false);
   p.repetition_penalty = get_float_in(body, "repetition_penalty", 1.0f, 0.0, 1e9, true);

@@ -14,9 +14,14 @@ struct ServerConfig {
   std::string model_path;                       // the model folder; `root` in /v1/models
   std::string api_key;                          // non-empty: /v1/* requires "Authorization: Bearer <api_key>"
   std::string chat_template;                    // template source overriding the tokenizer's; empty: tokenizer's
-  int max_queued_requests = 1024;               // 503 once this many requests wait for the engine
+  // 503 once this many sequences wait for the engine: sequences admitted and not finished beyond max_num_seqs
+  // (a request with n samples counts n; a completions request with several prompts counts each prompt's n).
+  int max_queued_requests = 1024;
+  int max_num_seqs = 256;                       // the engine's --max-num-seqs: sequences it runs at once
   size_t max_request_body = 16u << 20;          // bytes; 413 above
   int num_http_threads = 256;                   // each open connection (streaming or keep-alive) holds one
+  double request_head_timeout_s = 10.0;        // a request's line and headers must arrive within this
+  int max_connections_per_client = 128;         // open connections per client IP address; 503 beyond
   double shutdown_timeout_s = 30.0;             // SIGINT/SIGTERM: wait this long for in-flight requests
   std::string version = "0.1.0";                // GET /version
 };

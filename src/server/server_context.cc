@@ -20,7 +20,10 @@ std::string first_served_name(const ServerConfig& config) {
 }  // namespace
 
 ServerContext::ServerContext(EngineClient& engine, ServerConfig config)
-    : engine(engine), config(std::move(config)), model_name(first_served_name(this->config)) {
+    : engine(engine),
+      config(std::move(config)),
+      model_name(first_served_name(this->config)),
+      admission_(this->config.max_num_seqs, this->config.max_queued_requests) {
   std::string source = this->config.chat_template;
   if (source.empty()) source = engine.tokenizer().chat_template().value_or("");
   if (!source.empty()) chat_template_ = std::make_unique<ChatTemplate>(source);
@@ -38,14 +41,9 @@ std::string ServerContext::resolve_model(const nlohmann::json& body) const {
   throw FieldError(ErrorKind::kNotFound, "model", fmt::format("The model `{}` does not exist.", *requested));
 }
 
-void ServerContext::check_admission() const {
+AdmissionTicket ServerContext::admit(int num_sequences) {
   if (is_draining) throw Error(ErrorKind::kResourceExhausted, "The server is shutting down");
-  int num_waiting = engine.stats().num_requests_waiting;
-  if (num_waiting >= config.max_queued_requests) {
-    throw_error(ErrorKind::kResourceExhausted,
-                "The waiting queue is full ({} requests, --max-queued-requests {}); retry later", num_waiting,
-                config.max_queued_requests);
-  }
+  return admission_.admit(num_sequences);
 }
 
 void ServerContext::check_context_length(int num_prompt_tokens, int max_tokens) const {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine_client.h"
+#include "server/admission.h"
 #include "server/generation_session.h"
 #include "server/server_config.h"
 
@@ -36,8 +37,9 @@ class ServerContext {
   // 404 "The model `x` does not exist." for unknown names.
   std::string resolve_model(const nlohmann::json& body) const;
 
-  // 503 while shutting down or when the engine's waiting queue holds max_queued_requests.
-  void check_admission() const;
+  // Admits a request of num_sequences (see admission.h): 503 while shutting down or when max_queued_requests
+  // sequences wait. The sequences count until the ticket is destroyed.
+  AdmissionTicket admit(int num_sequences);
 
   // vLLM's 400s: a prompt that fills the context, or prompt + max_tokens beyond it.
   void check_context_length(int num_prompt_tokens, int max_tokens) const;
@@ -50,6 +52,7 @@ class ServerContext {
 
  private:
   std::unique_ptr<ChatTemplate> chat_template_;
+  AdmissionControl admission_;
 };
 
 }  // namespace pagedllm

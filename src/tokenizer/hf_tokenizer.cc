@@ -6,6 +6,7 @@
 
 #include "tokenizer/json_fields.h"
 #include "util/error.h"
+#include "util/json_limits.h"
 
 namespace pagedllm {
 
@@ -33,6 +34,9 @@ std::unique_ptr<BpeModel> parse_model(const nlohmann::json& root) {
 }  // namespace
 
 std::unique_ptr<HfTokenizer> HfTokenizer::from_json(std::string_view json_text, const std::string& source) {
+  if (std::optional<std::string> problem = find_json_text_problem(json_text)) {
+    throw_error(ErrorKind::kCorrupt, "{}: not acceptable JSON: {}", source, *problem);
+  }
   nlohmann::json root;
   try {
     root = nlohmann::json::parse(json_text);

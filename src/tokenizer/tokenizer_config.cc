@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/json_limits.h"
 #include "util/mapped_file.h"
 
 namespace pagedllm {
@@ -11,8 +12,12 @@ namespace {
 
 std::optional<nlohmann::json> read_json_if_present(const std::string& path) {
   if (!file_exists(path)) return std::nullopt;
+  const std::string text = read_text_file(path);
+  if (std::optional<std::string> problem = find_json_text_problem(text)) {
+    throw_error(ErrorKind::kCorrupt, "{}: not acceptable JSON: {}", path, *problem);
+  }
   try {
-    return nlohmann::json::parse(read_text_file(path));
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw_error(ErrorKind::kCorrupt, "{}: not valid JSON: {}", path, e.what());
   }

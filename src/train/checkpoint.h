@@ -31,4 +31,23 @@ void save_checkpoint(const std::string& path, const std::vector<LoraModuleWeight
 TrainingProgress load_checkpoint(const std::string& path, std::vector<LoraModuleWeights>& modules,
                                  PagedAdamW& optimizer);
 
+// The state file's name inside a checkpoint folder.
+inline constexpr const char* kTrainingStateFile = "training_state.safetensors";
+
+// Writes a whole checkpoint folder — dir/training_state.safetensors beside the adapter of the same step — so that
+// it appears at once: the files go into "<dir>.partial-<pid>", which then takes dir's place in one
+// renameat2(RENAME_EXCHANGE) (a plain rename when dir does not exist yet); the previous folder is removed after.
+// A kill at any moment leaves dir holding one complete step (the file-by-file update left training_state at step
+// 20 beside the step-10 adapter). Where the file system cannot exchange, dir is first renamed to
+// "<dir>.old-<pid>", which remove_stale_checkpoint_files puts back if a kill came before the new folder's rename.
+// Throws Error(kIo).
+void save_checkpoint_dir(const std::string& dir, const std::vector<LoraModuleWeights>& modules,
+                         PagedAdamW& optimizer, const TrainingProgress& progress, const PeftAdapter& adapter);
+
+// Cleans what killed runs left in output_dir before a run starts: "<checkpoint_dir>.partial-*" folders,
+// "<checkpoint_dir>.old-*" folders (restored as checkpoint_dir when it is missing), and "*.tmp-<pid>" files of
+// AtomicFileWriter in output_dir and checkpoint_dir whose process is gone. Returns the paths removed.
+std::vector<std::string> remove_stale_checkpoint_files(const std::string& output_dir,
+                                                       const std::string& checkpoint_dir);
+
 }  // namespace pagedllm

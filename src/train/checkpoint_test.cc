@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include "train/lora_parameters.h"
 #include "util/error.h"
@@ -73,6 +79,102 @@ TEST(CheckpointTest, RejectsCheckpointOfAnotherConfiguration) {
   PagedAdamW bigger_optimizer = make_optimizer(bigger);
   EXPECT_THROW(load_checkpoint(path, bigger, bigger_optimizer), Error);
   EXPECT_THROW(load_checkpoint(path + ".missing", modules, optimizer), Error);
+}
+
+// A fresh, empty folder under the test temp dir.
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+PeftAdapter adapter_of(const std::vector<LoraModuleWeights>& modules) {
+  PeftAdapter adapter;
+  adapter.config.r = 8;
+  adapter.config.target_modules = {"q_proj", "down_proj"};
+  adapter.modules = modules;
+  return adapter;
+}
+
+// The pid of a process that has exited (forked, reaped).
+long dead_pid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  return child;
+}
+
+void touch(const std::string& path) { std::ofstream(path) << "x"; }
+
+TEST(CheckpointTest, CheckpointFolderIsReplacedWhole) {
+  Rng init(1);
+  auto modules = init_lora_modules(kSpecs, 8, init);
+  PagedAdamW optimizer = make_optimizer(modules);
+  const std::string out = fresh_dir("checkpoint_whole");
+  const std::string dir = out + "/checkpoint";
+  save_checkpoint_dir(dir, modules, optimizer, {10, {}, {0, 10}}, adapter_of(modules));
+  Rng rng(3);
+  train_steps(modules, optimizer, rng, 1);
+  save_checkpoint_dir(dir, modules, optimizer, {20, {}, {0, 20}}, adapter_of(modules));
+
+  EXPECT_EQ(names_in(out), std::vector<std::string>{"checkpoint"}) << "no partial or old folder is left";
+  EXPECT_EQ(names_in(dir), (std::vector<std::string>{"adapter_config.json", "adapter_model.safetensors",
+                                                      "training_state.safetensors"}));
+  auto restored = init_lora_modules(kSpecs, 8, init);
+  PagedAdamW restored_optimizer = make_optimizer(restored);
+  EXPECT_EQ(load_checkpoint(dir + "/" + kTrainingStateFile, restored, restored_optimizer).step, 20);
+  const PeftAdapter adapter = load_peft_adapter(dir);
+  ASSERT_EQ(adapter.modules.size(), modules.size());
+  for (const LoraModuleWeights& saved : adapter.modules) {  // the reader sorts modules by (layer, name)
+    auto same = std::find_if(restored.begin(), restored.end(), [&](const LoraModuleWeights& m) {
+      return m.layer == saved.layer && m.module == saved.module;
+    });
+    ASSERT_NE(same, restored.end()) << saved.module;
+    EXPECT_EQ(saved.A, same->A) << "the adapter is the state's step: " << saved.module;
+    EXPECT_EQ(saved.B, same->B) << saved.module;
+  }
+}
+
+TEST(CheckpointTest, StaleTemporariesAreRemovedBeforeARun) {
+  const std::string out = fresh_dir("checkpoint_stale");
+  const std::string dir = out + "/checkpoint";
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_directories(out + "/checkpoint.partial-12");
+  touch(out + "/checkpoint.partial-12/training_state.safetensors");
+  const std::string dead = std::to_string(dead_pid());
+  const std::string alive = std::to_string(::getpid());
+  touch(out + "/adapter_model.safetensors.tmp-" + dead);
+  touch(dir + "/training_state.safetensors.tmp-" + dead);
+  touch(dir + "/adapter_config.json.tmp-" + alive);
+  touch(dir + "/training_state.safetensors");
+
+  std::vector<std::string> removed = remove_stale_checkpoint_files(out, dir);
+  std::sort(removed.begin(), removed.end());
+  EXPECT_EQ(removed, (std::vector<std::string>{out + "/adapter_model.safetensors.tmp-" + dead,
+                                               out + "/checkpoint.partial-12",
+                                               dir + "/training_state.safetensors.tmp-" + dead}));
+  EXPECT_EQ(names_in(dir), (std::vector<std::string>{"adapter_config.json.tmp-" + alive,
+                                                      "training_state.safetensors"}))
+      << "a live process's temporary stays";
+}
+
+TEST(CheckpointTest, OldFolderOfAnInterruptedSwapIsRestored) {
+  const std::string out = fresh_dir("checkpoint_old");
+  std::filesystem::create_directories(out + "/checkpoint.old-12");
+  touch(out + "/checkpoint.old-12/training_state.safetensors");
+  std::filesystem::create_directories(out + "/checkpoint.partial-12");
+  EXPECT_EQ(remove_stale_checkpoint_files(out, out + "/checkpoint"),
+            std::vector<std::string>{out + "/checkpoint.partial-12"});
+  EXPECT_EQ(names_in(out), std::vector<std::string>{"checkpoint"});
+  EXPECT_EQ(names_in(out + "/checkpoint"), std::vector<std::string>{"training_state.safetensors"});
 }
 
 }  // namespace

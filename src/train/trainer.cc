@@ -29,7 +29,6 @@ namespace {
 
 constexpr const char* kLogFile = "training_log.csv";
 constexpr const char* kCheckpointDir = "checkpoint";
-constexpr const char* kStateFile = "training_state.safetensors";
 
 void make_dir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -220,7 +219,8 @@ FinetuneResult run_finetune(const TrainerConfig& c, const TrainingTokenizer& tok
                        {0.9f, 0.999f, 1e-8f, static_cast<float>(c.weight_decay)}, budget, c.output_dir);
 
   const std::string checkpoint_dir = c.output_dir + "/" + kCheckpointDir;
-  const std::string state_path = checkpoint_dir + "/" + kStateFile;
+  const std::string state_path = checkpoint_dir + "/" + kTrainingStateFile;
+  remove_stale_checkpoint_files(c.output_dir, checkpoint_dir);
   int64_t first_step = 0;
   if (c.resume && file_exists(state_path)) {
     const TrainingProgress progress = load_checkpoint(state_path, model.modules(), optimizer);
@@ -242,9 +242,8 @@ FinetuneResult run_finetune(const TrainerConfig& c, const TrainingTokenizer& tok
     log.append(s);
     progress_bar.update(s.step, s.loss, s.lr, s.num_tokens, c.show_progress);
     if (c.save_steps > 0 && s.step % c.save_steps == 0 && !is_last) {
-      make_dir(checkpoint_dir);
-      save_checkpoint(state_path, model.modules(), optimizer, {s.step, rng.state(), loader.position()});
-      save_peft_adapter(checkpoint_dir, make_adapter(c, targets, model.modules()));
+      save_checkpoint_dir(checkpoint_dir, model.modules(), optimizer, {s.step, rng.state(), loader.position()},
+                          make_adapter(c, targets, model.modules()));
     }
     result.steps.push_back(s);
     if (c.on_step) c.on_step(s);
