@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include "server/access_log.h"
 #include "server/api_error.h"
 #include "server/routes.h"
 #include "server/server_context.h"
@@ -78,6 +79,7 @@ OpenAIServer::OpenAIServer(EngineClient& engine, ServerConfig config)
   http_->new_task_queue = [num_threads] { return new httplib::ThreadPool(num_threads); };
   http_->set_payload_max_length(cfg.max_request_body);
   install_middleware(*http_, *context_);
+  if (cfg.enable_access_log) http_->set_logger(log_access);
   register_models_route(*http_, *context_);
   register_completions_route(*http_, *context_);
   register_chat_completions_route(*http_, *context_);
@@ -86,6 +88,7 @@ OpenAIServer::OpenAIServer(EngineClient& engine, ServerConfig config)
   register_health_route(*http_, *context_);
   register_version_route(*http_, *context_);
   register_metrics_route(*http_, *context_);
+  register_web_ui_route(*http_, *context_);
   if (cfg.port == 0) {
     port_ = http_->bind_to_any_port(cfg.host);
   } else if (http_->bind_to_port(cfg.host, cfg.port)) {

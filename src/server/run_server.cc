@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "server/openai_server.h"
 #include "util/error.h"
 
@@ -56,7 +58,10 @@ int run_server(EngineClient& engine, const ServerConfig& config) {
     server->listen();
     has_listen_ended = true;
   });
-  std::fprintf(stderr, "pagedllm serve: listening on http://%s:%d\n", config.host.c_str(), server->bound_port());
+  std::string url = fmt::format("http://{}:{}", config.host, server->bound_port());
+  std::string lines = fmt::format("INFO:     listening on {} (press CTRL+C to quit)\n", url);
+  lines += config.enable_web_ui ? fmt::format("INFO:     web UI: {}/\n", url) : "INFO:     web UI: off (--no-web-ui)\n";
+  std::fputs(lines.c_str(), stderr);
   while (g_num_signals.load() == 0 && !has_listen_ended) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (!has_listen_ended) {
     std::fprintf(stderr, "pagedllm serve: shutting down\n");

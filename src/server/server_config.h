@@ -19,6 +19,8 @@ struct ServerConfig {
   int num_http_threads = 256;                   // each open connection (streaming or keep-alive) holds one
   double shutdown_timeout_s = 30.0;             // SIGINT/SIGTERM: wait this long for in-flight requests
   std::string version = "0.1.0";                // GET /version
+  bool enable_web_ui = true;                    // GET / serves the chat page (web/); --no-web-ui: 404
+  bool enable_access_log = false;               // one uvicorn-style line per request on stderr
 };
 
 // The `--chat-template` argument as vLLM reads it: a file's contents when the argument names a readable file,
