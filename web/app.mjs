@@ -42,17 +42,19 @@ function showError(message) {
 function askForApiKey(retry) {
   retryAfterKey = retry;
   $('api-key').value = store.apiKey();
-  if (!$('api-key-dialog').open) $('api-key-dialog').showModal();
+  if (!$('api-key-dialog').open) {
+    // Escape closes without setting returnValue, so a stale "save" from last time must not survive.
+    $('api-key-dialog').returnValue = '';
+    $('api-key-dialog').showModal();
+  }
   $('api-key').focus();
 }
 
 // Shows a failure plainly; a 401 opens the key dialog and retries `retry` once a key is saved.
 function handleFailure(error, retry) {
-  if (error instanceof ApiError && error.status === 401) {
-    showError(`401 Unauthorized: ${error.message}`);
-    askForApiKey(retry);
-  } else if (error instanceof ApiError && error.status) {
+  if (error instanceof ApiError && error.status) {
     showError(`The server refused the request (${error.status}): ${error.message}`);
+    if (error.status === 401) askForApiKey(retry);
   } else {
     showError(error.message);
   }
@@ -292,6 +294,7 @@ function wire() {
     $(id).addEventListener('change', () => store.saveSettings(readSettings()));
   }
   $('change-api-key').addEventListener('click', () => askForApiKey(loadModels));
+  $('cancel-api-key').addEventListener('click', () => $('api-key-dialog').close('cancel'));
   $('api-key-dialog').addEventListener('close', () => {
     if ($('api-key-dialog').returnValue !== 'save') return;
     store.saveApiKey($('api-key').value.trim());

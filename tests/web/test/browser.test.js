@@ -282,7 +282,8 @@ describe('a server with an API key', () => {
 
   test('401 asks for the key, a wrong key asks again, the right one is kept and used', async () => {
     await waitFor('the key dialog', dialogOpen);
-    assert.match(await page.$eval('#error', (e) => e.textContent), /^401 Unauthorized: /);
+    assert.equal(await page.$eval('#error', (e) => e.textContent), 'The server refused the request (401): ' +
+      'Unauthorized: a valid API key is required (Authorization: Bearer ...)');
     assert.deepEqual(await modelOptions(page), []);
     await page.type('#api-key', 'wrong');
     await page.click('#save-api-key');
