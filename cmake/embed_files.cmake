@@ -7,13 +7,15 @@ list(SORT files)
 set(arrays "")
 set(table "")
 set(index 0)
+string(REPEAT "0x..," 24 row)  # CMake's regular expressions have no {n}
 foreach(name ${files})
   file(READ ${SOURCE_DIR}/${name} hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  string(REGEX REPLACE "((0x..,){24})" "\\1\n    " bytes "${bytes}")
+  string(REGEX REPLACE "(${row})" "\\1\n    " bytes "${bytes}")
   # A trailing 0 keeps an empty file's array legal; the view leaves it out.
-  string(APPEND arrays "const char kAsset${index}[] = {\n    ${bytes}0};\n")
-  string(APPEND table "      {\"${name}\", std::string_view(kAsset${index}, sizeof(kAsset${index}) - 1)},\n")
+  string(APPEND arrays "const unsigned char kAsset${index}[] = {\n    ${bytes}0};\n")
+  string(APPEND table "      {\"${name}\", std::string_view(reinterpret_cast<const char*>(kAsset${index}), "
+                      "sizeof(kAsset${index}) - 1)},\n")
   math(EXPR index "${index} + 1")
 endforeach()
 set(content "// Generated from ${SOURCE_DIR} by cmake/embed_files.cmake at build time; edit the files there.

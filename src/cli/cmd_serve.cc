@@ -16,7 +16,7 @@ namespace {
 
 struct ServeOptions {
   EngineFlags engine;
-  ServerConfig server{.enable_access_log = true};
+  ServerConfig server;
   std::string chat_template;
   size_t max_request_body = 0;
 };
@@ -66,6 +66,7 @@ int run_serve(ServeOptions& o) {
 
 void add_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeOptions>();
+  o->server.enable_access_log = true;  // as vLLM; the library default is quiet for embedding and tests
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server");
   add_engine_flags(*cmd, o->engine);
   cmd->add_option("--host", o->server.host, "address to listen on");
