@@ -135,7 +135,7 @@ describe('stories260K with a LoRA adapter', () => {
                      '<img src=x onerror="window.injected=1">';
     await page.evaluate((content) => {
       const conversations = JSON.parse(localStorage.getItem('pagedllm.conversations'));
-      conversations.push({ id: 'md', title: 'Markdown sample', updatedAt: Date.now() + 1000, messages: [
+      conversations.push({ id: 'md', title: 'Markdown sample', updatedAt: Date.now(), messages: [
         { role: 'user', content: 'Show me Markdown' },
         { role: 'assistant', content, stats: { tokens: 42, tokensPerSecond: 123.4, finishReason: 'stop' } },
       ] });
@@ -187,6 +187,8 @@ describe('stories260K with a LoRA adapter', () => {
       localStorage.setItem('pagedllm.conversations', JSON.stringify(conversations));
     });
     await page.reload({ waitUntil: 'domcontentloaded' });
+    await waitFor('the sidebar', () => page.$('#conversations li.current'));
+    assert.equal(await page.$eval('#conversations li.current .title', (e) => e.textContent), 'Tell me about Lily');
     await waitFor('the code block', () => page.$('#messages pre code.language-c'));
     await openSettings(page);
     await page.$eval('#messages', (e) => { e.scrollTop = e.scrollHeight; });
