@@ -119,7 +119,10 @@ function startRename(item, conversation) {
   input.className = 'rename';
   input.value = conversation.title;
   input.setAttribute('aria-label', 'Conversation title');
+  let isDone = false;  // redrawing removes the input, which may fire blur after Enter or Escape
   const finish = (save) => {
+    if (isDone) return;
+    isDone = true;
     if (save) store.rename(conversation.id, input.value);
     drawConversations();
   };

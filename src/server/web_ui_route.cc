@@ -20,11 +20,10 @@ const WebAsset* find_asset(std::string_view name) {
 }
 
 const char* content_type_of(std::string_view name) {
-  auto ends_with = [&](std::string_view suffix) { return name.ends_with(suffix); };
-  if (ends_with(".html")) return "text/html; charset=utf-8";
-  if (ends_with(".css")) return "text/css; charset=utf-8";
-  if (ends_with(".mjs")) return "text/javascript; charset=utf-8";
-  if (ends_with(".svg")) return "image/svg+xml";
+  if (name.ends_with(".html")) return "text/html; charset=utf-8";
+  if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  if (name.ends_with(".mjs")) return "text/javascript; charset=utf-8";
+  if (name.ends_with(".svg")) return "image/svg+xml";
   return "application/octet-stream";
 }
 

@@ -19,6 +19,8 @@ TEST_F(WebUiRouteTest, RootServesTheEmbeddedPageAsHtml) {
   EXPECT_EQ(result->status, 200);
   EXPECT_EQ(result->get_header_value("Content-Type"), "text/html; charset=utf-8");
   EXPECT_EQ(result->get_header_value("Cache-Control"), "no-cache");
+  EXPECT_EQ(result->get_header_value("Content-Security-Policy").rfind("default-src 'self';", 0), 0u)
+      << "the page may load nothing from elsewhere";
   EXPECT_EQ(result->body, read_text_file(PAGEDLLM_SOURCE_DIR "/web/index.html"));
 }
 

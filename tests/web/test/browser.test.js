@@ -164,6 +164,10 @@ describe('stories260K with a LoRA adapter', () => {
     await page.type('#conversations input.rename', 'Cat story');
     await page.keyboard.press('Enter');
     assert.deepEqual(await titles(), ['Cat story', 'Markdown sample', 'Tell me about Lily']);
+    await page.click('#conversations li.current .rename-button');
+    await page.type('#conversations input.rename', ' (draft)');
+    await page.keyboard.press('Escape');
+    assert.deepEqual(await titles(), ['Cat story', 'Markdown sample', 'Tell me about Lily'], 'Escape keeps the title');
     await page.reload({ waitUntil: 'domcontentloaded' });
     await waitFor('the sidebar', async () => (await titles()).length === 3);
     assert.deepEqual(await titles(), ['Cat story', 'Markdown sample', 'Tell me about Lily']);
