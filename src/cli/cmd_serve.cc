@@ -1,9 +1,13 @@
 // `pagedllm serve`: the OpenAI-compatible HTTP server over an AsyncEngine.
+#include <cstdio>
 #include <memory>
+
+#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
 #include "engine/async_engine.h"
+#include "model/paged_kv_cache.h"
 #include "server/run_server.h"
 #include "server/server_memory.h"
 #include "server/server_config.h"
@@ -18,6 +22,34 @@ struct ServeOptions {
   size_t max_request_body = 0;
 };
 
+bool is_4bit(WeightFormat format) {
+  return format == WeightFormat::kNF4 || format == WeightFormat::kFP4 || format == WeightFormat::kInt4;
+}
+
+// The first lines of the start-up block on stderr (run_server adds the address and the web UI's URL).
+void log_engine_summary(const AsyncEngine& engine, const EngineArgs& args, const ServerConfig& config) {
+  const EngineCore& core = engine.core();
+  const ModelWeights& weights = core.model().weights();
+  constexpr double kMiB = 1024.0 * 1024.0;
+  WeightFormat linear = weights.layers.front().q_proj->format();
+  std::string linear_name = weight_format_name(linear);
+  if (is_4bit(linear) && args.double_quant) linear_name += "+DQ";
+  std::string name = config.served_model_names.empty() ? default_served_model_name(args.model)
+                                                        : config.served_model_names.front();
+  double kv_bytes = static_cast<double>(PagedKVCache::bytes_per_block(weights.config, args.block_size)) *
+                    core.num_kv_blocks();
+  std::string text = fmt::format("INFO:     pagedllm {} serve\n", config.version);
+  text += fmt::format("INFO:     model: {} ({}{}), max_model_len {}\n", name, args.model,
+                      args.load_format == "dummy" ? ", dummy weights" : "", core.max_model_len());
+  text += fmt::format("INFO:     weights: {} linear layers, {} LM head, {:.1f} MiB\n", linear_name,
+                      weight_format_name(weights.lm_head->format()), weights.num_bytes() / kMiB);
+  text += fmt::format("INFO:     KV cache: {} blocks of {} tokens ({} tokens), {:.1f} MiB\n", core.num_kv_blocks(),
+                      args.block_size, static_cast<int64_t>(core.num_kv_blocks()) * args.block_size,
+                      kv_bytes / kMiB);
+  for (const std::string& lora : core.lora_names()) text += fmt::format("INFO:     LoRA adapter: {}\n", lora);
+  std::fputs(text.c_str(), stderr);
+}
+
 int run_serve(ServeOptions& o) {
   limit_malloc_arenas_for_serving();
   EngineArgs args = o.engine.resolve();
@@ -27,6 +59,7 @@ int run_serve(ServeOptions& o) {
   if (!o.chat_template.empty()) config.chat_template = load_chat_template_arg(o.chat_template);
   if (o.max_request_body > 0) config.max_request_body = o.max_request_body;
   AsyncEngine engine(args);
+  log_engine_summary(engine, args, config);
   int rc = run_server(engine, config);
   engine.shutdown();
   return rc;
@@ -36,6 +69,7 @@ int run_serve(ServeOptions& o) {
 
 void add_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeOptions>();
+  o->server.enable_access_log = true;  // as vLLM; the library default is quiet for embedding and tests
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server");
   add_engine_flags(*cmd, o->engine);
   cmd->add_option("--host", o->server.host, "address to listen on");
@@ -45,6 +79,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--chat-template", o->chat_template, "a Jinja chat template, as a file or inline text");
   cmd->add_option("--max-queued-requests", o->server.max_queued_requests, "503 beyond this many waiting requests");
   cmd->add_option("--max-request-body", o->max_request_body, "413 for bodies larger than this many bytes");
+  cmd->add_flag("!--no-web-ui", o->server.enable_web_ui, "do not serve the chat page at /");
+  cmd->add_flag("!--disable-access-log", o->server.enable_access_log, "no line per request on stderr");
   cmd->callback([o] {
     int rc = run_serve(*o);
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -30,6 +30,9 @@ class AsyncEngine : public EngineClient {
   std::vector<std::string> lora_names() const override { return core_->lora_names(); }
   bool is_alive() const override { return alive_.load(); }
 
+  // The engine itself, for facts fixed when it was built (model, weights, KV pool size) — not for stepping it.
+  const EngineCore& core() const { return *core_; }
+
   // Stops the loop after the current step; pending requests are aborted.
   void shutdown();
 

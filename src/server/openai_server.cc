@@ -11,6 +11,7 @@
 
 #include <httplib.h>
 
+#include "server/access_log.h"
 #include "server/api_error.h"
 #include "server/http_server.h"
 #include "server/routes.h"
@@ -138,6 +139,7 @@ OpenAIServer::OpenAIServer(EngineClient& engine, ServerConfig config)
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   install_middleware(*http_, *context_);
+  if (cfg.enable_access_log) http_->set_logger(log_access);
   register_models_route(*http_, *context_);
   register_completions_route(*http_, *context_);
   register_chat_completions_route(*http_, *context_);
@@ -146,6 +148,7 @@ OpenAIServer::OpenAIServer(EngineClient& engine, ServerConfig config)
   register_health_route(*http_, *context_);
   register_version_route(*http_, *context_);
   register_metrics_route(*http_, *context_);
+  register_web_ui_route(*http_, *context_);
   if (cfg.port == 0) {
     port_ = http_->bind_to_any_port(cfg.host);
   } else if (http_->bind_to_port(cfg.host, cfg.port)) {

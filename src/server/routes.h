@@ -18,5 +18,6 @@ void register_detokenize_route(httplib::Server& server, ServerContext& context);
 void register_health_route(httplib::Server& server, ServerContext& context);            // GET /health
 void register_version_route(httplib::Server& server, ServerContext& context);           // GET /version
 void register_metrics_route(httplib::Server& server, ServerContext& context);           // GET /metrics
+void register_web_ui_route(httplib::Server& server, ServerContext& context);            // GET /, /web/* (chat page)
 
 }  // namespace pagedllm

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "server/openai_server.h"
 #include "util/error.h"
 
@@ -51,12 +53,16 @@ int run_server(EngineClient& engine, const ServerConfig& config) {
   }
   g_num_signals = 0;
   install_signal_handlers();
+  // The socket is bound already; printed before serving starts, so no access line splits the start-up block.
+  std::string url = fmt::format("http://{}:{}", config.host, server->bound_port());
+  std::string lines = fmt::format("INFO:     listening on {} (press CTRL+C to quit)\n", url);
+  lines += config.enable_web_ui ? fmt::format("INFO:     web UI: {}/\n", url) : "INFO:     web UI: off (--no-web-ui)\n";
+  std::fputs(lines.c_str(), stderr);
   std::atomic<bool> has_listen_ended{false};
   std::thread listener([&] {
     server->listen();
     has_listen_ended = true;
   });
-  std::fprintf(stderr, "pagedllm serve: listening on http://%s:%d\n", config.host.c_str(), server->bound_port());
   while (g_num_signals.load() == 0 && !has_listen_ended) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (!has_listen_ended) {
     std::fprintf(stderr, "pagedllm serve: shutting down\n");

@@ -24,6 +24,8 @@ struct ServerConfig {
   int max_connections_per_client = 128;         // open connections per client IP address; 503 beyond
   double shutdown_timeout_s = 30.0;             // SIGINT/SIGTERM: wait this long for in-flight requests
   std::string version = "0.1.0";                // GET /version
+  bool enable_web_ui = true;                    // GET / serves the chat page (web/); --no-web-ui: 404
+  bool enable_access_log = false;               // one uvicorn-style line per request on stderr
 };
 
 // The `--chat-template` argument as vLLM reads it: a file's contents when the argument names a readable file,
