@@ -31,7 +31,7 @@ void log_engine_summary(const AsyncEngine& engine, const EngineArgs& args, const
   const EngineCore& core = engine.core();
   const ModelWeights& weights = core.model().weights();
   constexpr double kMiB = 1024.0 * 1024.0;
-  WeightFormat linear = weights.layers.front().q_proj->format();
+  WeightFormat linear = weights.layers.front().linear(kQProj).format();
   std::string linear_name = weight_format_name(linear);
   if (is_4bit(linear) && args.double_quant) linear_name += "+DQ";
   std::string name = config.served_model_names.empty() ? default_served_model_name(args.model)

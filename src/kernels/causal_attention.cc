@@ -44,7 +44,7 @@ void check_shape(const AttentionShape& s) {
 }  // namespace
 
 // Both passes work per (sequence, head) on contiguous copies of that head's rows and in blocks of kRowBlock query
-// rows: block [r0, r1) only needs keys [0, r1), so the products are GEMMs (train/gemm.h) over the causal part,
+// rows: block [r0, r1) only needs keys [0, r1), so the products are GEMMs (gemm<T>, kernels/gemm.h) over the causal part,
 // about half of the full T × T.
 constexpr int64_t kRowBlock = 128;
 
