@@ -6,6 +6,7 @@ packages=(
   libopenblas-dev nlohmann-json3-dev libcpp-httplib-dev libpcre2-dev libsentencepiece-dev
   libicu-dev libcli11-dev libfmt-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jinja2 nodejs npm curl
+  pybind11-dev python3-pybind11 python3-dev python3-pytest python3-venv
 )
 missing=()
 for p in "${packages[@]}"; do
