@@ -15,6 +15,7 @@
 
 #include "bindings.h"
 #include "engine/engine_core.h"
+#include "util/error.h"
 
 namespace py = pybind11;
 

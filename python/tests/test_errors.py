@@ -97,8 +97,8 @@ def test_generate_rejects_bad_prompts_and_stays_usable(stories_llm):
         stories_llm.generate(["a", "b"], [greedy], use_tqdm=False)
     with pytest.raises(TypeError, match="sampling_params\\[0\\] must be a SamplingParams"):
         stories_llm.generate("a", {"temperature": 0}, use_tqdm=False)
-    with pytest.raises(ValueError, match="the prompt is empty"):
-        stories_llm.generate("", greedy, use_tqdm=False)
+    with pytest.raises(ValueError, match=r"prompts\[0\]\['prompt_token_ids'\] is empty"):
+        stories_llm.generate({"prompt_token_ids": []}, greedy, use_tqdm=False)
     # A batch with one bad prompt is rejected whole; nothing of it stays queued.
     with pytest.raises(ValueError):
         stories_llm.generate(["Once upon a time", {"prompt_token_ids": [1, 9999]}], greedy, use_tqdm=False)
