@@ -241,8 +241,8 @@ class LLM:
             if "prompt_token_ids" in prompt:
                 ids = prompt["prompt_token_ids"]
                 if not isinstance(ids, (list, tuple)) or not all(
-                        isinstance(t, int) and not isinstance(t, bool) for t in ids):
-                    raise ValueError(f"prompts[{index}]['prompt_token_ids'] must be a list of integers")
+                        isinstance(t, int) and not isinstance(t, bool) and -2**31 <= t < 2**31 for t in ids):
+                    raise ValueError(f"prompts[{index}]['prompt_token_ids'] must be a list of integers (token ids)")
                 if not ids:
                     raise ValueError(f"prompts[{index}]['prompt_token_ids'] is empty")
                 native.token_ids = list(ids)

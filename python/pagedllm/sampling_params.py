@@ -180,7 +180,7 @@ class SamplingParams:
             if not _is_int(self.truncate_prompt_tokens) or self.truncate_prompt_tokens < 1:
                 raise ValueError(f"truncate_prompt_tokens must be >= 1, got {self.truncate_prompt_tokens}")
             raise NotImplementedError("truncate_prompt_tokens is not supported by pagedllm")
-        if not all(_is_int(t) for t in self.stop_token_ids):
+        if not all(_is_int(t) and 0 <= t < 2**31 for t in self.stop_token_ids):
             raise ValueError(f"stop_token_ids must contain only integers, got {self.stop_token_ids}.")
         if not all(isinstance(s, str) for s in self.stop):
             raise ValueError(f"stop must be a string or a list of strings, got {self.stop!r}.")
@@ -193,7 +193,7 @@ class SamplingParams:
             raise NotImplementedError("detokenize=False is not supported by pagedllm")
         if self.logit_bias is not None:
             for token, bias in self.logit_bias.items():
-                if not _is_int(token):
+                if not _is_int(token) or not 0 <= token < 2**31:
                     raise ValueError(f"logit_bias keys must be token ids (integers), got {token!r}.")
                 if not _is_number(bias) or not -100.0 <= bias <= 100.0:
                     raise ValueError(f"logit_bias values must be in [-100, 100], got {bias!r} for token {token}.")

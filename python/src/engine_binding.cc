@@ -31,10 +31,15 @@ class Engine {
 
   py::list generate(const std::vector<PromptInput>& prompts, const std::vector<SamplingParams>& params,
                     const std::vector<std::string>& lora_names, const py::object& on_progress);
-  void add_lora(const std::string& name, const std::string& path) {
+  // Runs f(core) under the engine's mutex without the GIL; f must not touch Python objects.
+  template <typename F>
+  auto locked(F f) {
     py::gil_scoped_release release;
     std::lock_guard lock(mutex_);
-    core().add_lora(name, path);
+    return f(core());
+  }
+  void add_lora(const std::string& name, const std::string& path) {
+    locked([&](EngineCore& c) { c.add_lora(name, path); });
   }
   // Frees the model and the KV cache now (LLM.shutdown, `del llm`) and hands the freed heap back to the kernel.
   void close() {
@@ -42,12 +47,11 @@ class Engine {
     std::lock_guard lock(mutex_);
     close_now();
   }
+ private:
   EngineCore& core() {
     if (!core_) throw Error(ErrorKind::kInvalidArgument, "the engine was shut down");
     return *core_;
   }
-
- private:
   // The model's buffers are large heap blocks that glibc would keep for reuse; trimming returns them.
   void close_now() {
     core_.reset();
@@ -195,13 +199,14 @@ void bind_engine(py::module_& m) {
            py::arg("on_progress") = py::none())
       .def("add_lora", &Engine::add_lora, py::arg("name"), py::arg("path"))
       .def("close", &Engine::close)
-      .def("lora_names", [](Engine& e) { return e.core().lora_names(); })
-      .def_property_readonly("max_model_len", [](Engine& e) { return e.core().max_model_len(); })
-      .def_property_readonly("num_kv_blocks", [](Engine& e) { return e.core().num_kv_blocks(); })
-      .def_property_readonly("num_free_kv_blocks", [](Engine& e) { return e.core().num_free_kv_blocks(); })
-      .def("reset_prefix_cache", [](Engine& e) { e.core().reset_prefix_cache(); })
+      .def("lora_names", [](Engine& e) { return e.locked([](EngineCore& c) { return c.lora_names(); }); })
+      .def_property_readonly("max_model_len", [](Engine& e) { return e.locked([](EngineCore& c) { return c.max_model_len(); }); })
+      .def_property_readonly("num_kv_blocks", [](Engine& e) { return e.locked([](EngineCore& c) { return c.num_kv_blocks(); }); })
+      .def_property_readonly("num_free_kv_blocks",
+                             [](Engine& e) { return e.locked([](EngineCore& c) { return c.num_free_kv_blocks(); }); })
+      .def("reset_prefix_cache", [](Engine& e) { e.locked([](EngineCore& c) { c.reset_prefix_cache(); }); })
       .def("stats", [](Engine& e) {
-        const EngineStats s = e.core().stats();
+        const EngineStats s = e.locked([](EngineCore& c) { return c.stats(); });
         py::dict d;
         d["num_requests_running"] = s.num_requests_running;
         d["num_requests_waiting"] = s.num_requests_waiting;
