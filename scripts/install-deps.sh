@@ -7,6 +7,7 @@ packages=(
   libicu-dev libcli11-dev libfmt-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jinja2 nodejs npm curl
   chromium  # the chat page's browser tests (tests/web)
+  pybind11-dev python3-pybind11 python3-dev python3-pytest python3-venv  # the Python package (python/)
 )
 missing=()
 for p in "${packages[@]}"; do

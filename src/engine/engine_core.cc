@@ -149,6 +149,12 @@ EngineCore::EngineCore(const EngineArgs& engine_args) : args_(engine_args), seed
 
 EngineCore::~EngineCore() = default;
 
+void EngineCore::add_lora(const std::string& name, const std::string& dir) {
+  if (int(loras_.names().size()) >= args_.max_loras) throw_error(ErrorKind::kInvalidArgument, "more LoRA adapters than --max-loras={}", args_.max_loras);
+  loras_.add(load_served_adapter(name, dir, model_->config(), args_.max_lora_rank));
+  model_->set_lora_manager(&loras_);
+}
+
 int64_t EngineCore::kv_capacity_tokens() const { return int64_t(num_kv_blocks_) * args_.block_size; }
 
 void EngineCore::add_request(const std::string& request_id, const PromptInput& prompt, const SamplingParams& params,

@@ -56,6 +56,9 @@ class EngineCore {
   const LlamaModel& model() const { return *model_; }
   int max_model_len() const { return max_model_len_; }
   std::vector<std::string> lora_names() const { return loras_.names(); }
+  // Loads a PEFT adapter at run time (vLLM's LoRARequest) under `name`; call between steps. Throws
+  // Error(kInvalidArgument) past max_loras or for a duplicate name, and load_peft_adapter's errors.
+  void add_lora(const std::string& name, const std::string& dir);
   int num_kv_blocks() const { return num_kv_blocks_; }
   int num_free_kv_blocks() const;
   int peak_kv_blocks_used() const { return peak_blocks_used_; }
