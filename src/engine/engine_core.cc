@@ -151,7 +151,14 @@ EngineCore::~EngineCore() = default;
 
 void EngineCore::add_lora(const std::string& name, const std::string& dir) {
   if (int(loras_.names().size()) >= args_.max_loras) throw_error(ErrorKind::kInvalidArgument, "more LoRA adapters than --max-loras={}", args_.max_loras);
-  loras_.add(load_served_adapter(name, dir, model_->config(), args_.max_lora_rank));
+  LoraAdapter adapter = load_served_adapter(name, dir, model_->config(), args_.max_lora_rank);
+  // The base is loaded already: an adapter trained over another format can only be warned about.
+  const std::string served = args_.quantization.empty() ? "none" : args_.quantization;
+  if (!adapter.base_quantization.empty() && adapter.base_quantization != served) {
+    std::cerr << fmt::format("WARNING: LoRA adapter '{}' was trained over a {} base but the base is served as {}; "
+                             "its answers may differ from training\n", name, adapter.base_quantization, served);
+  }
+  loras_.add(std::move(adapter));
   model_->set_lora_manager(&loras_);
 }
 
