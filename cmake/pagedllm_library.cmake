@@ -1,6 +1,25 @@
+include(GoogleTest)
+
+# Registers every GoogleTest test of `target` as its own ctest entry, named TARGET.Suite.Test (so `ctest -R
+# TARGET` still selects the binary's tests). gtest_discover_tests gives each entry SKIP_REGULAR_EXPRESSION
+# "[  SKIPPED ]": a GTEST_SKIP (a kernel path this CPU lacks, a missing optional tool) is counted under "did not
+# run" in ctest's summary instead of passing. One whole-binary entry could not do that: the skip expression would
+# mark the entire binary skipped, hiding its failures too. The tests of one binary were written to run one after
+# another (shared temporary folders, suite fixtures), so a RESOURCE_LOCK per binary keeps them serial under
+# `ctest -j`; different binaries still run in parallel. Discovery runs the binary with --gtest_list_tests when
+# ctest starts, so building never executes a test binary.
+function(pagedllm_register_gtests target)
+  gtest_discover_tests(${target}
+    TEST_PREFIX "${target}."
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    DISCOVERY_MODE PRE_TEST
+    PROPERTIES RESOURCE_LOCK ${target})
+endfunction()
+
 # pagedllm_library(NAME DEPS lib...) builds src/NAME as library pagedllm_NAME from every *.cc in the folder
-# (sub-folders included) except *_test.cc, and one test binary NAME_tests from the *_test.cc files, registered
-# with ctest. Files are globbed so that adding a source file needs no edit here.
+# (sub-folders included) except *_test.cc, and one test binary NAME_tests from the *_test.cc files, each of its
+# tests registered with ctest (pagedllm_register_gtests). Files are globbed so that adding a source file needs no
+# edit here.
 function(pagedllm_library name)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
   file(GLOB_RECURSE all_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
@@ -28,6 +47,6 @@ function(pagedllm_library name)
     target_link_libraries(${name}_tests PRIVATE pagedllm_${name} GTest::gtest GTest::gtest_main GTest::gmock)
     target_compile_definitions(${name}_tests PRIVATE
       PAGEDLLM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-    add_test(NAME ${name}_tests COMMAND ${name}_tests WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    pagedllm_register_gtests(${name}_tests)
   endif()
 endfunction()
