@@ -116,8 +116,8 @@ TEST(CliFinetune, SigkilledRunResumesToBitIdenticalAdapter) {
   // Start a run, SIGKILL it as soon as its first checkpoint (step 5 of 40) is on disk, then resume it.
   const std::string killed = fresh_dir("killed");
   std::filesystem::create_directories(killed + "/checkpoint");
-  const KilledRun kill = run_until_file_then_kill(finetune_command(killed, 40) + " --save-steps 5", killed + "/checkpoint",
-                                                  "training_state.safetensors");
+  const KilledRun kill = run_until_file_then_kill(finetune_command(killed, 40) + " --save-steps 5",
+                                                  killed + "/checkpoint", "training_state.safetensors");
   ASSERT_TRUE(kill.file_appeared) << "the run exited with wait status " << kill.wait_status
                                   << " before writing its first checkpoint";
   ASSERT_TRUE(WIFSIGNALED(kill.wait_status) && WTERMSIG(kill.wait_status) == SIGKILL)

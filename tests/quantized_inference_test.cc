@@ -108,7 +108,7 @@ TEST(QuantizedInference, Int8GreedyMatchesF32ForThe32FirstTokens) {
   auto f32 = greedy_goldens(args_with(""), 32);
   auto int8 = greedy_goldens(args_with("int8"), 32);
   for (size_t i = 0; i < f32.size(); ++i) EXPECT_EQ(int8[i], f32[i]) << testing::golden_names()[i];
-  // NF4+DQ moves the logits more (its rounding is up to 0.15 of a block's absmax, INT8's 1/254): its greedy output
+  // NF4+DQ moves the logits more (its rounding reaches a fifth of a block's absmax, INT8's 1/254): its greedy output
   // follows F32 for a while and then departs. The tokens it agrees for, per golden, measured on the AVX-512 and the
   // AVX2 paths alike, are pinned so that a change in NF4's accuracy shows, either way (a kernel change that moves
   // the logits may move them too: measure again then).
