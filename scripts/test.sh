@@ -9,4 +9,6 @@ for dir in tests/tokenizer_conformance tests/server; do
   fi
 done
 cd build
+# Which kernel paths this CPU runs (PAGEDLLM_NO_AVX512=1 honoured): the tests of a path that is off are Skipped.
+if [ -x kernel_paths ]; then ./kernel_paths; fi
 ctest --output-on-failure -j"${JOBS:-$(nproc)}" --timeout 1200

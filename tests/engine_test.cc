@@ -219,8 +219,15 @@ TEST(Engine, StopTokenIdsAndMinTokens) {
   EXPECT_EQ(stopped.token_ids.size(), size_t(first + 1));
   EXPECT_EQ(std::get<int32_t>(stopped.stop_reason), full.token_ids[3]);
   p.min_tokens = 10;  // the stop token is suppressed until 10 tokens exist
+  p.max_tokens = 30;
   auto longer = llm.generate({"Once upon a time"}, p).at(0).outputs.at(0);
-  EXPECT_GE(longer.token_ids.size(), 10u);
+  // Suppressed, the stop token comes back as the 26th token (measured) and ends the output there; a run that
+  // ignored it would go on to 30 tokens and finish with "length".
+  ASSERT_EQ(longer.token_ids.size(), 26u);
+  EXPECT_EQ(longer.finish_reason, "stop");
+  EXPECT_EQ(std::get<int32_t>(longer.stop_reason), full.token_ids[3]);
+  EXPECT_EQ(longer.token_ids.back(), full.token_ids[3]);
+  EXPECT_EQ(std::count(longer.token_ids.begin(), longer.token_ids.begin() + 10, full.token_ids[3]), 0);
 }
 
 TEST(Engine, PrefixCachingReusesBlocksWithoutChangingOutputs) {

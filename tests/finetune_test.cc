@@ -4,7 +4,17 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/inotify.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -44,17 +54,74 @@ std::string finetune_command(const std::string& output, int max_steps) {
          " --max-steps " + std::to_string(max_steps);
 }
 
+// How a command started by run_until_file_then_kill ended.
+struct KilledRun {
+  bool file_appeared = false;  // `file` was written into the folder while the command ran
+  int wait_status = 0;         // waitpid's status
+};
+
+// Runs `command` (through /bin/sh, which execs it, so the pid is the command's own) and SIGKILLs it the moment a file
+// named `file` is renamed into or closed in `folder` (which must exist): an inotify event, not a polled path. The
+// command's stdout is a pipe read here, whose end of file says the command exited, so a run that dies before
+// writing the file ends the wait at once instead of leaving it to a timeout.
+KilledRun run_until_file_then_kill(const std::string& command, const std::string& folder, const std::string& file) {
+  KilledRun result;
+  const int watch = ::inotify_init1(IN_CLOEXEC);
+  EXPECT_GE(watch, 0) << std::strerror(errno);
+  EXPECT_GE(::inotify_add_watch(watch, folder.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE), 0) << folder;
+  int out[2];
+  EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  const std::string script = "exec " + command;
+  const char* argv[] = {"/bin/sh", "-c", script.c_str(), nullptr};
+  pid_t pid = -1;
+  EXPECT_EQ(::posix_spawn(&pid, "/bin/sh", &actions, nullptr, const_cast<char**>(argv), environ), 0);
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  bool has_exited = false;
+  while (!result.file_appeared && !has_exited) {
+    pollfd fds[2] = {{watch, POLLIN, 0}, {out[0], POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      ADD_FAILURE() << "poll: " << std::strerror(errno);
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      alignas(inotify_event) char events[4096];
+      const ssize_t n = ::read(watch, events, sizeof(events));
+      for (ssize_t at = 0; at < n;) {
+        const auto* event = reinterpret_cast<const inotify_event*>(events + at);
+        if (event->len > 0 && file == event->name) result.file_appeared = true;
+        at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+      }
+      if (result.file_appeared) ::kill(pid, SIGKILL);
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP)) {
+      char buffer[4096];
+      has_exited = ::read(out[0], buffer, sizeof(buffer)) == 0;
+    }
+  }
+  ::waitpid(pid, &result.wait_status, 0);
+  ::close(out[0]);
+  ::close(watch);
+  return result;
+}
+
 TEST(CliFinetune, SigkilledRunResumesToBitIdenticalAdapter) {
   const std::string full = fresh_dir("full");
   ASSERT_EQ(run_command(finetune_command(full, 40) + " > /dev/null").exit_code, 0);
 
-  // Start a run, SIGKILL it as soon as its first checkpoint is on disk, then resume it.
+  // Start a run, SIGKILL it as soon as its first checkpoint (step 5 of 40) is on disk, then resume it.
   const std::string killed = fresh_dir("killed");
-  const std::string state = killed + "/checkpoint/training_state.safetensors";
-  const std::string script = finetune_command(killed, 40) + " --save-steps 5 > /dev/null & pid=$!; while [ ! -f " + quote(state) +
-                             " ]; do sleep 0.01; done; kill -9 $pid; wait $pid; echo $?";
-  const testing::CommandResult kill = run_command(script);
-  EXPECT_EQ(kill.out, "137\n");  // 128 + SIGKILL
+  std::filesystem::create_directories(killed + "/checkpoint");
+  const KilledRun kill = run_until_file_then_kill(finetune_command(killed, 40) + " --save-steps 5",
+                                                  killed + "/checkpoint", "training_state.safetensors");
+  ASSERT_TRUE(kill.file_appeared) << "the run exited with wait status " << kill.wait_status
+                                  << " before writing its first checkpoint";
+  ASSERT_TRUE(WIFSIGNALED(kill.wait_status) && WTERMSIG(kill.wait_status) == SIGKILL)
+      << "the run ended by itself (wait status " << kill.wait_status << ") before the SIGKILL";
   ASSERT_FALSE(std::filesystem::exists(killed + "/adapter_model.safetensors"));
   ASSERT_EQ(run_command(finetune_command(killed, 40) + " --save-steps 5 --resume > /dev/null").exit_code, 0);
   EXPECT_EQ(read_bytes(killed + "/adapter_model.safetensors"), read_bytes(full + "/adapter_model.safetensors"));

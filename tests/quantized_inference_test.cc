@@ -2,6 +2,8 @@
 // bitsandbytes-format folder written by `pagedllm quantize` loading back to the same model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <regex>
 
@@ -9,6 +11,7 @@
 
 #include "engine/llm.h"
 #include "golden_data.h"
+#include "model/model_weights.h"
 #include "model/perplexity.h"
 #include "run_command.h"
 #include "tokenizer/tokenizer.h"
@@ -43,14 +46,77 @@ size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& 
   return n;
 }
 
+// A matrix's values, row after row, dequantized to fp32.
+std::vector<float> all_values(const WeightMatrix& w) {
+  std::vector<float> values(static_cast<size_t>(w.n_out() * w.n_in()));
+  for (int64_t j = 0; j < w.n_out(); ++j) w.dequantize_row(j, values.data() + j * w.n_in());
+  return values;
+}
+
+// The comparisons with F32 below mean something only if quantization is really on: every linear layer of the blocks
+// is held in the format asked for, in at most max_bytes_per_param bytes per weight, and most of its dequantized
+// values differ from the checkpoint's, each by at most max_step times the largest |w| of its block (block_size
+// consecutive values of the row-major matrix share one scale; 0: each row has its own): the format's rounding.
+void expect_stored_quantized(const std::string& quantization, WeightFormat format, double max_bytes_per_param,
+                             int64_t block_size, double max_step) {
+  const ModelWeights f32 = load_model_weights(testing::kStoriesDir, weight_load_options(args_with("")));
+  const ModelWeights quantized = load_model_weights(testing::kStoriesDir, weight_load_options(args_with(quantization)));
+  ASSERT_EQ(quantized.layers.size(), f32.layers.size());
+  for (size_t l = 0; l < f32.layers.size(); ++l) {
+    const auto exact_layers = f32.layers[l].linear_layers();
+    const auto quantized_layers = quantized.layers[l].linear_layers();
+    for (size_t m = 0; m < exact_layers.size(); ++m) {
+      const WeightMatrix& w = *quantized_layers[m].second;
+      const std::string what = quantization + " layer " + std::to_string(l) + " " + exact_layers[m].first;
+      const int64_t num_params = w.n_out() * w.n_in();
+      EXPECT_EQ(w.format(), format) << what;
+      EXPECT_LE(static_cast<double>(w.num_bytes()) / num_params, max_bytes_per_param) << what;
+      const std::vector<float> exact = all_values(*exact_layers[m].second), values = all_values(w);
+      const int64_t block = block_size > 0 ? block_size : w.n_in();
+      int64_t num_changed = 0;
+      for (int64_t b = 0; b < num_params; b += block) {
+        const int64_t end = std::min(num_params, b + block);
+        float absmax = 0;
+        for (int64_t v = b; v < end; ++v) absmax = std::max(absmax, std::abs(exact[v]));
+        for (int64_t v = b; v < end; ++v) {
+          num_changed += values[v] != exact[v];
+          ASSERT_LE(std::abs(values[v] - exact[v]), max_step * absmax) << what << " value " << v;
+        }
+      }
+      EXPECT_GT(num_changed, num_params / 2) << what;
+    }
+  }
+}
+
+// INT8: 1 byte per weight and one fp32 scale per row of 64 or 172 (≤ 1.0625 bytes), rounding ≤ absmax/254.
+void expect_stored_int8() { expect_stored_quantized("int8", WeightFormat::kInt8, 1.0625, 0, 1.0 / 254 * 1.001); }
+
+// NF4+DQ in blocks of 64: 4.127 bits per weight plus each matrix's own second-level constants (a 64 × 64 matrix
+// measured 0.5176 bytes); rounding up to half the widest gap between NF4 code values (-1 → -0.696: 0.152 of the
+// block's absmax) plus the 8-bit rounding of that absmax, coarse for a block far below its group's mean (measured
+// at most 0.215 of the block's absmax over all layers).
+void expect_stored_nf4() { expect_stored_quantized("nf4", WeightFormat::kNF4, 0.52, 64, 0.25); }
+
+TEST(QuantizedInference, Int8AndNf4WeightsAreStoredQuantized) {
+  expect_stored_int8();
+  expect_stored_nf4();
+}
+
 TEST(QuantizedInference, Int8GreedyMatchesF32ForThe32FirstTokens) {
+  expect_stored_int8();
+  expect_stored_nf4();
   auto f32 = greedy_goldens(args_with(""), 32);
   auto int8 = greedy_goldens(args_with("int8"), 32);
   for (size_t i = 0; i < f32.size(); ++i) EXPECT_EQ(int8[i], f32[i]) << testing::golden_names()[i];
+  // NF4+DQ moves the logits more (its rounding reaches a fifth of a block's absmax, INT8's 1/254): its greedy output
+  // follows F32 for a while and then departs. The tokens it agrees for, per golden, measured on the AVX-512 and the
+  // AVX2 paths alike, are pinned so that a change in NF4's accuracy shows, either way (a kernel change that moves
+  // the logits may move them too: measure again then).
   auto nf4 = greedy_goldens(args_with("nf4"), 32);
+  const std::vector<size_t> expected_agreement = {31, 19, 0, 4};
+  ASSERT_EQ(nf4.size(), expected_agreement.size());
   for (size_t i = 0; i < f32.size(); ++i) {
-    std::cout << "nf4+dq greedy agrees with f32 for " << common_prefix(nf4[i], f32[i]) << " of 32 tokens on "
-              << testing::golden_names()[i] << "\n";
+    EXPECT_EQ(common_prefix(nf4[i], f32[i]), expected_agreement[i]) << testing::golden_names()[i];
   }
 }
 
@@ -67,6 +133,8 @@ double perplexity_of(const std::string& quantization, int quant_block_size = 64)
 // (64-wide layers: every block of 64 weights is a whole row sharing one scale) NF4+DQ measured 14% above F32
 // (4.61 → 5.26), short of the 5% the issue asks for; the bound below pins today's behaviour so a regression shows.
 TEST(QuantizedInference, Nf4PerplexityStaysCloseToF32) {
+  expect_stored_int8();
+  expect_stored_nf4();
   const double f32 = perplexity_of(""), int8 = perplexity_of("int8"), nf4 = perplexity_of("nf4");
   std::cout << "perplexity f32 " << f32 << ", int8 " << int8 << ", nf4+dq " << nf4 << "\n";
   EXPECT_GT(f32, 1.0);

@@ -148,7 +148,11 @@ void expect_near_reference(const std::vector<float>& got, const std::vector<doub
   for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], expected[i], tol) << what << " element " << i;
 }
 
-TEST(PagedAttention, MatchesDenseCausalReferenceForEveryLayout) {
+using AttentionFn = void (*)(const PagedAttentionArgs&);
+
+// Runs fn on every layout (head sizes, grouped heads, block sizes, sequence mixes) against the double reference,
+// into an output filled with NaN so that a row the kernel leaves unwritten fails.
+void check_every_layout(AttentionFn fn, const char* name) {
   Rng rng(11);
   for (int head_dim : {8, 12, 64, 128}) {  // 12: the scalar tail after the 8-wide loops
     for (int group : {1, 2, 4, 8}) {
@@ -158,28 +162,28 @@ TEST(PagedAttention, MatchesDenseCausalReferenceForEveryLayout) {
         AttentionCase c{2 * group, 2, head_dim, block_size, {0, 45, 20, 7, 0}, {19, 1, 13, 0, 1}};
         c.build(rng);
         float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-        std::vector<double> expected = c.reference(scale);
-        double tol = attention_tolerance(head_dim, scale);
         SCOPED_TRACE(testing::Message() << "head_dim " << head_dim << " group " << group << " block " << block_size);
-
         std::vector<float> out(c.q.size(), std::numeric_limits<float>::quiet_NaN());
-        paged_attention(out.data(), c.q.data(), c.key_cache.data(), c.value_cache.data(), c.block_tables.data(),
-                        c.max_blocks_per_seq, c.seq_lens.data(), c.query_start.data(), c.num_seqs(), c.n_heads,
-                        c.n_kv_heads, c.head_dim, c.block_size, scale);
-        expect_near_reference(out, expected, tol, "dispatch");
-
-        std::vector<float> out_generic(c.q.size());
-        generic::paged_attention(c.args(out_generic.data(), scale));
-        expect_near_reference(out_generic, expected, tol, "generic");
-
-        if (has_avx2_fma_f16c()) {
-          std::vector<float> out_avx2(c.q.size());
-          avx2::paged_attention(c.args(out_avx2.data(), scale));
-          expect_near_reference(out_avx2, expected, tol, "avx2");
-        }
+        fn(c.args(out.data(), scale));
+        expect_near_reference(out, c.reference(scale), attention_tolerance(head_dim, scale), name);
       }
     }
   }
+}
+
+void dispatching_paged_attention(const PagedAttentionArgs& a) {
+  paged_attention(a.out, a.q, a.key_cache, a.value_cache, a.block_tables, a.max_blocks_per_seq, a.seq_lens,
+                  a.query_start, a.num_seqs, a.n_heads, a.n_kv_heads, a.head_dim, a.block_size, a.scale);
+}
+
+TEST(PagedAttention, MatchesDenseCausalReferenceForEveryLayout) {
+  check_every_layout(dispatching_paged_attention, "dispatch");
+  check_every_layout(generic::paged_attention, "generic");
+}
+
+TEST(PagedAttention, Avx2MatchesDenseCausalReferenceForEveryLayout) {
+  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 path is not tested";
+  check_every_layout(avx2::paged_attention, "avx2");
 }
 
 TEST(PagedAttention, LongContextSpansManyPositionTiles) {

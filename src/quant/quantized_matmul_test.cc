@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <limits>
 #include <memory>
+#include <string>
 
 #include "kernels/cpu_features.h"
 #include "kernels/matmul_group.h"
@@ -101,10 +105,43 @@ std::vector<float> dequantized(const WeightMatrix& w) {
   return out;
 }
 
-TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
+// One product to check: a quantized matrix, its dequantized values and an input of n_rows rows.
+struct ProductCase {
+  const Case& c;
+  const QuantizedWeight& q;
+  const std::vector<float>& wdq;
+  const std::vector<float>& x;
+  int64_t n_rows, n_out, n_in;
+  std::string what;
+
+  // An output of NaN, so that a path that leaves rows or columns unwritten fails instead of inheriting the values
+  // an earlier path wrote.
+  std::vector<float> fresh_output() const {
+    return std::vector<float>(static_cast<size_t>(n_rows * n_out), std::numeric_limits<float>::quiet_NaN());
+  }
+  // The AVX2 decode of 4-bit formats takes 8-bit activations where the shapes allow it.
+  bool has_q8_activations() const {
+    const auto* four_bit = dynamic_cast<const Blockwise4BitWeight*>(&q);
+    return has_avx2_fma_f16c() && n_in % 32 == 0 &&
+           (four_bit == nullptr || q8_activations_apply(n_in, c.config.block_size));
+  }
+  void expect_fp32(const std::vector<float>& y, const std::string& path) const {
+    expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + path);
+  }
+  // INT8 and Q8_0 weights are exact int8 levels: only the activations' rounding applies.
+  void expect_avx2_decode(const std::vector<float>& y, const std::string& path) const {
+    if (!has_q8_activations()) return expect_fp32(y, path);
+    const bool four_bit = dynamic_cast<const Blockwise4BitWeight*>(&q) != nullptr;
+    expect_forward_matches_q8(wdq, x, y, n_rows, n_out, n_in, four_bit ? c.config.block_size : 0, what + path);
+  }
+};
+
+// Calls check(ProductCase) for every format, on 600 rows (decode tasks of more than one run of 64 rows,
+// blockwise_4bit.cc, rows inside blocks of 256) and 1600 inputs (GEMM tiles over two column ranges of W,
+// kTileCols), among other shapes, and row counts around the decode/GEMM limits.
+template <class Check>
+void for_each_product(Check check) {
   Rng rng(11);
-  // 600 rows: decode tasks of more than one run of 64 rows (blockwise_4bit.cc), rows inside blocks of 256;
-  // 1600 inputs: GEMM tiles over two column ranges of W (kTileCols).
   const int64_t shapes[][2] = {{37, 192}, {5, 64}, {130, 96}, {20, 172}, {600, 64}, {24, 1600}};
   for (const auto& c : all_cases()) {
     for (const auto& shape : shapes) {
@@ -116,42 +153,46 @@ TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
       const auto wdq = dequantized(*matrix);
       for (int64_t n_rows : {1, 2, 3, 4, 5, 8, 9, 33, 65}) {
         const auto x = random_vector(rng, n_rows * n_in, 1.0);
-        std::vector<float> y(static_cast<size_t>(n_rows * n_out), -1.0f);
-        const std::string what = fmt::format("{} ({}, {}) rows={}", c.name, n_out, n_in, n_rows);
-        // The AVX2 decode of 4-bit formats takes 8-bit activations where the shapes allow it.
-        const auto* four_bit = dynamic_cast<const Blockwise4BitWeight*>(matrix.get());
-        const bool q8 = has_avx2_fma_f16c() && n_in % 32 == 0 &&
-                        (four_bit == nullptr || q8_activations_apply(n_in, c.config.block_size));
-        const auto expect_avx2_decode = [&](const std::string& path) {
-          if (q8) {
-            // INT8 and Q8_0 weights are exact int8 levels: only the activations' rounding applies.
-            expect_forward_matches_q8(wdq, x, y, n_rows, n_out, n_in, four_bit ? c.config.block_size : 0,
-                                      what + path);
-          } else {
-            expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + path);
-          }
-        };
-        matrix->matmul(x.data(), y.data(), n_rows);
-        if (n_rows <= q.max_decode_rows()) {
-          expect_avx2_decode(" matmul");
-        } else {
-          expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul");
-        }
-        q.matmul_gemm(x.data(), y.data(), n_rows);
-        expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " gemm");
-        q.matmul_decode(x.data(), y.data(), n_rows, /*allow_avx2=*/false, /*allow_q8_activations=*/true);
-        expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " decode generic");
-        if (has_avx2_fma_f16c()) {
-          q.matmul_decode(x.data(), y.data(), n_rows, /*allow_avx2=*/true, /*allow_q8_activations=*/true);
-          expect_avx2_decode(" decode avx2");
-          q.matmul_decode(x.data(), y.data(), n_rows, /*allow_avx2=*/true, /*allow_q8_activations=*/false);
-          expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " decode avx2 fp32 activations");
-          q.matmul_exact(x.data(), y.data(), n_rows);
-          expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul_exact");
-        }
+        check(ProductCase{c, q, wdq, x, n_rows, n_out, n_in,
+                          fmt::format("{} ({}, {}) rows={}", c.name, n_out, n_in, n_rows)});
+        if (testing::Test::HasFatalFailure()) return;
       }
     }
   }
+}
+
+// The paths every CPU runs: the dispatching matmul and matmul_exact, the tile GEMM, the portable decode.
+TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
+  for_each_product([](const ProductCase& p) {
+    auto y = p.fresh_output();
+    p.q.matmul(p.x.data(), y.data(), p.n_rows);
+    if (p.n_rows <= p.q.max_decode_rows()) {
+      p.expect_avx2_decode(y, " matmul");
+    } else {
+      p.expect_fp32(y, " matmul");
+    }
+    y = p.fresh_output();
+    p.q.matmul_exact(p.x.data(), y.data(), p.n_rows);
+    p.expect_fp32(y, " matmul_exact");
+    y = p.fresh_output();
+    p.q.matmul_gemm(p.x.data(), y.data(), p.n_rows);
+    p.expect_fp32(y, " gemm");
+    y = p.fresh_output();
+    p.q.matmul_decode(p.x.data(), y.data(), p.n_rows, /*allow_avx2=*/false, /*allow_q8_activations=*/true);
+    p.expect_fp32(y, " decode generic");
+  });
+}
+
+TEST(QuantizedMatmul, Avx2DecodeMatchesDequantizedReference) {
+  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 decode path is not tested";
+  for_each_product([](const ProductCase& p) {
+    auto y = p.fresh_output();
+    p.q.matmul_decode(p.x.data(), y.data(), p.n_rows, /*allow_avx2=*/true, /*allow_q8_activations=*/true);
+    p.expect_avx2_decode(y, " decode avx2");
+    y = p.fresh_output();
+    p.q.matmul_decode(p.x.data(), y.data(), p.n_rows, /*allow_avx2=*/true, /*allow_q8_activations=*/false);
+    p.expect_fp32(y, " decode avx2 fp32 activations");
+  });
 }
 
 // q/k/v and gate/up run as one matmul_group: the same outputs, bit for bit, as each matrix's own matmul, for every
@@ -300,10 +341,29 @@ TEST(QuantKernels, CodeValuesInt8RoundToTheGrid) {
   EXPECT_EQ(nf4[15], 127);
 }
 
-// The two 8-bit-activation kernels on the same rows, starting at the beginning or inside a block: both compute the
-// same exact integer group sums and differ only in the order of the fp32 accumulation.
-TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
-  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU";
+// Rows of NF4 codes against 8-bit activations, starting at the beginning of a block or inside one, with the portable
+// kernel's result: the input of every faster 4-bit/8-bit kernel.
+struct FourBitQ8Row {
+  const std::vector<uint8_t>& codes;
+  const std::vector<float>& scales;
+  const std::array<int8_t, 16>& lut_i8;
+  const std::vector<float>& x;
+  const std::vector<int8_t>& xq;
+  const std::vector<float>& xd;
+  int64_t n_in, n_rows, groups_per_block, first_group;
+  const std::vector<float>& generic;
+
+  // The fast kernels compute the same exact integer group sums and differ only in the order of the fp32 sums.
+  void expect_matches_generic(const std::vector<float>& got, const char* what) const {
+    for (int64_t r = 0; r < n_rows; ++r) {
+      EXPECT_NEAR(got[r], generic[r], 1e-4f * (1 + std::fabs(generic[r])))
+          << what << " " << n_in << " " << groups_per_block << " " << first_group << " " << r;
+    }
+  }
+};
+
+template <class Check>
+void for_each_4bit_q8_row(Check check) {
   Rng rng(14);
   const auto lut_i8 = code_values_int8(code_values_4bit(WeightFormat::kNF4).data());
   for (int64_t n_in : {32, 96, 320, 448, 2048}) {
@@ -318,40 +378,48 @@ TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
           std::vector<int8_t> xq(x.size());
           std::vector<float> xd(x.size() / 32);
           make_q8_activations(x.data(), n_in, n_rows, Q8Order::kEvensThenOdds, xq.data(), xd.data());
-          std::vector<float> generic(n_rows), avx2(n_rows);
+          std::vector<float> generic(n_rows);
           dot_4bit_q8_row_generic(codes.data(), scales.data(), first_group, groups_per_block, lut_i8.data(), xq.data(),
                                   xd.data(), n_in, n_rows, generic.data(), 1);
-          dot_4bit_q8_row_avx2(codes.data(), scales.data(), first_group, groups_per_block, lut_i8.data(), xq.data(),
-                               xd.data(), n_in, n_rows, avx2.data(), 1);
-          for (int64_t r = 0; r < n_rows; ++r) {
-            EXPECT_NEAR(avx2[r], generic[r], 1e-4f * (1 + std::fabs(generic[r])))
-                << n_in << " " << groups_per_block << " " << first_group << " " << r;
-          }
-          if (has_avx512_vnni()) {
-            std::vector<int32_t> lane_sums(xq.size() / 4);
-            make_q8_lane_sums(xq.data(), static_cast<int64_t>(xq.size()), lane_sums.data());
-            std::vector<float> vnni(n_rows);
-            dot_4bit_q8_row_vnni(codes.data(), scales.data(), first_group, groups_per_block, lut_i8.data(),
-                                 xq.data(), xd.data(), lane_sums.data(), n_in, n_rows, vnni.data(), 1);
-            for (int64_t r = 0; r < n_rows; ++r) {
-              EXPECT_NEAR(vnni[r], generic[r], 1e-4f * (1 + std::fabs(generic[r])))
-                  << "vnni " << n_in << " " << groups_per_block << " " << first_group << " " << r;
-            }
-            if (vnni_quads_apply(n_in, 32 * groups_per_block) && first_group % 2 == 0) {
-              const Q8QuadActivations quads(x.data(), n_in, n_rows);
-              const int block_shift = groups_per_block == 2 ? 1 : groups_per_block == 4 ? 2 : 3;
-              dot_4bit_q8_quads_vnni(codes.data(), scales.data(), first_group, block_shift, lut_i8.data(),
-                                     quads.levels(), quads.starts(), quads.steps(), n_in, n_rows, 1, vnni.data(), 1);
-              for (int64_t r = 0; r < n_rows; ++r) {
-                EXPECT_NEAR(vnni[r], generic[r], 1e-4f * (1 + std::fabs(generic[r])))
-                    << "vnni quads " << n_in << " " << groups_per_block << " " << first_group << " " << r;
-              }
-            }
-          }
+          check(FourBitQ8Row{codes, scales, lut_i8, x, xq, xd, n_in, n_rows, groups_per_block, first_group, generic});
         }
       }
     }
   }
+}
+
+TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
+  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 kernel is not tested";
+  for_each_4bit_q8_row([](const FourBitQ8Row& row) {
+    std::vector<float> avx2(row.n_rows, std::numeric_limits<float>::quiet_NaN());
+    dot_4bit_q8_row_avx2(row.codes.data(), row.scales.data(), row.first_group, row.groups_per_block,
+                         row.lut_i8.data(), row.xq.data(), row.xd.data(), row.n_in, row.n_rows, avx2.data(), 1);
+    row.expect_matches_generic(avx2, "avx2");
+  });
+}
+
+TEST(QuantKernels, VnniFourBitQ8RowMatchesGeneric) {
+  if (!has_avx512_vnni()) {
+    GTEST_SKIP() << "no AVX-512 VNNI on this CPU (or PAGEDLLM_NO_AVX512=1): the vnni kernels are not tested";
+  }
+  for_each_4bit_q8_row([](const FourBitQ8Row& row) {
+    std::vector<int32_t> lane_sums(row.xq.size() / 4);
+    make_q8_lane_sums(row.xq.data(), static_cast<int64_t>(row.xq.size()), lane_sums.data());
+    std::vector<float> vnni(row.n_rows, std::numeric_limits<float>::quiet_NaN());
+    dot_4bit_q8_row_vnni(row.codes.data(), row.scales.data(), row.first_group, row.groups_per_block,
+                         row.lut_i8.data(), row.xq.data(), row.xd.data(), lane_sums.data(), row.n_in, row.n_rows,
+                         vnni.data(), 1);
+    row.expect_matches_generic(vnni, "vnni");
+    if (vnni_quads_apply(row.n_in, 32 * row.groups_per_block) && row.first_group % 2 == 0) {
+      const Q8QuadActivations quads(row.x.data(), row.n_in, row.n_rows);
+      const int block_shift = row.groups_per_block == 2 ? 1 : row.groups_per_block == 4 ? 2 : 3;
+      std::vector<float> vnni_quads(row.n_rows, std::numeric_limits<float>::quiet_NaN());
+      dot_4bit_q8_quads_vnni(row.codes.data(), row.scales.data(), row.first_group, block_shift, row.lut_i8.data(),
+                             quads.levels(), quads.starts(), quads.steps(), row.n_in, row.n_rows, 1,
+                             vnni_quads.data(), 1);
+      row.expect_matches_generic(vnni_quads, "vnni quads");
+    }
+  });
 }
 
 // The vectorized 4-bit dequantization (GEMM tiles) against the portable loop: the same product per value, so equal
@@ -379,10 +447,26 @@ TEST(QuantKernels, Q8LaneSumsAreMinus128TimesFourLevels) {
   EXPECT_EQ(sums, (std::vector<int32_t>{-65024, 65024, 256}));
 }
 
-// INT8 and Q8_0 against 8-bit activations: the AVX2 kernels and their portable twins sum the same exact integer
-// group sums in a different fp32 order.
-TEST(QuantKernels, Avx2Int8AndQ8_0Q8RowsMatchGeneric) {
-  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU";
+// INT8 and Q8_0 rows against 8-bit activations, with the portable kernels' results.
+struct Int8Q8Row {
+  const Int8RowWeight& int8;
+  const Q8_0Weight& q8_0;
+  const Q8Activations& q8x;
+  int64_t n_in, n_rows;
+  const std::vector<float>& int8_generic;
+  const std::vector<float>& q8_0_generic;
+
+  // The fast kernels and their portable twins sum the same exact integer group sums in a different fp32 order.
+  static void expect_matches(const std::vector<float>& got, const std::vector<float>& generic, const char* what,
+                             int64_t n_in) {
+    for (size_t r = 0; r < generic.size(); ++r) {
+      EXPECT_NEAR(got[r], generic[r], 1e-5f * (1 + std::fabs(generic[r]))) << what << " " << n_in << " " << r;
+    }
+  }
+};
+
+template <class Check>
+void for_each_int8_q8_row(Check check) {
   Rng rng(15);
   for (int64_t n_in : {32, 96, 2048}) {
     const auto w = random_vector(rng, n_in, 0.05);
@@ -393,32 +477,44 @@ TEST(QuantKernels, Avx2Int8AndQ8_0Q8RowsMatchGeneric) {
     for (int64_t n_rows = 1; n_rows <= 6; ++n_rows) {
       const auto x = random_vector(rng, n_rows * n_in, 1.0);
       const Q8Activations q8x(x.data(), n_in, n_rows, Q8Order::kNatural);
-      std::vector<float> generic(n_rows), avx2(n_rows);
+      std::vector<float> int8_generic(n_rows), q8_0_generic(n_rows);
       dot_int8_q8_row_generic(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), n_in, n_rows,
-                              generic.data(), 1);
-      dot_int8_q8_row_avx2(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), n_in, n_rows,
-                           avx2.data(), 1);
-      for (int64_t r = 0; r < n_rows; ++r) EXPECT_NEAR(avx2[r], generic[r], 1e-5f * (1 + std::fabs(generic[r])));
-      dot_q8_0_q8_row_generic(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), n_in, n_rows, generic.data(), 1);
-      dot_q8_0_q8_row_avx2(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), n_in, n_rows, avx2.data(), 1);
-      for (int64_t r = 0; r < n_rows; ++r) EXPECT_NEAR(avx2[r], generic[r], 1e-5f * (1 + std::fabs(generic[r])));
-      if (has_avx512_vnni()) {
-        std::vector<float> int8_generic(n_rows), vnni(n_rows);
-        dot_int8_q8_row_generic(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), n_in, n_rows,
-                                int8_generic.data(), 1);
-        dot_int8_q8_rows_vnni(int8_w.q().data(), int8_w.scales().data(), q8x.levels(), q8x.steps(), q8x.lane_sums(),
-                              n_in, n_rows, 1, vnni.data(), 1);
-        for (int64_t r = 0; r < n_rows; ++r) {
-          EXPECT_NEAR(vnni[r], int8_generic[r], 1e-5f * (1 + std::fabs(int8_generic[r]))) << "vnni int8 " << n_in;
-        }
-        dot_q8_0_q8_rows_vnni(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), q8x.lane_sums(), n_in, n_rows, 1,
-                              vnni.data(), 1);
-        for (int64_t r = 0; r < n_rows; ++r) {
-          EXPECT_NEAR(vnni[r], generic[r], 1e-5f * (1 + std::fabs(generic[r]))) << "vnni q8_0 " << n_in;
-        }
-      }
+                              int8_generic.data(), 1);
+      dot_q8_0_q8_row_generic(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), n_in, n_rows, q8_0_generic.data(),
+                              1);
+      check(Int8Q8Row{int8_w, q8_0_w, q8x, n_in, n_rows, int8_generic, q8_0_generic});
     }
   }
+}
+
+TEST(QuantKernels, Avx2Int8AndQ8_0Q8RowsMatchGeneric) {
+  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 kernels are not tested";
+  for_each_int8_q8_row([](const Int8Q8Row& row) {
+    std::vector<float> avx2(row.n_rows, std::numeric_limits<float>::quiet_NaN());
+    dot_int8_q8_row_avx2(row.int8.q().data(), row.int8.scales()[0], row.q8x.levels(), row.q8x.steps(), row.n_in,
+                         row.n_rows, avx2.data(), 1);
+    Int8Q8Row::expect_matches(avx2, row.int8_generic, "avx2 int8", row.n_in);
+    std::fill(avx2.begin(), avx2.end(), std::numeric_limits<float>::quiet_NaN());
+    dot_q8_0_q8_row_avx2(row.q8_0.blocks().data(), row.q8x.levels(), row.q8x.steps(), row.n_in, row.n_rows,
+                         avx2.data(), 1);
+    Int8Q8Row::expect_matches(avx2, row.q8_0_generic, "avx2 q8_0", row.n_in);
+  });
+}
+
+TEST(QuantKernels, VnniInt8AndQ8_0Q8RowsMatchGeneric) {
+  if (!has_avx512_vnni()) {
+    GTEST_SKIP() << "no AVX-512 VNNI on this CPU (or PAGEDLLM_NO_AVX512=1): the vnni kernels are not tested";
+  }
+  for_each_int8_q8_row([](const Int8Q8Row& row) {
+    std::vector<float> vnni(row.n_rows, std::numeric_limits<float>::quiet_NaN());
+    dot_int8_q8_rows_vnni(row.int8.q().data(), row.int8.scales().data(), row.q8x.levels(), row.q8x.steps(),
+                          row.q8x.lane_sums(), row.n_in, row.n_rows, 1, vnni.data(), 1);
+    Int8Q8Row::expect_matches(vnni, row.int8_generic, "vnni int8", row.n_in);
+    std::fill(vnni.begin(), vnni.end(), std::numeric_limits<float>::quiet_NaN());
+    dot_q8_0_q8_rows_vnni(row.q8_0.blocks().data(), row.q8x.levels(), row.q8x.steps(), row.q8x.lane_sums(),
+                          row.n_in, row.n_rows, 1, vnni.data(), 1);
+    Int8Q8Row::expect_matches(vnni, row.q8_0_generic, "vnni q8_0", row.n_in);
+  });
 }
 
 }  // namespace

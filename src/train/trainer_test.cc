@@ -230,7 +230,51 @@ TEST_F(QLoraRun, MergedModelGivesLogitsOfBasePlusAdapter) {
 // loss moves by ±5% from seed to seed (measured over seeds 7–10, either base ahead), more than the effect being
 // measured, so the claim is checked on the mean over three seeds, at a learning rate (1e-3) where the eval loss
 // has flattened by step 150 without the over-fitting swings of 2e-3.
+// A matrix's values, row after row, dequantized to fp32.
+std::vector<float> all_values(const WeightMatrix& w) {
+  std::vector<float> values(static_cast<size_t>(w.n_out() * w.n_in()));
+  for (int64_t j = 0; j < w.n_out(); ++j) w.dequantize_row(j, values.data() + j * w.n_in());
+  return values;
+}
+
+// The comparison below means something only if the two bases differ: the load run_finetune makes for "nf4" holds
+// every linear layer of the blocks as NF4+DQ (4.127 bits per weight plus each matrix's constants: ≤ 0.52 bytes
+// here) with most values moved to the NF4 grid, each by at most 0.25 of the largest |w| of its block of 64 (half
+// the widest gap between code values, 0.152, plus the absmax's 8-bit rounding; 0.215 measured), and the one for
+// "none" holds the checkpoint's fp32 values.
+void expect_nf4_base_differs_from_fp32_base() {
+  const ModelWeights nf4 = load_model_weights(kModel, training_load_options("nf4", true, false, 0));
+  const ModelWeights f32 = load_model_weights(kModel, training_load_options("none", true, false, 0));
+  ASSERT_EQ(nf4.layers.size(), f32.layers.size());
+  for (size_t l = 0; l < f32.layers.size(); ++l) {
+    const auto exact_layers = f32.layers[l].linear_layers();
+    const auto nf4_layers = nf4.layers[l].linear_layers();
+    for (size_t m = 0; m < exact_layers.size(); ++m) {
+      const WeightMatrix& w = *nf4_layers[m].second;
+      const std::string what = "layer " + std::to_string(l) + " " + exact_layers[m].first;
+      const int64_t num_params = w.n_out() * w.n_in();
+      EXPECT_EQ(exact_layers[m].second->format(), WeightFormat::kF32) << what;
+      EXPECT_EQ(w.format(), WeightFormat::kNF4) << what;
+      EXPECT_LE(static_cast<double>(w.num_bytes()) / num_params, 0.52) << what;
+      const std::vector<float> exact = all_values(*exact_layers[m].second), values = all_values(w);
+      int64_t num_changed = 0;
+      for (int64_t b = 0; b < num_params; b += 64) {
+        const int64_t end = std::min<int64_t>(num_params, b + 64);
+        float absmax = 0;
+        for (int64_t v = b; v < end; ++v) absmax = std::max(absmax, std::fabs(exact[v]));
+        for (int64_t v = b; v < end; ++v) {
+          num_changed += values[v] != exact[v];
+          ASSERT_LE(std::fabs(values[v] - exact[v]), 0.25f * absmax) << what << " value " << v;
+        }
+      }
+      EXPECT_GT(num_changed, num_params / 2) << what;
+    }
+  }
+}
+
 TEST(QLoraVsLora, MeanFinalEvalLossWithinThreePercent) {
+  expect_nf4_base_differs_from_fp32_base();
+  ASSERT_FALSE(testing::Test::HasFailure()) << "the nf4 base is not quantized: the comparison would mean nothing";
   double qlora_sum = 0, lora_sum = 0;
   for (uint64_t seed : {7, 8, 9}) {
     for (const char* quantization : {"nf4", "none"}) {

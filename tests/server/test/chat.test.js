@@ -14,9 +14,10 @@ test('a chat completion answers an assistant message', async () => {
   assert.match(r.id, /^chatcmpl-/);
   assert.equal(r.choices.length, 1);
   assert.equal(r.choices[0].message.role, 'assistant');
-  assert.equal(typeof r.choices[0].message.content, 'string');
-  assert.ok(['length', 'stop'].includes(r.choices[0].finish_reason));
-  assert.equal(r.usage.total_tokens, r.usage.prompt_tokens + r.usage.completion_tokens);
+  // stories260K's greedy answer to the TinyLlama-templated conversation (63 prompt tokens), measured.
+  assert.equal(r.choices[0].message.content, '"Here," said the dog.\nThe dog replakesed');
+  assert.equal(r.choices[0].finish_reason, 'length');
+  assert.deepEqual(r.usage, { prompt_tokens: 63, completion_tokens: 24, total_tokens: 87 });
 });
 
 test('the stream starts with the role and its text equals the whole answer', async () => {

@@ -2,6 +2,7 @@
 // and a way to start extra servers (other flags) from the same binary and model.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -21,6 +22,30 @@ export function golden(name) {
   return JSON.parse(readFileSync(path.join(modelDir, 'golden', `${name}.json`), 'utf8'));
 }
 export const goldenNames = ['once_upon_a_time', 'lily_and_tom', 'the_little_dog', 'long_200'];
+
+// The text of the first numTokens golden greedy tokens, decoded here from the model's tokenizer.json (a
+// SentencePiece-style vocabulary: '▁' is a space, <0xNN> a byte), as a continuation: no leading space stripped.
+let vocabById = null;
+export function goldenText(g, numTokens) {
+  if (!vocabById) {
+    const tokenizer = JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8'));
+    vocabById = [];
+    for (const [piece, id] of Object.entries(tokenizer.model.vocab)) vocabById[id] = piece;
+  }
+  const ids = g.greedy_token_ids_ignoring_bos_stop.slice(0, numTokens);
+  if (ids.length !== numTokens) throw new Error(`the golden has only ${ids.length} tokens`);
+  const bytes = [];
+  for (const id of ids) {
+    const piece = vocabById[id];
+    const byte = /^<0x([0-9A-F]{2})>$/.exec(piece);
+    if (byte) bytes.push(parseInt(byte[1], 16));
+    else bytes.push(...Buffer.from(piece.replaceAll('\u2581', ' '), 'utf8'));
+  }
+  const text = Buffer.from(bytes).toString('utf8');
+  // The decoding here must agree with the golden's own text, or the tests built on it would check nothing.
+  if (!text || !g.greedy_text_ignoring_bos_stop.startsWith(text)) throw new Error(`decoded golden text ${text}`);
+  return text;
+}
 
 // Prometheus text → Map of 'name{labels}' (labels as written) → number.
 export async function metrics(url = baseUrl) {
@@ -53,6 +78,7 @@ export async function waitForMetrics(predicate, timeoutMs = 20_000, url = baseUr
   throw new Error(`metrics did not settle: running=${metric(samples, 'vllm:num_requests_running')} ` +
                   `kv=${metric(samples, 'vllm:kv_cache_usage_perc')}`);
 }
+export const numInFlight = (s) => metric(s, 'vllm:num_requests_running') + metric(s, 'vllm:num_requests_waiting');
 export const isIdle = (s) => metric(s, 'vllm:num_requests_running') === 0 &&
   metric(s, 'vllm:num_requests_waiting') === 0 && metric(s, 'vllm:kv_cache_usage_perc') === 0;
 
@@ -79,12 +105,12 @@ export async function freePort() {
   });
 }
 
-// Starts `pagedllm serve` with extra flags on a free port; resolves once /health answers 200.
-export async function startServer(extraArgs = []) {
+// Starts `pagedllm serve` with extra flags on a free port (serving run.sh's model unless `model` names other
+// `serve` arguments); resolves once /health answers 200.
+export async function startServer(extraArgs = [], { model = ['--model', modelDir] } = {}) {
   const binary = process.env.PAGEDLLM_BINARY;
-  const modelDir = process.env.PAGEDLLM_MODEL_DIR;
   const port = await freePort();
-  const args = ['serve', '--model', modelDir, '--host', '127.0.0.1', '--port', String(port),
+  const args = ['serve', ...model, '--host', '127.0.0.1', '--port', String(port),
                 ...(process.env.PAGEDLLM_SERVE_ARGS ?? '').split(' ').filter(Boolean), ...extraArgs];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -110,4 +136,15 @@ export async function startServer(extraArgs = []) {
       return exited;
     },
   };
+}
+
+// SmolLM2-135M's shape with random weights (--load-format dummy): ~500 times the work of stories260K per token, so
+// a request of 1000 tokens stays in flight for seconds. Tests that must see requests running hold them there with
+// this model and end them themselves, instead of racing stories260K, which finishes 480 tokens in milliseconds.
+export const slowModelName = 'smollm2-135m-dummy';
+export async function startSlowServer(extraArgs = []) {
+  const dir = fileURLToPath(new URL(`../../../models/${slowModelName}`, import.meta.url));
+  return startServer(['--max-model-len', '2048', '--kv-cache-memory', String(512 << 20), ...extraArgs], {
+    model: ['--model', dir, '--load-format', 'dummy', '--served-model-name', slowModelName],
+  });
 }
