@@ -23,7 +23,7 @@ function(pagedllm_library name)
     target_include_directories(pagedllm_${name} INTERFACE ${PROJECT_SOURCE_DIR}/src)
     target_link_libraries(pagedllm_${name} INTERFACE ${ARG_DEPS})
   endif()
-  if(test_sources)
+  if(test_sources AND PAGEDLLM_BUILD_TESTS)
     add_executable(${name}_tests ${test_sources})
     target_link_libraries(${name}_tests PRIVATE pagedllm_${name} GTest::gtest GTest::gtest_main GTest::gmock)
     target_compile_definitions(${name}_tests PRIVATE
