@@ -9,7 +9,9 @@
 namespace pagedllm {
 namespace {
 
-std::string strip_dashes(const std::string& name) { return name.substr(std::min(name.find_first_not_of('-'), name.size())); }
+std::string strip_dashes(const std::string& name) {
+  return name.substr(std::min(name.find_first_not_of('-'), name.size()));
+}
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> row(b.size() + 1);
@@ -90,12 +92,12 @@ bool is_flag(const std::string& arg) { return arg.size() >= 2 && arg[0] == '-'; 
 int report_unmatched(CLI::App* command, const std::vector<std::string>& unmatched) {
   const std::string path = command_path(command);
   const std::vector<std::string> subcommands = subcommand_names(*command);
-  std::string message;
   if (!subcommands.empty() && !is_flag(unmatched.front())) {
     return usage_error(fmt::format("{}: unknown subcommand '{}'{}\nthe subcommands are: {} (`{} --help` describes them)",
                                    path, unmatched.front(), did_you_mean(unmatched.front(), subcommands),
                                    fmt::join(subcommands, ", "), path));
   }
+  std::string message;
   for (const std::string& arg : unmatched) {
     if (!is_flag(arg)) continue;
     const std::string flag = arg.substr(0, arg.find('='));
