@@ -58,6 +58,16 @@ std::vector<PromptLine> read_prompts_file(const std::string& path, const Samplin
   return lines;
 }
 
+// vLLM's prefix-cache hit rate: the share of queried prompt tokens whose KV blocks were found cached.
+std::string prefix_cache_summary(const EngineArgs& args, const EngineStats& stats) {
+  if (!args.enable_prefix_caching) return "prefix caching: off";
+  const double rate = stats.prefix_cache_queries_total == 0
+                          ? 0.0
+                          : 100.0 * double(stats.prefix_cache_hits_total) / double(stats.prefix_cache_queries_total);
+  return fmt::format("prefix cache hit rate: {:.1f}% ({} of {} prompt tokens)", rate, stats.prefix_cache_hits_total,
+                     stats.prefix_cache_queries_total);
+}
+
 void run_generate(const GenerateOptions& o, bool seed_given) {
   EngineArgs args = o.engine.resolve();
   SamplingParams defaults = o.params;
@@ -102,9 +112,10 @@ void run_generate(const GenerateOptions& o, bool seed_given) {
   const EngineStats stats = llm.engine().stats();
   std::cerr << fmt::format(
       "requests: {}, prompt tokens: {}, generated tokens: {}, elapsed: {:.3f} s, {:.2f} tokens/s (generated), "
-      "peak KV blocks used: {} of {}, preemptions: {}\n",
+      "peak KV blocks used: {} of {}, preemptions: {}, {}\n",
       outputs.size(), prompt_tokens, generated_tokens, elapsed, generated_tokens / std::max(elapsed, 1e-9),
-      llm.engine().peak_kv_blocks_used(), llm.engine().num_kv_blocks(), stats.num_preemptions_total);
+      llm.engine().peak_kv_blocks_used(), llm.engine().num_kv_blocks(), stats.num_preemptions_total,
+      prefix_cache_summary(args, stats));
   llm.engine().reset_prefix_cache();
   PAGEDLLM_CHECK_MSG(llm.engine().num_free_kv_blocks() == llm.engine().num_kv_blocks(),
                      "KV blocks leaked: {} of {} free after all requests finished", llm.engine().num_free_kv_blocks(),

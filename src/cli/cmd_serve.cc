@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/chat_template_flag.h"
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
 #include "engine/async_engine.h"
@@ -56,10 +57,17 @@ int run_serve(ServeOptions& o) {
   ServerConfig config = o.server;
   config.model_path = args.model;
   config.max_num_seqs = args.max_num_seqs;
-  if (!o.chat_template.empty()) config.chat_template = load_chat_template_arg(o.chat_template);
+  config.version = PAGEDLLM_VERSION;
+  if (!o.chat_template.empty()) config.chat_template = read_chat_template_flag(o.chat_template);
   if (o.max_request_body > 0) config.max_request_body = o.max_request_body;
   AsyncEngine engine(args);
   log_engine_summary(engine, args, config);
+  if (config.chat_template.empty() && !engine.tokenizer().chat_template()) {
+    std::fprintf(stderr,
+                 "pagedllm: note: %s has no chat template, so /v1/chat/completions answers 400; pass --chat-template "
+                 "FILE (tests/fixtures/chat_templates/ holds examples)\n",
+                 args.model.c_str());
+  }
   int rc = run_server(engine, config);
   engine.shutdown();
   return rc;

@@ -5,8 +5,12 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
+#include "cli/chat_template_flag.h"
 #include "cli/commands.h"
+#include "cli/engine_flags.h"
+#include "cli/model_folder.h"
 #include "cli/quantized_model_writer.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -23,6 +27,7 @@ struct FinetuneFlags {
   std::string tokenizer;
   std::string load_format = "auto";
   std::string target_modules = "all";
+  std::string chat_template;  // a file or inline text; empty: the tokenizer's own
   int num_threads = 0;
   bool is_quiet = false;
 };
@@ -39,10 +44,14 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
-TrainingTokenizer bind_tokenizer(std::shared_ptr<const Tokenizer> tokenizer) {
+// `chat_template` (the --chat-template text) replaces the tokenizer's own template; both may be absent when the
+// data has no "messages" lines.
+TrainingTokenizer bind_tokenizer(std::shared_ptr<const Tokenizer> tokenizer, const std::string& chat_template) {
   TrainingTokenizer t;
   t.tokenize = [tokenizer](const std::string& text, bool add_special) { return tokenizer->encode(text, add_special); };
-  if (const auto source = tokenizer->chat_template()) {
+  std::optional<std::string> source = tokenizer->chat_template();
+  if (!chat_template.empty()) source = chat_template;
+  if (source) {
     auto chat = std::make_shared<const ChatTemplate>(*source);
     t.chat_template = [tokenizer, chat](const nlohmann::json& messages) {
       ChatTemplateInputs inputs;
@@ -63,11 +72,13 @@ void run_finetune_command(FinetuneFlags f) {
     throw_error(ErrorKind::kInvalidArgument, "--load-format must be auto or dummy, got {}", f.load_format);
   }
   TrainerConfig& c = f.config;
+  check_model_folder(c.model_dir);
+  const std::string chat_template = f.chat_template.empty() ? "" : read_chat_template_flag(f.chat_template);
   c.is_dummy_weights = f.load_format == "dummy";
   c.target_modules = split_list(f.target_modules);
   c.show_progress = !f.is_quiet;
   std::shared_ptr<const Tokenizer> tokenizer = Tokenizer::from_path(f.tokenizer.empty() ? c.model_dir : f.tokenizer);
-  const FinetuneResult r = run_finetune(c, bind_tokenizer(tokenizer));
+  const FinetuneResult r = run_finetune(c, bind_tokenizer(tokenizer, chat_template));
   std::cout << fmt::format("adapter written to {}\n", c.output_dir);
   if (!r.steps.empty()) std::cout << fmt::format("final loss {:.6f}\n", r.steps.back().loss);
   if (r.final_eval_loss) std::cout << fmt::format("final eval loss {:.6f}\n", *r.final_eval_loss);
@@ -87,8 +98,10 @@ void add_finetune_command(CLI::App& app) {
   cmd->add_option("--output", c.output_dir, "adapter folder to write")->required();
   cmd->add_option("--tokenizer", flags->tokenizer, "tokenizer folder (default: the model folder)");
   cmd->add_option("--load-format", flags->load_format, "auto | dummy (random base weights, for benchmarks)");
+  cmd->add_option("--chat-template", flags->chat_template,
+                  "Jinja template (file or inline) for \"messages\" data (default: the tokenizer's)");
   cmd->add_option("--quantization,-q", c.quantization, "base format: nf4 | fp4 | int4 | none")->capture_default_str();
-  cmd->add_flag("--double-quant,!--no-double-quant", c.double_quant, "double quantization (default on)");
+  add_switch(*cmd, "double-quant", c.double_quant, "double quantization");
   cmd->add_option("--lora-r", c.lora_r, "LoRA rank")->capture_default_str();
   cmd->add_option("--lora-alpha", c.lora_alpha, "LoRA alpha")->capture_default_str();
   cmd->add_option("--lora-dropout", c.lora_dropout, "LoRA dropout")->capture_default_str();
@@ -108,8 +121,7 @@ void add_finetune_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--train-on-source", c.train_on_source, "also take the loss on the prompt tokens");
   cmd->add_flag("--group-by-length", c.group_by_length, "batch examples of similar length");
-  cmd->add_flag("--gradient-checkpointing,!--no-gradient-checkpointing", c.gradient_checkpointing,
-                "recompute block activations in backward (default on)");
+  add_switch(*cmd, "gradient-checkpointing", c.gradient_checkpointing, "recompute block activations in backward");
   cmd->add_option("--optim", c.optim, "paged_adamw_32bit | paged_adamw_8bit | adamw")->capture_default_str();
   cmd->add_option("--optimizer-memory", c.optimizer_memory, "resident bytes of the paged optimizer state (0: all)");
   cmd->add_option("--save-steps", c.save_steps, "checkpoint every N steps (0: never)");
@@ -128,8 +140,10 @@ struct MergeCommand {
   bool output_double_quant = true;
 };
 
-void run_merge(const MergeCommand& c) {
+void run_merge(MergeCommand c) {
   namespace fs = std::filesystem;
+  check_model_folder(c.merge.model_dir);
+  c.merge.adapter_dir = parse_lora_arg(c.merge.adapter_dir).second;
   if (c.output_quantization.empty()) {
     merge_adapter(c.merge);
     std::cout << fmt::format("merged model written to {}\n", c.merge.output_dir);
@@ -163,15 +177,15 @@ void add_merge_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "merge", "fold a LoRA adapter into its base model (F32 model folder, or 4-bit with --quantization)");
   cmd->add_option("--model", c->merge.model_dir, "base model folder")->required();
-  cmd->add_option("--lora", c->merge.adapter_dir, "PEFT adapter folder")->required();
+  cmd->add_option("--lora", c->merge.adapter_dir, "PEFT adapter folder, DIR or NAME=DIR as generate and serve take it")
+      ->required();
   cmd->add_option("--output", c->merge.output_dir, "merged model folder to write")->required();
   cmd->add_option("--quantization,-q", c->output_quantization,
                   "re-quantize the merged model: nf4 | fp4 (bitsandbytes serialization; default: F32)");
-  cmd->add_flag("--double-quant,!--no-double-quant", c->output_double_quant, "with --quantization (default on)");
+  add_switch(*cmd, "double-quant", c->output_double_quant, "with --quantization");
   cmd->add_option("--base-quantization", c->merge.quantization,
                   "format the adapter was trained against (none | nf4 | fp4 | int4; default: from the adapter)");
-  cmd->add_flag("--base-double-quant,!--no-base-double-quant", c->merge.double_quant,
-                "with --base-quantization (default on)");
+  add_switch(*cmd, "base-double-quant", c->merge.double_quant, "with --base-quantization");
   cmd->callback([c] { run_merge(*c); });
 }
 

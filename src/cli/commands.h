@@ -8,6 +8,7 @@ namespace pagedllm {
 
 void add_generate_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
+void add_chat_command(CLI::App& app);        // a terminal chat over the model's chat template
 void add_tokenizer_commands(CLI::App& app);  // tokenize, detokenize, chat-template
 void add_bench_command(CLI::App& app);
 void add_quant_commands(CLI::App& app);      // quantize, inspect, perplexity

@@ -1,8 +1,18 @@
 #include "cli/engine_flags.h"
 
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "cli/model_folder.h"
 #include "util/error.h"
 
 namespace pagedllm {
+
+CLI::Option* add_switch(CLI::App& app, const std::string& name, bool& value, const std::string& description) {
+  return app.add_flag(fmt::format("--{},!--no-{}", name, name), value, description)
+      ->default_str(value ? "true" : "false");
+}
 
 void add_engine_flags(CLI::App& app, EngineFlags& f) {
   EngineArgs& a = f.args;
@@ -11,34 +21,48 @@ void add_engine_flags(CLI::App& app, EngineFlags& f) {
   app.add_option("--load-format", a.load_format, "auto | dummy (random weights for benchmarks)");
   app.add_option("--dtype", a.dtype, "weight storage of dense layers: auto | float32 | bfloat16 | float16");
   app.add_option("--quantization,-q", a.quantization, "quantize linear layers while loading: nf4 | fp4 | int4 | int8 | q8_0");
-  app.add_flag("--double-quant,!--no-double-quant", a.double_quant, "double quantization of 4-bit constants (default on)");
+  add_switch(app, "double-quant", a.double_quant, "double quantization of 4-bit constants");
   app.add_option("--quant-block-size", a.quant_block_size,
-                 "weights per absmax block of the 4-bit formats (bitsandbytes' blocksize, default 64)");
+                 "weights per absmax block of the 4-bit formats (bitsandbytes' blocksize)");
   app.add_flag("--quantize-lm-head", a.quantize_lm_head, "also quantize the LM head");
   app.add_option("--block-size", a.block_size, "tokens per KV block");
-  app.add_option("--kv-cache-memory", a.kv_cache_memory, "bytes of KV cache (default: a quarter of available RAM)");
+  app.add_option("--kv-cache-memory", a.kv_cache_memory, "bytes of KV cache (0: a quarter of available RAM)");
   app.add_option("--num-kv-blocks", a.num_kv_blocks, "exact number of KV blocks (overrides --kv-cache-memory)");
-  app.add_option("--max-model-len", a.max_model_len, "maximum prompt + output tokens per request");
+  app.add_option("--max-model-len", a.max_model_len, "maximum prompt + output tokens per request (0: the model's)");
   app.add_option("--max-num-seqs", a.max_num_seqs, "maximum running requests per step");
-  app.add_option("--max-num-batched-tokens", a.max_num_batched_tokens, "token budget per step");
-  app.add_flag("--enable-chunked-prefill,!--no-enable-chunked-prefill", a.enable_chunked_prefill, "split long prompts across steps");
-  app.add_flag("--enable-prefix-caching,!--no-enable-prefix-caching", a.enable_prefix_caching, "reuse KV blocks of shared prompt prefixes");
+  app.add_option("--max-num-batched-tokens", a.max_num_batched_tokens, "token budget per step (0: 2048, or max-model-len without chunked prefill)");
+  add_switch(app, "enable-chunked-prefill", a.enable_chunked_prefill, "split long prompts across steps");
+  add_switch(app, "enable-prefix-caching", a.enable_prefix_caching, "reuse KV blocks of shared prompt prefixes");
   app.add_option("--seed", a.seed, "seed of unseeded requests and dummy weights");
-  app.add_option("--num-threads", a.num_threads, "compute threads (default: all cores)");
-  app.add_option("--lora", f.loras, "LoRA adapter NAME=DIR (repeatable)");
+  app.add_option("--num-threads", a.num_threads, "compute threads (0: all cores)");
+  app.add_option("--lora", f.loras, "LoRA adapter NAME=DIR, or DIR named after its folder (repeatable)");
   app.add_option("--max-loras", a.max_loras, "maximum number of LoRA adapters");
   app.add_option("--max-lora-rank", a.max_lora_rank, "maximum LoRA rank");
 }
 
-EngineArgs EngineFlags::resolve() const {
-  EngineArgs a = args;
-  for (const auto& entry : loras) {
-    auto eq = entry.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size()) {
-      throw_error(ErrorKind::kInvalidArgument, "--lora expects NAME=DIR, got '{}'", entry);
+std::pair<std::string, std::string> parse_lora_arg(const std::string& entry) {
+  namespace fs = std::filesystem;
+  const size_t eq = entry.find('=');
+  // A '=' after a '/' belongs to the folder's name, not to NAME=.
+  if (eq != std::string::npos && entry.substr(0, eq).find('/') == std::string::npos) {
+    if (eq == 0 || eq + 1 == entry.size()) {
+      throw_error(ErrorKind::kInvalidArgument, "--lora expects NAME=DIR or DIR, got '{}'", entry);
     }
-    a.loras.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+    return {entry.substr(0, eq), entry.substr(eq + 1)};
   }
+  fs::path dir = fs::path(entry).lexically_normal();
+  if (!dir.has_filename()) dir = dir.parent_path();  // "adapter/" normalizes to "adapter/" with an empty filename
+  const std::string name = dir.filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    throw_error(ErrorKind::kInvalidArgument, "--lora {}: cannot name the adapter after this folder; pass NAME=DIR", entry);
+  }
+  return {name, entry};
+}
+
+EngineArgs EngineFlags::resolve() const {
+  check_model_folder(args.model);
+  EngineArgs a = args;
+  for (const auto& entry : loras) a.loras.push_back(parse_lora_arg(entry));
   return a;
 }
 
@@ -57,7 +81,7 @@ void add_sampling_flags(CLI::App& app, SamplingParams& p) {
   app.add_option("--stop-token-ids", p.stop_token_ids, "stop token id (repeatable)");
   app.add_flag("--ignore-eos", p.ignore_eos);
   app.add_option("--logprobs", p.logprobs, "top logprobs per generated token");
-  app.add_flag("--skip-special-tokens,!--no-skip-special-tokens", p.skip_special_tokens);
+  add_switch(app, "skip-special-tokens", p.skip_special_tokens, "leave special tokens out of the text");
   app.add_flag("--include-stop-str-in-output", p.include_stop_str_in_output);
 }
 

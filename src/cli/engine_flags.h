@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/engine_args.h"
@@ -14,12 +15,19 @@ namespace pagedllm {
 
 struct EngineFlags {
   EngineArgs args;
-  std::vector<std::string> loras;  // NAME=DIR
-  // Parses --lora NAME=DIR entries into args.loras; throws Error(kInvalidArgument) on a malformed entry.
+  std::vector<std::string> loras;  // NAME=DIR or DIR
+  // Checks --model (check_model_folder) and parses the --lora entries into args.loras; throws Error on a missing
+  // model folder or a malformed entry.
   EngineArgs resolve() const;
 };
 
+// One --lora argument as (name, folder): "NAME=DIR" as vLLM takes it, or a bare "DIR" (as `merge` takes it) named
+// after the folder's last component. Throws Error(kInvalidArgument) for an empty NAME or DIR.
+std::pair<std::string, std::string> parse_lora_arg(const std::string& entry);
+
 void add_engine_flags(CLI::App& app, EngineFlags& flags);
+// An on/off flag, `--NAME` and `--no-NAME`, whose --help line shows its default (HelpFormatter).
+CLI::Option* add_switch(CLI::App& app, const std::string& name, bool& value, const std::string& description);
 void add_sampling_flags(CLI::App& app, SamplingParams& params);
 
 }  // namespace pagedllm

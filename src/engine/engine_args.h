@@ -25,8 +25,10 @@ struct EngineArgs {
   int max_model_len = 0;             // 0 = the model's max_position_embeddings
   int max_num_seqs = 256;
   int max_num_batched_tokens = 0;    // 0 = max(2048, max_model_len) without chunked prefill, 2048 with
+  // Both on by default, as in vLLM v1: prefix caching changes no output (a cached block holds exactly the keys and
+  // values its tokens would produce again) and chunked prefill keeps decode steps short beside long prompts.
   bool enable_chunked_prefill = true;
-  bool enable_prefix_caching = false;
+  bool enable_prefix_caching = true;
   int max_queued_requests = 0;       // 0 = unlimited
   uint64_t seed = 0;                 // seeds unseeded requests and dummy weights
   int num_threads = 0;               // 0 = all cores

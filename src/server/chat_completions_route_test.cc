@@ -127,15 +127,15 @@ TEST_F(ChatCompletionsRouteTest, RefusesWhatItDoesNotSupportNamingTheField) {
   }
 }
 
-TEST_F(ChatCompletionsRouteTest, WithoutAnyTemplateAnswersVllmsMessage) {
+TEST_F(ChatCompletionsRouteTest, WithoutAnyTemplatePointsToTheFlag) {
   ServerConfig config = default_config();
   config.chat_template.clear();  // stories260K's tokenizer has none
   restart(config);
   HttpResult result = post("/v1/chat/completions", json{{"messages", messages()}});
   EXPECT_EQ(result.status, 400);
   EXPECT_EQ(result.json()["error"]["message"],
-            "As of transformers v4.44, default chat template is no longer allowed, so you must provide a chat "
-            "template if the tokenizer does not define one.");
+            "The model's tokenizer defines no chat template and the server was started without one: restart it "
+            "with --chat-template FILE (a Jinja chat template; tests/fixtures/chat_templates/ holds examples).");
 }
 
 TEST_F(ChatCompletionsRouteTest, TemplateErrorsAreBadRequests) {

@@ -67,8 +67,8 @@ void ServerContext::check_context_length(int num_prompt_tokens, int max_tokens) 
 const ChatTemplate& ServerContext::chat_template() const {
   if (chat_template_ == nullptr) {
     throw Error(ErrorKind::kInvalidArgument,
-                "As of transformers v4.44, default chat template is no longer allowed, so you must provide a chat "
-                "template if the tokenizer does not define one.");
+                "The model's tokenizer defines no chat template and the server was started without one: restart it "
+                "with --chat-template FILE (a Jinja chat template; tests/fixtures/chat_templates/ holds examples).");
   }
   return *chat_template_;
 }

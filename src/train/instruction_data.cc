@@ -54,7 +54,10 @@ TextExample parse_messages(const nlohmann::json& line, const ChatTemplateFn& cha
   if (messages.back()["role"] != "assistant") {
     throw_error(ErrorKind::kInvalidArgument, "the last message must have role \"assistant\" (it is the target)");
   }
-  if (!chat_template) throw_error(ErrorKind::kInvalidArgument, "\"messages\" needs a chat template");
+  if (!chat_template) {
+    throw_error(ErrorKind::kInvalidArgument,
+                "\"messages\" needs a chat template: the tokenizer has none, so pass --chat-template FILE");
+  }
   const std::string source = messages.size() > 1
                                  ? chat_template(nlohmann::json(std::vector<nlohmann::json>(messages.begin(),
                                                                                              messages.end() - 1)))
