@@ -1,5 +1,6 @@
 // make_dense_weight: F32/F16/BF16 matrices. Few rows stream W once through the dense_matmul_* kernels; many rows
-// go through gemm_f32 (F32 directly; F16/BF16 widened while packing with AVX-512, else on tiles dequantized into a
+// go through a GEMM: F32 through gemm_f32; F16/BF16 through the bf16 GEMM when use_bf16_products()
+// (kernels/compute_dtype.h), else gemm_f32 (widened while packing with AVX-512, else on tiles dequantized into a
 // thread-local buffer).
 #include <algorithm>
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "kernels/compute_dtype.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/generic/dense_kernels.h"
@@ -72,6 +74,8 @@ class DenseWeight final : public WeightMatrix {
       parallel_for(n_out(), product->min_task_rows, product->run);
     } else if (format() == WeightFormat::kF32) {
       gemm_f32(true, n_rows, n_out(), n_in(), x, n_in(), static_cast<const float*>(data_), n_in(), 0.0f, y, n_out());
+    } else if (use_bf16_products()) {
+      PAGEDLLM_CHECK(gemm_bf16(format(), true, n_rows, n_out(), n_in(), x, n_in(), data_, n_in(), 0.0f, y, n_out()));
     } else if (!gemm_f32_half_weight(format() == WeightFormat::kBF16, n_rows, n_out(), n_in(), x,
                                      static_cast<const uint16_t*>(data_), y)) {
       matmul_tiled(x, y, n_rows);
@@ -95,6 +99,8 @@ class DenseWeight final : public WeightMatrix {
     } else if (format() == WeightFormat::kF32) {
       gemm_f32(false, n_rows, n_in(), n_out(), dy, n_out(), static_cast<const float*>(data_), n_in(), 0.0f, dx,
                n_in());
+    } else if (use_bf16_products()) {
+      PAGEDLLM_CHECK(gemm_bf16(format(), false, n_rows, n_in(), n_out(), dy, n_out(), data_, n_in(), 0.0f, dx, n_in()));
     } else {
       matmul_backward_tiled(dy, dx, n_rows);
     }

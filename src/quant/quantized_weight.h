@@ -1,7 +1,8 @@
 // The common base of the quantized weight formats: it owns the choice between the decode path (few input rows:
 // each format's fused kernel streams every weight byte once for all rows) and the GEMM path (many rows: tiles of W
-// are dequantized into a per-task fp32 buffer of at most kMaxTileRows × kTileCols floats and multiplied by gemm_f32),
-// and the training product dx = dy · W, always by tiles. No fp32 copy of the whole matrix is ever made.
+// are dequantized into a per-task fp32 buffer of at most kMaxTileRows × kTileCols floats and multiplied by the bf16
+// GEMM when use_bf16_products() (kernels/compute_dtype.h), else by gemm_f32), and the training product dx = dy · W,
+// always by tiles, likewise. No fp32 copy of the whole matrix is ever made.
 //
 // Thread-safety: immutable after construction; const methods may run concurrently, each using the thread pool
 // (they must not be called from inside a parallel_for task).
