@@ -100,7 +100,7 @@ TEST(DenseWeight, MatmulMatchesDoubleReferenceForEveryPath) {
                 exact += p;
                 sum_abs += std::abs(p);
               }
-              const bool bf16 = use_bf16_products() && format != WeightFormat::kF32 && n_rows > 48;
+              const bool bf16 = runs_bf16(dtype) && format != WeightFormat::kF32 && n_rows > 48;
               ASSERT_NEAR(y[r * shape.n_out + o], exact, product_error_bound(bf16, shape.n_in, sum_abs))
                   << weight_format_name(format) << " " << shape.n_out << "x" << shape.n_in << " rows " << n_rows
                   << " bf16 " << bf16;
@@ -132,7 +132,7 @@ TEST(DenseWeight, BackwardInputMatchesDoubleReferenceForEveryPath) {
                 exact += p;
                 sum_abs += std::abs(p);
               }
-              const bool bf16 = use_bf16_products() && format != WeightFormat::kF32 && n_rows > 4;
+              const bool bf16 = runs_bf16(dtype) && format != WeightFormat::kF32 && n_rows > 4;
               ASSERT_NEAR(dx[r * shape.n_in + i], exact, product_error_bound(bf16, shape.n_out, sum_abs))
                   << weight_format_name(format) << " " << shape.n_out << "x" << shape.n_in << " rows " << n_rows
                   << " bf16 " << bf16;
@@ -142,6 +142,37 @@ TEST(DenseWeight, BackwardInputMatchesDoubleReferenceForEveryPath) {
       }
     }
   }
+}
+
+// Serving (matmul) follows matmul_compute() and training (matmul_exact, matmul_backward_input) follows
+// training_matmul_compute(), each alone.
+TEST(DenseWeight, ServingAndTrainingFollowTheirOwnComputeDType) {
+  if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU (or PAGEDLLM_NO_BF16=1): both are fp32";
+  Rng rng(11);
+  TestMatrix m = random_matrix(WeightFormat::kBF16, 300, 67, rng);
+  auto w = make_dense_weight(WeightFormat::kBF16, m.bytes.data(), 300, 67);
+  const int64_t n_rows = 70;
+  std::vector<float> x = random_vector(n_rows * 67, rng), dy = random_vector(n_rows * 300, rng);
+  std::vector<float> y_f32(n_rows * 300), dx_f32(n_rows * 67), y(n_rows * 300), y_exact(n_rows * 300),
+      dx(n_rows * 67);
+  ScopedMatmulCompute restore(ComputeDType::kF32);
+  w->matmul(x.data(), y_f32.data(), n_rows);
+  w->matmul_backward_input(dy.data(), dx_f32.data(), n_rows);
+  set_matmul_compute(ComputeDType::kBF16);
+  w->matmul(x.data(), y.data(), n_rows);
+  w->matmul_exact(x.data(), y_exact.data(), n_rows);
+  w->matmul_backward_input(dy.data(), dx.data(), n_rows);
+  EXPECT_NE(y, y_f32);
+  EXPECT_EQ(y_exact, y_f32);
+  EXPECT_EQ(dx, dx_f32);
+  set_matmul_compute(ComputeDType::kF32);
+  set_training_matmul_compute(ComputeDType::kBF16);
+  w->matmul(x.data(), y.data(), n_rows);
+  w->matmul_exact(x.data(), y_exact.data(), n_rows);
+  w->matmul_backward_input(dy.data(), dx.data(), n_rows);
+  EXPECT_EQ(y, y_f32);
+  EXPECT_NE(y_exact, y_f32);
+  EXPECT_NE(dx, dx_f32);
 }
 
 // fp32 checkpoints give the same bits whatever the compute dtype (the
@@ -182,7 +213,6 @@ TEST(DenseWeight, Bf16ComputeRunsExactlyWhereTheCpuHasIt) {
   }
   ScopedMatmulCompute compute(ComputeDType::kBF16);
   w->matmul(x.data(), y_bf16.data(), n_rows);
-  EXPECT_EQ(use_bf16_products(), has_avx512_bf16());
   if (has_avx512_bf16()) {
     EXPECT_NE(y_f32, y_bf16);
   } else {

@@ -143,7 +143,7 @@ TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
         } else {
           expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul");
         }
-        q.matmul_gemm(x.data(), y.data(), n_rows);
+        q.matmul_gemm(x.data(), y.data(), n_rows, /*bf16=*/false);
         expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " gemm");
         q.matmul_decode(x.data(), y.data(), n_rows, /*allow_avx2=*/false, /*allow_q8_activations=*/true);
         expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " decode generic");
@@ -190,11 +190,12 @@ TEST(QuantizedMatmul, GroupedProductsMatchSeparateOnes) {
 
 // Under kBF16 (where the CPU runs it) the GEMM path, matmul past the decode limit and matmul_exact past 8 rows
 // multiply dequantized tiles in bf16, within the bf16 bound; under kF32 (or without AVX512-BF16) within the fp32 one.
+// Serving and training each follow their own setting.
 TEST(QuantizedMatmul, Bf16GemmPathMatchesDequantizedReference) {
   Rng rng(15);
   for (ComputeDType dtype : {ComputeDType::kBF16, ComputeDType::kF32}) {
     ScopedMatmulCompute compute(dtype);
-    const bool bf16 = use_bf16_products();
+    const bool bf16 = runs_bf16(dtype);
     for (const auto& c : all_cases()) {
       for (auto [n_out, n_in] : {std::pair<int64_t, int64_t>{130, 96}, {24, 1600}}) {
         const auto w = random_vector(rng, n_out * n_in, 0.05);
@@ -205,7 +206,7 @@ TEST(QuantizedMatmul, Bf16GemmPathMatchesDequantizedReference) {
           const auto x = random_vector(rng, n_rows * n_in, 1.0);
           std::vector<float> y(static_cast<size_t>(n_rows * n_out), -1.0f);
           const std::string what = fmt::format("{} ({}, {}) rows={} bf16={}", c.name, n_out, n_in, n_rows, bf16);
-          q.matmul_gemm(x.data(), y.data(), n_rows);
+          q.matmul_gemm(x.data(), y.data(), n_rows, bf16);
           expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " gemm", bf16);
           q.matmul_exact(x.data(), y.data(), n_rows);
           expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul_exact", bf16);
@@ -224,7 +225,7 @@ TEST(QuantizedMatmul, BackwardInputMatchesDequantizedReference) {
   const int64_t n_out = 70, n_in = 320;
   for (ComputeDType dtype : {ComputeDType::kF32, ComputeDType::kBF16}) {
     ScopedMatmulCompute compute(dtype);
-    const bool bf16 = use_bf16_products();
+    const bool bf16 = runs_bf16(dtype);
     for (const auto& c : all_cases()) {
       const auto w = random_vector(rng, n_out * n_in, 0.05);
       auto matrix = quantize_weight(w.data(), n_out, n_in, c.config);

@@ -26,7 +26,7 @@ void QuantizedWeight::matmul(const float* x, float* y, int64_t n_rows) const {
   if (n_rows <= max_decode_rows()) {
     matmul_decode(x, y, n_rows, has_avx2_fma_f16c(), /*allow_q8_activations=*/true);
   } else {
-    matmul_gemm(x, y, n_rows);
+    matmul_gemm(x, y, n_rows, runs_bf16(matmul_compute()));
   }
 }
 
@@ -35,7 +35,7 @@ void QuantizedWeight::matmul_exact(const float* x, float* y, int64_t n_rows) con
   if (n_rows <= kMaxDecodeRows) {
     matmul_decode(x, y, n_rows, has_avx2_fma_f16c(), /*allow_q8_activations=*/false);
   } else {
-    matmul_gemm(x, y, n_rows);
+    matmul_gemm(x, y, n_rows, runs_bf16(training_matmul_compute()));
   }
 }
 
@@ -72,11 +72,10 @@ int64_t QuantizedWeight::backward_tile_cols() const {
   return std::max(align, std::clamp<int64_t>(per_thread, 256, 1024) / align * align);
 }
 
-void QuantizedWeight::matmul_gemm(const float* x, float* y, int64_t n_rows) const {
+void QuantizedWeight::matmul_gemm(const float* x, float* y, int64_t n_rows, bool bf16) const {
   const int64_t width = tile_cols();
   const int64_t tile_height = tile_rows();
   const int64_t num_row_tiles = (n_out() + tile_height - 1) / tile_height;
-  const bool bf16 = use_bf16_products();
   // Each task owns the output columns y[:, j0 : j1]: it walks n_in in tiles, accumulating with beta = 1.
   parallel_for(num_row_tiles, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> tile(static_cast<size_t>(tile_height * width));
@@ -98,7 +97,7 @@ void QuantizedWeight::matmul_backward_input(const float* dy, float* dx, int64_t 
   const int64_t width = backward_tile_cols();
   const int64_t num_col_tiles = (n_in() + width - 1) / width;
   constexpr int64_t kRowsPerStep = 256;
-  const bool bf16 = use_bf16_products();
+  const bool bf16 = runs_bf16(training_matmul_compute());
   // Each task owns dx[:, c0 : c0 + cols] and sums dy[:, j0 : j1] · W[j0 : j1, c0 : c0 + cols] over row steps.
   parallel_for(num_col_tiles, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> tile(static_cast<size_t>(kRowsPerStep * width));
