@@ -1,14 +1,18 @@
 // Kernel micro-benchmarks: the machine roofline and dense matmul rates at TinyLlama-1.1B shapes.
-// Usage: kernels_bench [num_threads]   (not a test; prints one line per measurement)
+// Usage: kernels_bench [num_threads] [gemm]   (not a test; prints one line per measurement; `gemm` runs only the
+// many-row products of 16-bit weights in fp32 and in bf16)
 // Every figure is the best of many calls: on a machine shared with other work that approaches the unloaded rate.
 #include <cblas.h>
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include "kernels/attention.h"
+#include "kernels/compute_dtype.h"
+#include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "bench/matmul_bench.h"
 #include "kernels/roofline.h"
@@ -65,11 +69,34 @@ void bench_attention(int num_seqs, int context, int q_len) {
              num_seqs, context, q_len, best * 1e3, kv_bytes / best / 1e9, flops / best / 1e9);
 }
 
+// Many-row products of a BF16 matrix, fp32 FMA (weights widened) against the bf16 GEMM: 512×2048×5632 and
+// TinyLlama's other projections (q 2048, k/v 256, gate/up 5632 out of 2048; down 2048 out of 5632), 512 rows.
+void compare_bf16_products() {
+  using namespace pagedllm;
+  fmt::print("AVX512-BF16: {}\n", has_avx512_bf16() ? "yes" : "no (bf16 rows show the fp32 path)");
+  for (auto [n_out, n_in] : {std::pair<int64_t, int64_t>{5632, 2048}, {2048, 5632}, {2048, 2048}, {256, 2048}}) {
+    for (bool backward : {false, true}) {
+      double gflops[2];
+      for (ComputeDType dtype : {ComputeDType::kF32, ComputeDType::kBF16}) {
+        ScopedMatmulCompute compute(dtype);
+        gflops[dtype == ComputeDType::kBF16] = bench_matmul(WeightFormat::kBF16, n_out, n_in, 512, 5, backward).gflops;
+      }
+      fmt::print("BF16 {} 512 rows x {}x{}: fp32 {:6.1f} GFLOP/s, bf16 {:6.1f} GFLOP/s ({:.2f}x)\n",
+                 backward ? "backward" : "forward ", n_out, n_in, gflops[0], gflops[1], gflops[1] / gflops[0]);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace pagedllm;
   int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  if (argc > 2 && std::string_view(argv[2]) == "gemm") {
+    set_num_threads(threads);
+    compare_bf16_products();
+    return 0;
+  }
   RooflineResult roof = measure_roofline(threads);
   fmt::print("read GB/s 1t {:.1f}  {}t {:.1f} | FMA GFLOP/s 1t {:.1f}  {}t {:.1f} | sgemm 2048^3 GFLOP/s {:.1f}\n",
              roof.read_bandwidth_gbs_1t, threads, roof.read_bandwidth_gbs, roof.fma_peak_gflops_1t, threads,

@@ -9,6 +9,7 @@
 #include "engine/adapter_base.h"
 #include "engine/kv_cache_sizing.h"
 #include "engine/stop_strings.h"
+#include "kernels/compute_dtype.h"
 #include "sampling/sampler.h"
 #include "util/error.h"
 #include "util/json_limits.h"
@@ -99,6 +100,8 @@ EngineCore::EngineCore(const EngineArgs& engine_args) : args_(engine_args), seed
   for (const std::string& note : match_base_to_adapters(args_)) std::cerr << note << "\n";
   const EngineArgs& args = args_;
   if (args.num_threads > 0) set_num_threads(args.num_threads);
+  // --dtype float32 asks for fp32 arithmetic too: quantized layers' many-row products then skip the bf16 GEMM.
+  if (args.dtype == "float32") set_matmul_compute(ComputeDType::kF32);
   if (args.load_format != "auto" && args.load_format != "dummy" && args.load_format != "safetensors") {
     throw_error(ErrorKind::kInvalidArgument, "--load-format must be auto, safetensors or dummy, got '{}'", args.load_format);
   }

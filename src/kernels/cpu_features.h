@@ -15,4 +15,10 @@ bool has_avx512();
 // has_avx512() and AVX-512 VNNI (the quantized decode kernels in src/quant/x86_avx512/).
 bool has_avx512_vnni();
 
+// has_avx512() and AVX512-BF16 (vdpbf16ps: the bf16 GEMM in kernels/x86_avx512_bf16/). PAGEDLLM_NO_BF16=1 makes it
+// false, so the fp32 products run instead on a CPU that has it.
+bool has_avx512_bf16();
+
+// There is no AMX path: without an AMX CPU to test one on, Sapphire Rapids runs the AVX512-BF16 GEMM.
+
 }  // namespace pagedllm

@@ -1,5 +1,7 @@
 // make_dense_weight: F32/F16/BF16 matrices. Few rows stream W once through the dense_matmul_* kernels; many rows
-// go through gemm_f32 (F32 directly; F16/BF16 widened while packing with AVX-512, else on tiles dequantized into a
+// go through a GEMM: F32 through gemm_f32; F16/BF16 through the bf16 GEMM when the compute dtype says so
+// (kernels/compute_dtype.h: matmul_compute() for matmul, training_matmul_compute() for matmul_exact and the
+// backward product), else through gemm_f32 (widened while packing with AVX-512, else on tiles dequantized into a
 // thread-local buffer).
 #include <algorithm>
 #include <cstdint>
@@ -7,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "kernels/compute_dtype.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/generic/dense_kernels.h"
@@ -67,15 +70,12 @@ class DenseWeight final : public WeightMatrix {
       : WeightMatrix(format, n_out, n_in), data_(data), owned_(std::move(owned)) {}
 
   void matmul(const float* x, float* y, int64_t n_rows) const override {
-    if (n_rows <= 0) return;
-    if (std::optional<RowRangeProduct> product = row_range_product(x, y, n_rows)) {
-      parallel_for(n_out(), product->min_task_rows, product->run);
-    } else if (format() == WeightFormat::kF32) {
-      gemm_f32(true, n_rows, n_out(), n_in(), x, n_in(), static_cast<const float*>(data_), n_in(), 0.0f, y, n_out());
-    } else if (!gemm_f32_half_weight(format() == WeightFormat::kBF16, n_rows, n_out(), n_in(), x,
-                                     static_cast<const uint16_t*>(data_), y)) {
-      matmul_tiled(x, y, n_rows);
-    }
+    forward(x, y, n_rows, runs_bf16(matmul_compute()));
+  }
+
+  // The same kernels as matmul (dense formats make no approximation), under the training compute dtype.
+  void matmul_exact(const float* x, float* y, int64_t n_rows) const override {
+    forward(x, y, n_rows, runs_bf16(training_matmul_compute()));
   }
 
   std::optional<RowRangeProduct> row_range_product(const float* x, float* y, int64_t n_rows) const override {
@@ -95,6 +95,8 @@ class DenseWeight final : public WeightMatrix {
     } else if (format() == WeightFormat::kF32) {
       gemm_f32(false, n_rows, n_in(), n_out(), dy, n_out(), static_cast<const float*>(data_), n_in(), 0.0f, dx,
                n_in());
+    } else if (runs_bf16(training_matmul_compute())) {
+      PAGEDLLM_CHECK(gemm_bf16(format(), false, n_rows, n_in(), n_out(), dy, n_out(), data_, n_in(), 0.0f, dx, n_in()));
     } else {
       matmul_backward_tiled(dy, dx, n_rows);
     }
@@ -108,6 +110,21 @@ class DenseWeight final : public WeightMatrix {
   size_t num_bytes() const override { return static_cast<size_t>(n_out() * n_in() * element_size(format())); }
 
  private:
+  // y = x · Wᵀ: streamed for few rows, else a GEMM, in bf16 when `bf16` and W is 16-bit.
+  void forward(const float* x, float* y, int64_t n_rows, bool bf16) const {
+    if (n_rows <= 0) return;
+    if (std::optional<RowRangeProduct> product = row_range_product(x, y, n_rows)) {
+      parallel_for(n_out(), product->min_task_rows, product->run);
+    } else if (format() == WeightFormat::kF32) {
+      gemm_f32(true, n_rows, n_out(), n_in(), x, n_in(), static_cast<const float*>(data_), n_in(), 0.0f, y, n_out());
+    } else if (bf16) {
+      PAGEDLLM_CHECK(gemm_bf16(format(), true, n_rows, n_out(), n_in(), x, n_in(), data_, n_in(), 0.0f, y, n_out()));
+    } else if (!gemm_f32_half_weight(format() == WeightFormat::kBF16, n_rows, n_out(), n_in(), x,
+                                     static_cast<const uint16_t*>(data_), y)) {
+      matmul_tiled(x, y, n_rows);
+    }
+  }
+
   // Each task streams a contiguous range of W's rows into its own partial dx; the partials are then summed.
   void matmul_backward_streaming(const float* dy, float* dx, int64_t n_rows) const {
     int64_t weight_bytes = n_out() * n_in() * element_size(format());

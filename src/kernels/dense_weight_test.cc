@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/compute_dtype.h"
 #include "kernels/cpu_features.h"
 #include "kernels/generic/dense_kernels.h"
 #include "kernels/weight_matrix.h"
@@ -57,6 +58,14 @@ double dot_error_bound(int64_t k, double sum_abs) {
   return gamma * sum_abs + 1e-30;
 }
 
+// The bf16 GEMM rounds x, and W unless it is BF16, to bf16 (≤ 2⁻⁸ of each factor): (2⁻⁷ + 2⁻¹⁶)·Σ|aᵢbᵢ| on top of
+// the fp32 bound (kernels/x86_avx512_bf16/bf16_gemm.h).
+double product_error_bound(bool bf16_product, int64_t k, double sum_abs) {
+  return dot_error_bound(k, sum_abs) + (bf16_product ? (0x1.0p-7 + 0x1.0p-16) * sum_abs : 0.0);
+}
+
+const ComputeDType kComputeDTypes[] = {ComputeDType::kF32, ComputeDType::kBF16};
+
 struct Shape {
   int64_t n_out;
   int64_t n_in;
@@ -69,26 +78,33 @@ const Shape kShapes[] = {{37, 29}, {5, 300}, {300, 67}, {262, 600}};
 const int64_t kRowCounts[] = {1, 2, 3, 4, 5, 8, 9, 17, 33, 48, 49, 70};
 const WeightFormat kFormats[] = {WeightFormat::kF32, WeightFormat::kF16, WeightFormat::kBF16};
 
+// Under kBF16 only F16/BF16 weights past the streaming limit take the bf16 bound; F32 weights and streamed rows keep
+// the fp32 one.
 TEST(DenseWeight, MatmulMatchesDoubleReferenceForEveryPath) {
   Rng rng(7);
-  for (WeightFormat format : kFormats) {
-    for (Shape shape : kShapes) {
-      TestMatrix m = random_matrix(format, shape.n_out, shape.n_in, rng);
-      auto w = make_dense_weight(format, m.bytes.data(), shape.n_out, shape.n_in);
-      for (int64_t n_rows : kRowCounts) {
-        std::vector<float> x = random_vector(n_rows * shape.n_in, rng);
-        std::vector<float> y(n_rows * shape.n_out, std::numeric_limits<float>::quiet_NaN());
-        w->matmul(x.data(), y.data(), n_rows);
-        for (int64_t r = 0; r < n_rows; ++r) {
-          for (int64_t o = 0; o < shape.n_out; ++o) {
-            double exact = 0.0, sum_abs = 0.0;
-            for (int64_t i = 0; i < shape.n_in; ++i) {
-              double p = static_cast<double>(x[r * shape.n_in + i]) * m.values[o * shape.n_in + i];
-              exact += p;
-              sum_abs += std::abs(p);
+  for (ComputeDType dtype : kComputeDTypes) {
+    ScopedMatmulCompute compute(dtype);
+    for (WeightFormat format : kFormats) {
+      for (Shape shape : kShapes) {
+        TestMatrix m = random_matrix(format, shape.n_out, shape.n_in, rng);
+        auto w = make_dense_weight(format, m.bytes.data(), shape.n_out, shape.n_in);
+        for (int64_t n_rows : kRowCounts) {
+          std::vector<float> x = random_vector(n_rows * shape.n_in, rng);
+          std::vector<float> y(n_rows * shape.n_out, std::numeric_limits<float>::quiet_NaN());
+          w->matmul(x.data(), y.data(), n_rows);
+          for (int64_t r = 0; r < n_rows; ++r) {
+            for (int64_t o = 0; o < shape.n_out; ++o) {
+              double exact = 0.0, sum_abs = 0.0;
+              for (int64_t i = 0; i < shape.n_in; ++i) {
+                double p = static_cast<double>(x[r * shape.n_in + i]) * m.values[o * shape.n_in + i];
+                exact += p;
+                sum_abs += std::abs(p);
+              }
+              const bool bf16 = runs_bf16(dtype) && format != WeightFormat::kF32 && n_rows > 48;
+              ASSERT_NEAR(y[r * shape.n_out + o], exact, product_error_bound(bf16, shape.n_in, sum_abs))
+                  << weight_format_name(format) << " " << shape.n_out << "x" << shape.n_in << " rows " << n_rows
+                  << " bf16 " << bf16;
             }
-            ASSERT_NEAR(y[r * shape.n_out + o], exact, dot_error_bound(shape.n_in, sum_abs))
-                << weight_format_name(format) << " " << shape.n_out << "x" << shape.n_in << " rows " << n_rows;
           }
         }
       }
@@ -98,28 +114,109 @@ TEST(DenseWeight, MatmulMatchesDoubleReferenceForEveryPath) {
 
 TEST(DenseWeight, BackwardInputMatchesDoubleReferenceForEveryPath) {
   Rng rng(8);
-  for (WeightFormat format : kFormats) {
-    for (Shape shape : kShapes) {
-      TestMatrix m = random_matrix(format, shape.n_out, shape.n_in, rng);
-      auto w = make_dense_weight(format, m.bytes.data(), shape.n_out, shape.n_in);
-      for (int64_t n_rows : kRowCounts) {
-        std::vector<float> dy = random_vector(n_rows * shape.n_out, rng);
-        std::vector<float> dx(n_rows * shape.n_in, std::numeric_limits<float>::quiet_NaN());
-        w->matmul_backward_input(dy.data(), dx.data(), n_rows);
-        for (int64_t r = 0; r < n_rows; ++r) {
-          for (int64_t i = 0; i < shape.n_in; ++i) {
-            double exact = 0.0, sum_abs = 0.0;
-            for (int64_t o = 0; o < shape.n_out; ++o) {
-              double p = static_cast<double>(dy[r * shape.n_out + o]) * m.values[o * shape.n_in + i];
-              exact += p;
-              sum_abs += std::abs(p);
+  for (ComputeDType dtype : kComputeDTypes) {
+    ScopedMatmulCompute compute(dtype);
+    for (WeightFormat format : kFormats) {
+      for (Shape shape : kShapes) {
+        TestMatrix m = random_matrix(format, shape.n_out, shape.n_in, rng);
+        auto w = make_dense_weight(format, m.bytes.data(), shape.n_out, shape.n_in);
+        for (int64_t n_rows : kRowCounts) {
+          std::vector<float> dy = random_vector(n_rows * shape.n_out, rng);
+          std::vector<float> dx(n_rows * shape.n_in, std::numeric_limits<float>::quiet_NaN());
+          w->matmul_backward_input(dy.data(), dx.data(), n_rows);
+          for (int64_t r = 0; r < n_rows; ++r) {
+            for (int64_t i = 0; i < shape.n_in; ++i) {
+              double exact = 0.0, sum_abs = 0.0;
+              for (int64_t o = 0; o < shape.n_out; ++o) {
+                double p = static_cast<double>(dy[r * shape.n_out + o]) * m.values[o * shape.n_in + i];
+                exact += p;
+                sum_abs += std::abs(p);
+              }
+              const bool bf16 = runs_bf16(dtype) && format != WeightFormat::kF32 && n_rows > 4;
+              ASSERT_NEAR(dx[r * shape.n_in + i], exact, product_error_bound(bf16, shape.n_out, sum_abs))
+                  << weight_format_name(format) << " " << shape.n_out << "x" << shape.n_in << " rows " << n_rows
+                  << " bf16 " << bf16;
             }
-            ASSERT_NEAR(dx[r * shape.n_in + i], exact, dot_error_bound(shape.n_out, sum_abs))
-                << weight_format_name(format) << " " << shape.n_out << "x" << shape.n_in << " rows " << n_rows;
           }
         }
       }
     }
+  }
+}
+
+// Serving (matmul) follows matmul_compute() and training (matmul_exact, matmul_backward_input) follows
+// training_matmul_compute(), each alone.
+TEST(DenseWeight, ServingAndTrainingFollowTheirOwnComputeDType) {
+  if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU (or PAGEDLLM_NO_BF16=1): both are fp32";
+  Rng rng(11);
+  TestMatrix m = random_matrix(WeightFormat::kBF16, 300, 67, rng);
+  auto w = make_dense_weight(WeightFormat::kBF16, m.bytes.data(), 300, 67);
+  const int64_t n_rows = 70;
+  std::vector<float> x = random_vector(n_rows * 67, rng), dy = random_vector(n_rows * 300, rng);
+  std::vector<float> y_f32(n_rows * 300), dx_f32(n_rows * 67), y(n_rows * 300), y_exact(n_rows * 300),
+      dx(n_rows * 67);
+  ScopedMatmulCompute restore(ComputeDType::kF32);
+  w->matmul(x.data(), y_f32.data(), n_rows);
+  w->matmul_backward_input(dy.data(), dx_f32.data(), n_rows);
+  set_matmul_compute(ComputeDType::kBF16);
+  w->matmul(x.data(), y.data(), n_rows);
+  w->matmul_exact(x.data(), y_exact.data(), n_rows);
+  w->matmul_backward_input(dy.data(), dx.data(), n_rows);
+  EXPECT_NE(y, y_f32);
+  EXPECT_EQ(y_exact, y_f32);
+  EXPECT_EQ(dx, dx_f32);
+  set_matmul_compute(ComputeDType::kF32);
+  set_training_matmul_compute(ComputeDType::kBF16);
+  w->matmul(x.data(), y.data(), n_rows);
+  w->matmul_exact(x.data(), y_exact.data(), n_rows);
+  w->matmul_backward_input(dy.data(), dx.data(), n_rows);
+  EXPECT_EQ(y, y_f32);
+  EXPECT_NE(y_exact, y_f32);
+  EXPECT_NE(dx, dx_f32);
+}
+
+// fp32 checkpoints give the same bits whatever the compute dtype (the
+// stories260K goldens depend on it).
+TEST(DenseWeight, F32WeightsIgnoreTheBf16ComputeSetting) {
+  Rng rng(9);
+  TestMatrix m = random_matrix(WeightFormat::kF32, 300, 67, rng);
+  auto w = make_dense_weight(WeightFormat::kF32, m.bytes.data(), 300, 67);
+  const int64_t n_rows = 70;
+  std::vector<float> x = random_vector(n_rows * 300, rng);
+  std::vector<float> y_f32(n_rows * 300), y_bf16(n_rows * 300), dx_f32(n_rows * 67), dx_bf16(n_rows * 67);
+  {
+    ScopedMatmulCompute compute(ComputeDType::kF32);
+    w->matmul(x.data(), y_f32.data(), n_rows);
+    w->matmul_backward_input(x.data(), dx_f32.data(), n_rows);
+  }
+  {
+    ScopedMatmulCompute compute(ComputeDType::kBF16);
+    w->matmul(x.data(), y_bf16.data(), n_rows);
+    w->matmul_backward_input(x.data(), dx_bf16.data(), n_rows);
+  }
+  EXPECT_EQ(y_f32, y_bf16);
+  EXPECT_EQ(dx_f32, dx_bf16);
+}
+
+// The bf16 products really run where the CPU has them (a BF16 matrix's many-row product differs from the fp32 one),
+// and nowhere else (PAGEDLLM_NO_BF16=1, or a CPU without AVX512-BF16: the same bits as fp32).
+TEST(DenseWeight, Bf16ComputeRunsExactlyWhereTheCpuHasIt) {
+  Rng rng(10);
+  TestMatrix m = random_matrix(WeightFormat::kBF16, 300, 67, rng);
+  auto w = make_dense_weight(WeightFormat::kBF16, m.bytes.data(), 300, 67);
+  const int64_t n_rows = 70;
+  std::vector<float> x = random_vector(n_rows * 67, rng);
+  std::vector<float> y_f32(n_rows * 300), y_bf16(n_rows * 300);
+  {
+    ScopedMatmulCompute compute(ComputeDType::kF32);
+    w->matmul(x.data(), y_f32.data(), n_rows);
+  }
+  ScopedMatmulCompute compute(ComputeDType::kBF16);
+  w->matmul(x.data(), y_bf16.data(), n_rows);
+  if (has_avx512_bf16()) {
+    EXPECT_NE(y_f32, y_bf16);
+  } else {
+    EXPECT_EQ(y_f32, y_bf16) << "without AVX512-BF16 the setting must fall back to fp32 products";
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/x86_avx512/sgemm.h"
+#include "kernels/x86_avx512_bf16/bf16_gemm.h"
 #include "util/thread_pool.h"
 
 namespace pagedllm {
@@ -88,6 +89,34 @@ bool gemm_f32_half_weight(bool bf16, int64_t m, int64_t n_out, int64_t n_in, con
   if (m <= 0 || n_out <= 0) return true;
   for_column_slices(n_out, [&](int64_t j0, int64_t j1) {
     avx512::sgemm_half_b(bf16, true, m, j1 - j0, n_in, x, n_in, w + j0 * n_in, n_in, 0.0f, y + j0, n_out);
+  });
+  return true;
+}
+
+bool gemm_bf16_serial(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+                      int64_t lda, const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (!has_avx512_bf16()) return false;
+  if (m <= 0 || n <= 0) return true;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    }
+    return true;
+  }
+  avx512_bf16::gemm_bf16(b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+  return true;
+}
+
+bool gemm_bf16(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+               const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (!has_avx512_bf16()) return false;
+  if (m * n * k < (int64_t{1} << 20)) {
+    return gemm_bf16_serial(b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+  }
+  const int64_t element_bytes = b_format == WeightFormat::kF32 ? 4 : 2;
+  for_column_slices(n, [&](int64_t j0, int64_t j1) {
+    const auto* b_slice = static_cast<const uint8_t*>(b) + (trans_b ? j0 * ldb : j0) * element_bytes;
+    gemm_bf16_serial(b_format, trans_b, m, j1 - j0, k, a, lda, b_slice, ldb, beta, c + j0, ldc);
   });
   return true;
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "kernels/compute_dtype.h"
 #include "kernels/cpu_features.h"
 #include "kernels/matmul_group.h"
 #include "quant/blockwise_4bit.h"
@@ -50,9 +51,11 @@ std::vector<float> random_vector(Rng& rng, int64_t n, double sigma) {
 }
 
 // Checks y (n_rows, n_out) against x · Wdqᵀ. Each entry may differ by the fp32 summation error of a length-n_in
-// dot product, bounded by n_in · 2^-24 · Σ|w·x| (the different paths sum in different orders).
+// dot product, bounded by n_in · 2^-24 · Σ|w·x| (the different paths sum in different orders), and, for a product
+// in bf16 (`bf16`: both factors rounded to bf16, kernels/x86_avx512_bf16/bf16_gemm.h), by (2^-7 + 2^-16) · Σ|w·x| more
+// (bf16 keeps 8 significant bits: ≤ 2^-8 per rounded factor).
 void expect_forward_matches(const std::vector<float>& wdq, const std::vector<float>& x, const std::vector<float>& y,
-                            int64_t n_rows, int64_t n_out, int64_t n_in, const std::string& what) {
+                            int64_t n_rows, int64_t n_out, int64_t n_in, const std::string& what, bool bf16 = false) {
   for (int64_t r = 0; r < n_rows; ++r) {
     for (int64_t j = 0; j < n_out; ++j) {
       double exact = 0, magnitude = 0;
@@ -60,7 +63,8 @@ void expect_forward_matches(const std::vector<float>& wdq, const std::vector<flo
         exact += static_cast<double>(wdq[j * n_in + i]) * x[r * n_in + i];
         magnitude += std::fabs(static_cast<double>(wdq[j * n_in + i]) * x[r * n_in + i]);
       }
-      ASSERT_NEAR(y[r * n_out + j], exact, n_in * 0x1p-24 * magnitude + 1e-30) << what << " r=" << r << " j=" << j;
+      ASSERT_NEAR(y[r * n_out + j], exact, (n_in * 0x1p-24 + (bf16 ? 0x1p-7 + 0x1p-16 : 0.0)) * magnitude + 1e-30)
+          << what << " r=" << r << " j=" << j;
     }
   }
 }
@@ -139,8 +143,10 @@ struct ProductCase {
 // Calls check(ProductCase) for every format, on 600 rows (decode tasks of more than one run of 64 rows,
 // blockwise_4bit.cc, rows inside blocks of 256) and 1600 inputs (GEMM tiles over two column ranges of W,
 // kTileCols), among other shapes, and row counts around the decode/GEMM limits.
+// The fp32 paths (the bf16 GEMM has its own test below).
 template <class Check>
 void for_each_product(Check check) {
+  ScopedMatmulCompute compute(ComputeDType::kF32);
   Rng rng(11);
   const int64_t shapes[][2] = {{37, 192}, {5, 64}, {130, 96}, {20, 172}, {600, 64}, {24, 1600}};
   for (const auto& c : all_cases()) {
@@ -175,7 +181,7 @@ TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
     p.q.matmul_exact(p.x.data(), y.data(), p.n_rows);
     p.expect_fp32(y, " matmul_exact");
     y = p.fresh_output();
-    p.q.matmul_gemm(p.x.data(), y.data(), p.n_rows);
+    p.q.matmul_gemm(p.x.data(), y.data(), p.n_rows, /*bf16=*/false);
     p.expect_fp32(y, " gemm");
     y = p.fresh_output();
     p.q.matmul_decode(p.x.data(), y.data(), p.n_rows, /*allow_avx2=*/false, /*allow_q8_activations=*/true);
@@ -223,27 +229,67 @@ TEST(QuantizedMatmul, GroupedProductsMatchSeparateOnes) {
   }
 }
 
+// Under kBF16 (where the CPU runs it) the GEMM path, matmul past the decode limit and matmul_exact past 8 rows
+// multiply dequantized tiles in bf16, within the bf16 bound; under kF32 (or without AVX512-BF16) within the fp32 one.
+// Serving and training each follow their own setting.
+TEST(QuantizedMatmul, Bf16GemmPathMatchesDequantizedReference) {
+  Rng rng(15);
+  for (ComputeDType dtype : {ComputeDType::kBF16, ComputeDType::kF32}) {
+    ScopedMatmulCompute compute(dtype);
+    const bool bf16 = runs_bf16(dtype);
+    for (const auto& c : all_cases()) {
+      for (auto [n_out, n_in] : {std::pair<int64_t, int64_t>{130, 96}, {24, 1600}}) {
+        const auto w = random_vector(rng, n_out * n_in, 0.05);
+        auto matrix = quantize_weight(w.data(), n_out, n_in, c.config);
+        const auto& q = dynamic_cast<const QuantizedWeight&>(*matrix);
+        const auto wdq = dequantized(*matrix);
+        for (int64_t n_rows : {9, 33, 65, 100}) {
+          const auto x = random_vector(rng, n_rows * n_in, 1.0);
+          // Every path writes into NaN, so one that leaves outputs unwritten cannot inherit another's values.
+          std::vector<float> y(static_cast<size_t>(n_rows * n_out), std::numeric_limits<float>::quiet_NaN());
+          const std::string what = fmt::format("{} ({}, {}) rows={} bf16={}", c.name, n_out, n_in, n_rows, bf16);
+          q.matmul_gemm(x.data(), y.data(), n_rows, bf16);
+          expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " gemm", bf16);
+          std::fill(y.begin(), y.end(), std::numeric_limits<float>::quiet_NaN());
+          q.matmul_exact(x.data(), y.data(), n_rows);
+          expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul_exact", bf16);
+          if (n_rows > q.max_decode_rows()) {
+            std::fill(y.begin(), y.end(), std::numeric_limits<float>::quiet_NaN());
+            matrix->matmul(x.data(), y.data(), n_rows);
+            expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul", bf16);
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(QuantizedMatmul, BackwardInputMatchesDequantizedReference) {
   Rng rng(12);
   const int64_t n_out = 70, n_in = 320;
-  for (const auto& c : all_cases()) {
-    const auto w = random_vector(rng, n_out * n_in, 0.05);
-    auto matrix = quantize_weight(w.data(), n_out, n_in, c.config);
-    const auto wdq = dequantized(*matrix);
-    for (int64_t n_rows : {1, 7, 20}) {
-      const auto dy = random_vector(rng, n_rows * n_out, 1.0);
-      std::vector<float> dx(static_cast<size_t>(n_rows * n_in), -1.0f);
-      matrix->matmul_backward_input(dy.data(), dx.data(), n_rows);
-      for (int64_t r = 0; r < n_rows; ++r) {
-        for (int64_t i = 0; i < n_in; ++i) {
-          double exact = 0, magnitude = 0;
-          for (int64_t j = 0; j < n_out; ++j) {
-            exact += static_cast<double>(dy[r * n_out + j]) * wdq[j * n_in + i];
-            magnitude += std::fabs(static_cast<double>(dy[r * n_out + j]) * wdq[j * n_in + i]);
+  for (ComputeDType dtype : {ComputeDType::kF32, ComputeDType::kBF16}) {
+    ScopedMatmulCompute compute(dtype);
+    const bool bf16 = runs_bf16(dtype);
+    for (const auto& c : all_cases()) {
+      const auto w = random_vector(rng, n_out * n_in, 0.05);
+      auto matrix = quantize_weight(w.data(), n_out, n_in, c.config);
+      const auto wdq = dequantized(*matrix);
+      for (int64_t n_rows : {1, 7, 20}) {
+        const auto dy = random_vector(rng, n_rows * n_out, 1.0);
+        std::vector<float> dx(static_cast<size_t>(n_rows * n_in), -1.0f);
+        matrix->matmul_backward_input(dy.data(), dx.data(), n_rows);
+        for (int64_t r = 0; r < n_rows; ++r) {
+          for (int64_t i = 0; i < n_in; ++i) {
+            double exact = 0, magnitude = 0;
+            for (int64_t j = 0; j < n_out; ++j) {
+              exact += static_cast<double>(dy[r * n_out + j]) * wdq[j * n_in + i];
+              magnitude += std::fabs(static_cast<double>(dy[r * n_out + j]) * wdq[j * n_in + i]);
+            }
+            // Same bound as the forward product, over a length-n_out sum.
+            ASSERT_NEAR(dx[r * n_in + i], exact,
+                        (n_out * 0x1p-24 + (bf16 ? 0x1p-7 + 0x1p-16 : 0.0)) * magnitude + 1e-30)
+                << c.name << " rows=" << n_rows << " r=" << r << " i=" << i << " bf16=" << bf16;
           }
-          // Same bound as the forward product, over a length-n_out sum.
-          ASSERT_NEAR(dx[r * n_in + i], exact, n_out * 0x1p-24 * magnitude + 1e-30)
-              << c.name << " rows=" << n_rows << " r=" << r << " i=" << i;
         }
       }
     }

@@ -3,18 +3,30 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/compute_dtype.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "util/thread_pool.h"
 
 namespace pagedllm {
+namespace {
+
+// C = A · op(tile) + beta · C for one dequantized fp32 tile: in bf16 (rounded while packing, fp32 accumulation) when
+// `bf16`, else in fp32.
+void tile_product(bool bf16, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                  const float* tile, int64_t ld_tile, float beta, float* c, int64_t ldc) {
+  if (bf16 && gemm_bf16_serial(WeightFormat::kF32, trans_b, m, n, k, a, lda, tile, ld_tile, beta, c, ldc)) return;
+  gemm_f32_serial(trans_b, m, n, k, a, lda, tile, ld_tile, beta, c, ldc);
+}
+
+}  // namespace
 
 void QuantizedWeight::matmul(const float* x, float* y, int64_t n_rows) const {
   if (n_rows <= 0) return;
   if (n_rows <= max_decode_rows()) {
     matmul_decode(x, y, n_rows, has_avx2_fma_f16c(), /*allow_q8_activations=*/true);
   } else {
-    matmul_gemm(x, y, n_rows);
+    matmul_gemm(x, y, n_rows, runs_bf16(matmul_compute()));
   }
 }
 
@@ -23,7 +35,7 @@ void QuantizedWeight::matmul_exact(const float* x, float* y, int64_t n_rows) con
   if (n_rows <= kMaxDecodeRows) {
     matmul_decode(x, y, n_rows, has_avx2_fma_f16c(), /*allow_q8_activations=*/false);
   } else {
-    matmul_gemm(x, y, n_rows);
+    matmul_gemm(x, y, n_rows, runs_bf16(training_matmul_compute()));
   }
 }
 
@@ -60,7 +72,7 @@ int64_t QuantizedWeight::backward_tile_cols() const {
   return std::max(align, std::clamp<int64_t>(per_thread, 256, 1024) / align * align);
 }
 
-void QuantizedWeight::matmul_gemm(const float* x, float* y, int64_t n_rows) const {
+void QuantizedWeight::matmul_gemm(const float* x, float* y, int64_t n_rows, bool bf16) const {
   const int64_t width = tile_cols();
   const int64_t tile_height = tile_rows();
   const int64_t num_row_tiles = (n_out() + tile_height - 1) / tile_height;
@@ -73,8 +85,8 @@ void QuantizedWeight::matmul_gemm(const float* x, float* y, int64_t n_rows) cons
       for (int64_t c0 = 0; c0 < n_in(); c0 += width) {
         const int64_t cols = std::min(width, n_in() - c0);
         dequantize_tile(j0, rows, c0, cols, tile.data(), cols);
-        gemm_f32_serial(/*trans_b=*/true, n_rows, rows, cols, x + c0, n_in(), tile.data(), cols, c0 == 0 ? 0.0f : 1.0f,
-                        y + j0, n_out());
+        tile_product(bf16, /*trans_b=*/true, n_rows, rows, cols, x + c0, n_in(), tile.data(), cols,
+                     c0 == 0 ? 0.0f : 1.0f, y + j0, n_out());
       }
     }
   });
@@ -85,6 +97,7 @@ void QuantizedWeight::matmul_backward_input(const float* dy, float* dx, int64_t 
   const int64_t width = backward_tile_cols();
   const int64_t num_col_tiles = (n_in() + width - 1) / width;
   constexpr int64_t kRowsPerStep = 256;
+  const bool bf16 = runs_bf16(training_matmul_compute());
   // Each task owns dx[:, c0 : c0 + cols] and sums dy[:, j0 : j1] · W[j0 : j1, c0 : c0 + cols] over row steps.
   parallel_for(num_col_tiles, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> tile(static_cast<size_t>(kRowsPerStep * width));
@@ -94,8 +107,8 @@ void QuantizedWeight::matmul_backward_input(const float* dy, float* dx, int64_t 
       for (int64_t j0 = 0; j0 < n_out(); j0 += kRowsPerStep) {
         const int64_t rows = std::min(kRowsPerStep, n_out() - j0);
         dequantize_tile(j0, rows, c0, cols, tile.data(), cols);
-        gemm_f32_serial(/*trans_b=*/false, n_rows, cols, rows, dy + j0, n_out(), tile.data(), cols,
-                        j0 == 0 ? 0.0f : 1.0f, dx + c0, n_in());
+        tile_product(bf16, /*trans_b=*/false, n_rows, cols, rows, dy + j0, n_out(), tile.data(), cols,
+                     j0 == 0 ? 0.0f : 1.0f, dx + c0, n_in());
       }
     }
   });

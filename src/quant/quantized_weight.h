@@ -1,7 +1,9 @@
 // The common base of the quantized weight formats: it owns the choice between the decode path (few input rows:
 // each format's fused kernel streams every weight byte once for all rows) and the GEMM path (many rows: tiles of W
-// are dequantized into a per-task fp32 buffer of at most kMaxTileRows × kTileCols floats and multiplied by gemm_f32),
-// and the training product dx = dy · W, always by tiles. No fp32 copy of the whole matrix is ever made.
+// are dequantized into a per-task fp32 buffer of at most kMaxTileRows × kTileCols floats and multiplied by the bf16
+// GEMM when the compute dtype says so (kernels/compute_dtype.h: matmul_compute() for matmul,
+// training_matmul_compute() for matmul_exact and the backward product), else by gemm_f32), and the training product
+// dx = dy · W, always by tiles, likewise. No fp32 copy of the whole matrix is ever made.
 //
 // Thread-safety: immutable after construction; const methods may run concurrently, each using the thread pool
 // (they must not be called from inside a parallel_for task).
@@ -34,8 +36,9 @@ class QuantizedWeight : public WeightMatrix {
   void matmul_backward_input(const float* dy, float* dx, int64_t n_rows) const override;
   void dequantize_row(int64_t row, float* out) const override;
 
-  // The GEMM path regardless of n_rows (tests compare it with the decode path).
-  void matmul_gemm(const float* x, float* y, int64_t n_rows) const;
+  // The GEMM path regardless of n_rows (tests compare it with the decode path), its tiles multiplied in bf16 when
+  // `bf16` and the CPU has AVX512-BF16, else in fp32.
+  void matmul_gemm(const float* x, float* y, int64_t n_rows, bool bf16) const;
   // matmul without the 8-bit activations of the fast decode kernels (quant/quant_kernels.h): training uses it so
   // that its forward is the exact product its backward differentiates.
   void matmul_exact(const float* x, float* y, int64_t n_rows) const override;

@@ -11,6 +11,7 @@
 #include <limits>
 #include <sstream>
 
+#include "kernels/compute_dtype.h"
 #include "quant/quantize.h"
 #include "train/checkpoint.h"
 #include "train/data_loader.h"
@@ -196,6 +197,11 @@ WeightLoadOptions training_load_options(const std::string& quantization, bool do
 
 FinetuneResult run_finetune(const TrainerConfig& c, const TrainingTokenizer& tok) {
   check_config(c);
+  struct TrainingComputeScope {
+    ComputeDType previous = training_matmul_compute();
+    ~TrainingComputeScope() { set_training_matmul_compute(previous); }
+  } compute_scope;
+  set_training_matmul_compute(c.bf16 ? ComputeDType::kBF16 : ComputeDType::kF32);
   const std::vector<int> targets = target_indices(c.target_modules);
   const LrSchedule schedule = parse_lr_schedule(c.lr_scheduler);
   const OptimizerChoice optim = parse_optimizer(c.optim);

@@ -36,6 +36,10 @@ struct TrainerConfig {
   bool train_on_source = false;
   bool group_by_length = false;
   bool gradient_checkpointing = true;
+  // qlora.py's bf16 compute dtype: the frozen base's products (forward and dx) in bf16 with fp32 accumulation where
+  // the CPU has AVX512-BF16; LoRA weights, gradients, optimizer state and the loss stay fp32. The CLI turns it on
+  // where the CPU has it (--bf16 / --no-bf16).
+  bool bf16 = false;
   std::string optim = "paged_adamw_32bit";  // paged_adamw_32bit, paged_adamw_8bit, adamw
   size_t optimizer_memory = 0;              // resident bytes of the paged optimizer state; 0: unlimited
   int64_t save_steps = 0;                   // 0: no intermediate checkpoints

@@ -20,6 +20,7 @@
 #include "train/lora_llama.h"
 #include "train/merge_adapter.h"
 #include "formats/peft_adapter.h"
+#include "kernels/compute_dtype.h"
 #include "train/stories_test_tokenizer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
@@ -189,6 +190,8 @@ TEST_F(QLoraRun, AdapterConfigRecordsTrainingBase) {
 // trainer's own forward over the in-memory adapter. Tolerance 1e-4 absolute on logits of magnitude ~10: the two
 // paths sum in different orders (paged vs dense attention, fused vs separate LoRA products) in fp32.
 TEST_F(QLoraRun, SavedAdapterServesLogitsOfTrainedModel) {
+  // Served inputs past the decode limit are multiplied in bf16 by default; these compare them with fp32 training.
+  ScopedMatmulCompute fp32(ComputeDType::kF32);
   const ModelWeights base = load_model_weights(kModel, training_load_options("nf4", true, false, 0));
   LoraLlama trained(base, result_->modules, 16.0 / 8, 0.0f);
   const std::vector<int32_t> ids = test_tokenizer().encode(alpaca_prompt("What color is the sky?"), true);
@@ -207,6 +210,8 @@ TEST_F(QLoraRun, SavedAdapterServesLogitsOfTrainedModel) {
 // of the NF4 base + adapter. (W + sBA)·x vs W·x + s(xAᵀ)Bᵀ differ only in fp32 rounding, which grows with the
 // logit: tolerance 1e-4 absolute, relative above 1 (the AVX2 GEMM path measured 1.1e-4 on a logit of 5.9).
 TEST_F(QLoraRun, MergedModelGivesLogitsOfBasePlusAdapter) {
+  // Served inputs past the decode limit are multiplied in bf16 by default; these compare them with fp32 training.
+  ScopedMatmulCompute fp32(ComputeDType::kF32);
   const std::string merged_dir = temp_dir("merged");
   merge_adapter({kModel, *dir_, merged_dir, "", true});
   EXPECT_TRUE(file_exists(merged_dir + "/tokenizer.json"));
@@ -347,6 +352,8 @@ double max_abs_difference(const std::vector<float>& a, const std::vector<float>&
 // Biases are frozen parts of the base: the training forward (no adapter) gives the serving model's logits, and
 // each layer's bias does change them (so neither path can skip one and still pass).
 void expect_biases_enter_the_training_forward(bool llama) {
+  // Served inputs past the decode limit are multiplied in bf16 by default; these compare them with fp32 training.
+  ScopedMatmulCompute fp32(ComputeDType::kF32);
   const std::string dir = write_tiny_biased(temp_dir(llama ? "llama_bias" : "qwen2"), llama);
   // More tokens than QuantizedWeight::kMaxVnniDecodeRows, so that the served NF4 forward takes the exact product
   // as training does (shorter inputs are served on 8-bit activations, ~1e-2 away in these logits).

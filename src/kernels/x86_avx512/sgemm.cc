@@ -6,6 +6,8 @@
 #include <cstring>
 #include <memory>
 
+#include "kernels/x86_avx512/transpose.h"
+
 namespace pagedllm::avx512 {
 namespace {
 
@@ -63,34 +65,6 @@ struct F16Loader {
   }
   static float load1(const uint16_t* p) { return _cvtsh_ss(*p); }
 };
-
-// v[i][j] → v[j][i]: 32-bit, then 64-bit interleaves within 128-bit lanes, then two rounds of lane shuffles.
-inline void transpose_16x16(__m512 v[16]) {
-  __m512 t[16];
-  for (int k = 0; k < 8; ++k) {
-    t[2 * k] = _mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]);
-    t[2 * k + 1] = _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]);
-  }
-  // u[4g + c], 128-bit lane L: rows 4g .. 4g + 3 of column 4L + c.
-  __m512 u[16];
-  for (int g = 0; g < 4; ++g) {
-    const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
-    const __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
-    u[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-  }
-  for (int c = 0; c < 4; ++c) {
-    const __m512 x0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), x1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
-    const __m512 y0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
-    const __m512 y1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
-    v[c] = _mm512_shuffle_f32x4(x0, y0, 0x88);
-    v[4 + c] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
-    v[8 + c] = _mm512_shuffle_f32x4(x1, y1, 0x88);
-    v[12 + c] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
-  }
-}
 
 // B[p0 : p0 + kc, j0 : j0 + nc] (of op(B)) → panels of kCols columns, each kc × kCols row-major, zero-padded.
 // Both layouts are read along their rows (Bᵀ, the usual case: W is (n_out, n_in), one W row per column).

@@ -1,0 +1,168 @@
+// The AVX512-BF16 GEMM (gemm_bf16) against two references computed in double:
+//   exact:    the fp32 operands' product; |C − exact| ≤ (2⁻⁷ + 2⁻¹⁶) · Σ|a·b| (each factor rounded to bf16 once,
+//             at most 2⁻⁸ of itself), 2⁻⁸ · Σ|a·b| for BF16 B (only A is rounded).
+//   emulated: the same product of the operands rounded to bf16 (util/half.h, nearest-even); only the fp32
+//             accumulation differs, |C − emulated| ≤ 1e-5 · Σ|a·b|: this pins the rounding mode and the pairing.
+// On a CPU without AVX512-BF16 (or with PAGEDLLM_NO_BF16=1) gemm_bf16 must refuse and leave C alone.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+#include "kernels/gemm.h"
+#include "util/half.h"
+#include "util/rng.h"
+#include "util/thread_pool.h"
+
+namespace pagedllm {
+namespace {
+
+struct Operand {
+  std::vector<float> values;  // what the storage holds, as fp32 (exact)
+  std::vector<uint8_t> storage;
+};
+
+Operand random_operand(Rng& rng, int64_t n, WeightFormat format) {
+  Operand out;
+  out.values.resize(static_cast<size_t>(n));
+  out.storage.resize(static_cast<size_t>(n) * (format == WeightFormat::kF32 ? 4 : 2));
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = static_cast<float>(rng.uniform() * 2.0 - 1.0);
+    if (format == WeightFormat::kF32) {
+      out.values[i] = v;
+      reinterpret_cast<float*>(out.storage.data())[i] = v;
+    } else if (format == WeightFormat::kBF16) {
+      const uint16_t h = f32_to_bf16(v);
+      out.values[i] = bf16_to_f32(h);
+      reinterpret_cast<uint16_t*>(out.storage.data())[i] = h;
+    } else {
+      const uint16_t h = f32_to_f16(v);
+      out.values[i] = f16_to_f32(h);
+      reinterpret_cast<uint16_t*>(out.storage.data())[i] = h;
+    }
+  }
+  return out;
+}
+
+double to_bf16(float v) { return bf16_to_f32(f32_to_bf16(v)); }
+
+void expect_bf16_gemm_matches(WeightFormat format, bool trans_b, int64_t m, int64_t n, int64_t k, float beta,
+                              bool serial) {
+  Rng rng(static_cast<uint64_t>(m * 7919 + n * 31 + k * 3 + (trans_b ? 1 : 0)));
+  const int64_t lda = k + 3, ldb = (trans_b ? k : n) + 5, ldc = n + 2;
+  std::vector<float> a(static_cast<size_t>(m * lda));
+  for (float& v : a) v = static_cast<float>(rng.uniform() * 2.0 - 1.0);
+  const Operand b = random_operand(rng, (trans_b ? n : k) * ldb, format);
+  std::vector<float> c(static_cast<size_t>(m * ldc));
+  for (float& v : c) v = static_cast<float>(rng.uniform());
+  const std::vector<float> c0 = c;
+  const double rounding = format == WeightFormat::kBF16 ? 0x1.0p-8 : 0x1.0p-7 + 0x1.0p-16;
+  const bool ran = serial ? gemm_bf16_serial(format, trans_b, m, n, k, a.data(), lda, b.storage.data(), ldb, beta,
+                                             c.data(), ldc)
+                          : gemm_bf16(format, trans_b, m, n, k, a.data(), lda, b.storage.data(), ldb, beta, c.data(),
+                                      ldc);
+  ASSERT_TRUE(ran);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < ldc; ++j) {
+      const float got = c[i * ldc + j];
+      if (j >= n) {
+        ASSERT_EQ(got, c0[i * ldc + j]) << "wrote outside C at " << i << "," << j;
+        continue;
+      }
+      double exact = 0.0, emulated = 0.0, magnitude = 0.0;
+      for (int64_t p = 0; p < k; ++p) {
+        const float bv = trans_b ? b.values[j * ldb + p] : b.values[p * ldb + j];
+        const float av = a[i * lda + p];
+        exact += static_cast<double>(av) * bv;
+        emulated += to_bf16(av) * to_bf16(bv);
+        magnitude += std::fabs(static_cast<double>(av) * bv);
+      }
+      const double old = beta == 0.0f ? 0.0 : static_cast<double>(beta) * c0[i * ldc + j];
+      const auto where = [&] {
+        return std::string(weight_format_name(format)) + " " + std::to_string(m) + "x" + std::to_string(n) + "x" +
+               std::to_string(k) + " trans_b=" + std::to_string(trans_b) + " beta=" + std::to_string(beta) + " at " +
+               std::to_string(i) + "," + std::to_string(j);
+      };
+      ASSERT_NEAR(got, exact + old, rounding * magnitude + 1e-6 * (magnitude + std::fabs(old)) + 1e-6) << where();
+      ASSERT_NEAR(got, emulated + old, 1e-5 * (magnitude + std::fabs(old)) + 1e-6) << where();
+    }
+  }
+}
+
+TEST(Bf16Gemm, MatchesReferencesOnAwkwardShapes) {
+  if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU (or PAGEDLLM_NO_BF16=1)";
+  for (WeightFormat format : {WeightFormat::kBF16, WeightFormat::kF16, WeightFormat::kF32}) {
+    for (bool trans_b : {true, false}) {
+      for (float beta : {0.0f, 1.0f, 0.5f}) {
+        // Edges of every block: 14-row strips, 32-column panels, 32-k transposes, odd k, 512-k depth blocks.
+        for (auto [m, n, k] : std::vector<std::array<int64_t, 3>>{{1, 1, 1},
+                                                                  {13, 31, 7},
+                                                                  {14, 32, 32},
+                                                                  {15, 33, 33},
+                                                                  {28, 64, 64},
+                                                                  {29, 257, 513},
+                                                                  {3, 40, 1030}}) {
+          expect_bf16_gemm_matches(format, trans_b, m, n, k, beta, /*serial=*/true);
+        }
+      }
+    }
+  }
+}
+
+// The pool entry splits the columns over threads; each slice must start at its own part of B.
+TEST(Bf16Gemm, PoolSplitMatchesReferences) {
+  if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU (or PAGEDLLM_NO_BF16=1)";
+  for (WeightFormat format : {WeightFormat::kBF16, WeightFormat::kF32}) {
+    for (bool trans_b : {true, false}) {
+      expect_bf16_gemm_matches(format, trans_b, 70, 300, 260, 0.0f, /*serial=*/false);
+    }
+  }
+}
+
+TEST(Bf16Gemm, RefusesWithoutAvx512Bf16) {
+  if (has_avx512_bf16()) GTEST_SKIP() << "this CPU runs AVX512-BF16; the PAGEDLLM_NO_BF16=1 ctest run covers this";
+  std::vector<float> a(4 * 8, 1.0f), b(8 * 4, 1.0f), c(4 * 4, -3.0f);
+  EXPECT_FALSE(gemm_bf16(WeightFormat::kF32, true, 4, 4, 8, a.data(), 8, b.data(), 8, 0.0f, c.data(), 4));
+  EXPECT_FALSE(gemm_bf16_serial(WeightFormat::kF32, true, 4, 4, 8, a.data(), 8, b.data(), 8, 0.0f, c.data(), 4));
+  for (float v : c) ASSERT_EQ(v, -3.0f);
+}
+
+int64_t thread_count() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Threads:", 0) == 0) return std::stoll(line.substr(8));
+  }
+  return -1;
+}
+
+// Thousands of mixed products (pool and serial, every B format, both layouts) leave the thread count as it was and
+// every result right (checked against one recomputation of the same call).
+TEST(Bf16Gemm, ThousandsOfMixedCallsLeakNoThreads) {
+  if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU (or PAGEDLLM_NO_BF16=1)";
+  std::vector<float> a(96 * 200, 0.25f), c(96 * 200);
+  std::vector<uint16_t> b16(200 * 200, f32_to_bf16(0.5f));
+  std::vector<float> b32(200 * 200, 0.5f);
+  gemm_bf16(WeightFormat::kF32, true, 8, 8, 8, a.data(), 8, b32.data(), 8, 0.0f, c.data(), 8);  // starts the pool
+  const int64_t threads_before = thread_count();
+  for (int call = 0; call < 3000; ++call) {
+    const int64_t m = 1 + call % 96, n = 1 + (call * 7) % 200, k = 1 + (call * 13) % 200;
+    const WeightFormat format = call % 3 == 0 ? WeightFormat::kF32 : WeightFormat::kBF16;
+    const void* b = format == WeightFormat::kF32 ? static_cast<const void*>(b32.data()) : b16.data();
+    const bool trans_b = call % 2 == 0;
+    const bool ran = call % 5 == 0 ? gemm_bf16_serial(format, trans_b, m, n, k, a.data(), k, b, trans_b ? k : n,
+                                                      0.0f, c.data(), n)
+                                   : gemm_bf16(format, trans_b, m, n, k, a.data(), k, b, trans_b ? k : n, 0.0f,
+                                               c.data(), n);
+    ASSERT_TRUE(ran);
+    // 0.25 · 0.5 summed k times is exact in bf16 products and fp32 sums.
+    ASSERT_EQ(c[(m - 1) * n + n - 1], 0.125f * static_cast<float>(k)) << "call " << call;
+  }
+  EXPECT_EQ(thread_count(), threads_before);
+}
+
+}  // namespace
+}  // namespace pagedllm

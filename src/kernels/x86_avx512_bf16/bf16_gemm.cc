@@ -1,0 +1,221 @@
+// GCC 12's AVX-512 headers initialise their "undefined" vectors from themselves, which -Wall reports once per
+// intrinsic use (GCC bug 105593); nothing here reads an undefined value.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include "kernels/x86_avx512_bf16/bf16_gemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "kernels/dense_elem_dispatch.h"
+#include "kernels/x86_avx512/transpose.h"
+
+namespace pagedllm::avx512_bf16 {
+namespace {
+
+// Packed operands hold bf16 pairs (k = 2q, 2q + 1 of one row or column) as 32-bit words, the unit vdpbf16ps
+// multiplies: acc[j] += a[2q]·b[2q][j] + a[2q + 1]·b[2q + 1][j].
+// Register tile as in the fp32 kernel (x86_avx512/sgemm.cc): 14 rows × 32 columns = 28 accumulators, 2 B vectors and
+// a broadcast A pair.
+constexpr int64_t kRows = 14;
+constexpr int64_t kCols = 32;
+// Cache blocks in k values (even, so pairs never straddle blocks): a packed B block (kDepth / 2 × kWidth words =
+// 256 KiB) stays in L2 while every packed A strip (kRows × kDepth / 2 words = 28 KiB) runs over it.
+constexpr int64_t kDepth = 512;
+constexpr int64_t kWidth = 256;
+
+// A thread's packing buffer, grown on demand (not std::vector, whose out-of-line code compiled here with AVX-512
+// could be the copy the linker keeps for the whole program).
+class PackBuffer {
+ public:
+  uint32_t* get(int64_t n) {
+    if (n > size_) {
+      data_.reset(new uint32_t[static_cast<size_t>(n)]);
+      size_ = n;
+    }
+    return data_.get();
+  }
+
+ private:
+  std::unique_ptr<uint32_t[]> data_;
+  int64_t size_ = 0;
+};
+
+// fp32 → bf16 as vcvtne2ps2bf16 rounds: nearest-even, denormals flushed to zero, NaN kept quiet.
+uint16_t round_to_bf16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  if ((bits & 0x7f800000u) == 0) return static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x0040u);
+  return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+__m512i to_bf16x32(__m512 lo, __m512 hi) { return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)); }
+__m256i to_bf16x16(__m512 v) { return reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v)); }
+
+// How each storage type becomes bf16: 32 or 16 consecutive elements, or one.
+struct F32Elem {
+  using Storage = float;
+  static __m512i load32(const float* p) { return to_bf16x32(_mm512_loadu_ps(p), _mm512_loadu_ps(p + 16)); }
+  static __m256i load16(const float* p) { return to_bf16x16(_mm512_loadu_ps(p)); }
+  static uint16_t load1(const float* p) { return round_to_bf16(*p); }
+};
+struct F16Elem {
+  using Storage = uint16_t;
+  static __m512 widen16(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static __m512i load32(const uint16_t* p) { return to_bf16x32(widen16(p), widen16(p + 16)); }
+  static __m256i load16(const uint16_t* p) { return to_bf16x16(widen16(p)); }
+  static uint16_t load1(const uint16_t* p) { return round_to_bf16(_cvtsh_ss(*p)); }
+};
+struct BF16Elem {
+  using Storage = uint16_t;
+  static __m512i load32(const uint16_t* p) { return _mm512_loadu_si512(p); }
+  static __m256i load16(const uint16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static uint16_t load1(const uint16_t* p) { return *p; }
+};
+
+uint32_t pair(uint16_t even, uint16_t odd) { return static_cast<uint32_t>(even) | (static_cast<uint32_t>(odd) << 16); }
+
+void transpose_words(__m512i v[16]) {
+  __m512 f[16];
+  for (int i = 0; i < 16; ++i) f[i] = _mm512_castsi512_ps(v[i]);
+  avx512::transpose_16x16(f);
+  for (int i = 0; i < 16; ++i) v[i] = _mm512_castps_si512(f[i]);
+}
+
+// A[i0 : i0 + rows, p0 : p0 + kc] → kp = ⌈kc / 2⌉ slices of kRows pair words (out[q * kRows + i]); rows past `rows`
+// and the odd k past kc are zero.
+template <class Elem>
+void pack_a(const typename Elem::Storage* a, int64_t lda, int64_t rows, int64_t p0, int64_t kc, uint32_t* out) {
+  int64_t p = 0;
+  if (rows == kRows) {  // 32 k at a time: 16 pair words per row, transposed so each pair index is a vector of rows
+    for (; p + 32 <= kc; p += 32) {
+      __m512i v[16];
+      for (int i = 0; i < 16; ++i) v[i] = i < kRows ? Elem::load32(a + i * lda + p0 + p) : _mm512_setzero_si512();
+      transpose_words(v);
+      for (int q = 0; q < 16; ++q) _mm512_mask_storeu_epi32(out + (p / 2 + q) * kRows, (1u << kRows) - 1, v[q]);
+    }
+  }
+  for (; p < kc; p += 2) {
+    for (int64_t i = 0; i < kRows; ++i) {
+      const auto* row = a + i * lda + p0;
+      out[p / 2 * kRows + i] = i >= rows ? 0u : pair(Elem::load1(row + p), p + 1 < kc ? Elem::load1(row + p + 1) : 0);
+    }
+  }
+}
+
+// op(B)[p0 : p0 + kc, j0 : j0 + nc] → panels of kCols columns, each kp × kCols pair words (zero-padded).
+template <class Elem>
+void pack_b(bool trans_b, const typename Elem::Storage* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
+            int64_t nc, uint32_t* out) {
+  const int64_t kp = (kc + 1) / 2;
+  for (int64_t jp = 0; jp < nc; jp += kCols) {
+    const int64_t cols = std::min(kCols, nc - jp);
+    uint32_t* panel = out + jp * kp;
+    const auto at = [&](int64_t p, int64_t j) -> uint16_t {  // op(B)[p0 + p, j0 + jp + j] as bf16, 0 outside
+      if (p >= kc || j >= cols) return 0;
+      return Elem::load1(trans_b ? b + (j0 + jp + j) * ldb + p0 + p : b + (p0 + p) * ldb + j0 + jp + j);
+    };
+    int64_t p = 0;
+    if (cols == kCols && trans_b) {  // W rows are panel columns: 16 rows × 32 k per transpose
+      for (; p + 32 <= kc; p += 32) {
+        for (int64_t half = 0; half < 2; ++half) {
+          __m512i v[16];
+          for (int j = 0; j < 16; ++j) v[j] = Elem::load32(b + (j0 + jp + 16 * half + j) * ldb + p0 + p);
+          transpose_words(v);
+          for (int q = 0; q < 16; ++q) _mm512_storeu_si512(panel + (p / 2 + q) * kCols + 16 * half, v[q]);
+        }
+      }
+    } else if (cols == kCols) {  // rows 2q and 2q + 1 of B interleaved 16 columns at a time
+      for (; p + 2 <= kc; p += 2) {
+        for (int64_t half = 0; half < 2; ++half) {
+          const auto* src = b + (p0 + p) * ldb + j0 + jp + 16 * half;
+          const __m512i even = _mm512_cvtepu16_epi32(Elem::load16(src));
+          const __m512i odd = _mm512_cvtepu16_epi32(Elem::load16(src + ldb));
+          _mm512_storeu_si512(panel + p / 2 * kCols + 16 * half, _mm512_or_si512(even, _mm512_slli_epi32(odd, 16)));
+        }
+      }
+    }
+    for (; p < kc; p += 2) {
+      for (int64_t j = 0; j < kCols; ++j) panel[p / 2 * kCols + j] = pair(at(p, j), at(p + 1, j));
+    }
+  }
+}
+
+// C tile (rows × cols valid) = scale_c · C + packed A strip · packed B panel over kp pairs; scale_c 0 overwrites.
+void micro_kernel(int64_t kp, const uint32_t* pa, const uint32_t* pb, float* c, int64_t ldc, int64_t rows,
+                  int64_t cols, float scale_c) {
+  __m512 acc0[kRows], acc1[kRows];
+#pragma GCC unroll 14
+  for (int i = 0; i < kRows; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+  for (int64_t q = 0; q < kp; ++q) {
+    const __m512bh b0 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(pb + q * kCols));
+    const __m512bh b1 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(pb + q * kCols + 16));
+    const uint32_t* aq = pa + q * kRows;
+#pragma GCC unroll 14
+    for (int i = 0; i < kRows; ++i) {
+      const __m512bh av = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(aq[i])));
+      acc0[i] = _mm512_dpbf16_ps(acc0[i], av, b0);
+      acc1[i] = _mm512_dpbf16_ps(acc1[i], av, b1);
+    }
+  }
+  const __mmask16 mask0 = cols >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << cols) - 1);
+  const __mmask16 mask1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : static_cast<__mmask16>((1u << (cols - 16)) - 1);
+  const __m512 sc = _mm512_set1_ps(scale_c);
+  for (int i = 0; i < rows; ++i) {
+    float* row = c + i * ldc;
+    if (scale_c == 0.0f) {
+      _mm512_mask_storeu_ps(row, mask0, acc0[i]);
+      _mm512_mask_storeu_ps(row + 16, mask1, acc1[i]);
+    } else {
+      _mm512_mask_storeu_ps(row, mask0, _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask0, row), sc, acc0[i]));
+      _mm512_mask_storeu_ps(row + 16, mask1, _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask1, row + 16), sc, acc1[i]));
+    }
+  }
+}
+
+template <class Elem>
+void gemm_any_b(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                const typename Elem::Storage* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  // Each depth block of A is packed once (all its strips), then every block of B's columns runs over it.
+  thread_local PackBuffer a_buffer, b_buffer;
+  const int64_t num_strips = (m + kRows - 1) / kRows;
+  uint32_t* packed_a = a_buffer.get(num_strips * kRows * kDepth / 2);
+  uint32_t* packed_b = b_buffer.get(kDepth / 2 * kWidth);
+  for (int64_t p0 = 0; p0 < k; p0 += kDepth) {
+    const int64_t kc = std::min(kDepth, k - p0), kp = (kc + 1) / 2;
+    // The first depth block applies beta (0 overwrites, so C may hold garbage); later ones accumulate.
+    const float scale_c = p0 == 0 ? beta : 1.0f;
+    for (int64_t s = 0; s < num_strips; ++s) {
+      pack_a<F32Elem>(a + s * kRows * lda, lda, std::min(kRows, m - s * kRows), p0, kc, packed_a + s * kRows * kp);
+    }
+    for (int64_t j0 = 0; j0 < n; j0 += kWidth) {
+      const int64_t nc = std::min(kWidth, n - j0);
+      pack_b<Elem>(trans_b, b, ldb, p0, kc, j0, nc, packed_b);
+      for (int64_t s = 0; s < num_strips; ++s) {
+        const int64_t i0 = s * kRows;
+        for (int64_t jp = 0; jp < nc; jp += kCols) {
+          micro_kernel(kp, packed_a + s * kRows * kp, packed_b + jp * kp, c + i0 * ldc + j0 + jp, ldc,
+                       std::min(kRows, m - i0), std::min(kCols, nc - jp), scale_c);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_bf16(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+               const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  with_dense_elem<F32Elem, F16Elem, BF16Elem>(b_format, [&](auto elem) {
+    using Elem = decltype(elem);
+    gemm_any_b<Elem>(trans_b, m, n, k, a, lda, static_cast<const typename Elem::Storage*>(b), ldb, beta, c, ldc);
+  });
+}
+
+}  // namespace pagedllm::avx512_bf16
