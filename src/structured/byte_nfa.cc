@@ -20,9 +20,7 @@ NfaFragment ByteNfa::empty() {
   return {s, s};
 }
 
-NfaFragment ByteNfa::byte_set(const ByteSet& bytes) {
-  const int s = add_state();
-  const int e = add_state();
+void ByteNfa::add_edges(int from, const ByteSet& bytes, int to) {
   for (int b = 0; b < 256;) {
     if (!bytes[b]) {
       ++b;
@@ -30,9 +28,15 @@ NfaFragment ByteNfa::byte_set(const ByteSet& bytes) {
     }
     int hi = b;
     while (hi + 1 < 256 && bytes[hi + 1]) ++hi;
-    states_[s].edges.push_back({uint8_t(b), uint8_t(hi), e});
+    states_[from].edges.push_back({uint8_t(b), uint8_t(hi), to});
     b = hi + 1;
   }
+}
+
+NfaFragment ByteNfa::byte_set(const ByteSet& bytes) {
+  const int s = add_state();
+  const int e = add_state();
+  add_edges(s, bytes, e);
   return {s, e};
 }
 

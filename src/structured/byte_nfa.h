@@ -46,6 +46,8 @@ class ByteNfa {
   // appear in one place only.
   NfaFragment repeat(const std::function<NfaFragment()>& make, int min, int max);
   void add_epsilon(int from, int to) { states_[from].epsilons.push_back(to); }
+  // Edges from `from` to `to` on every byte of `bytes`.
+  void add_edges(int from, const ByteSet& bytes, int to);
 
   const std::vector<State>& states() const { return states_; }
   int num_states() const { return static_cast<int>(states_.size()); }
