@@ -444,15 +444,9 @@ NfaFragment SchemaCompiler::number(const Json& schema, bool integer, const std::
   std::optional<int64_t> int_lo, int_hi;
   if (lo) int_lo = int64_t(lo_exclusive ? std::floor(*lo) + 1 : std::ceil(*lo));
   if (hi) int_hi = int64_t(hi_exclusive ? std::ceil(*hi) - 1 : std::floor(*hi));
+  if (!integer && !lo && !hi) return compile_regex(nfa_, "-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?");
   NfaFragment integers = integer_range(nfa_, int_lo, int_hi);
   if (integer) return integers;
-  NfaFragment any_digits = nfa_.star(nfa_.byte_range('0', '9'));
-  if (!lo && !hi) {
-    NfaFragment fraction = nfa_.optional(nfa_.seq(nfa_.literal("."), nfa_.plus(nfa_.byte_range('0', '9'))));
-    NfaFragment exponent = nfa_.optional(compile_regex(nfa_, "[eE][+-]?\\d+"));
-    return nfa_.seq({integers, fraction, exponent});
-  }
-  (void)any_digits;
   // Non-integers i.f (f without trailing zeros) lie strictly inside (i, i+1): allowed when lo <= i and i+1 <= hi;
   // negative ones -j.f lie in (-j-1, -j): allowed when lo <= -j-1 and -j <= hi.
   auto fraction = [&] { return compile_regex(nfa_, "\\.\\d*[1-9]"); };
