@@ -10,6 +10,7 @@
 #include "cli/engine_flags.h"
 #include "cli/output_json.h"
 #include "engine/llm.h"
+#include "server/structured_fields.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
 
@@ -73,6 +74,7 @@ std::vector<PromptLine> read_prompts_file(const std::string& path, const Samplin
     } catch (const Error& e) {
       throw_error(ErrorKind::kInvalidArgument, "{}:{}: {}", path, number, e.what());
     }
+    if (auto structured = parse_structured_fields(j)) p.params.structured_outputs = structured;
     if (j.contains("lora") && j["lora"].is_string()) p.lora = j["lora"].get<std::string>();
     lines.push_back(std::move(p));
   }
@@ -141,7 +143,7 @@ void add_generate_command(CLI::App& app) {
   add_engine_flags(*cmd, options->engine);
   add_sampling_flags(*cmd, options->params);
   cmd->add_option("--prompt", options->prompts, "a prompt (repeatable)");
-  cmd->add_option("--prompts-file", options->prompts_file, "JSON lines {\"prompt\": ...} with optional sampling fields");
+  cmd->add_option("--prompts-file", options->prompts_file, "JSON lines {\"prompt\": ...} with optional sampling and structured-output fields (guided_json, ...)");
   cmd->add_flag("--json", options->json, "one JSON RequestOutput per prompt, in input order");
   cmd->add_option("--json-schema", options->json_schema_file, "constrain outputs to this JSON Schema file");
   cmd->add_flag("--json-object", options->json_object, "constrain outputs to a JSON object");

@@ -20,8 +20,8 @@ std::optional<std::string> json_format_regex(std::string_view format) {
   if (format == "uuid") return "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
   if (format == "ipv4") return "(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
   if (format == "uri") {
-    return "[a-zA-Z][a-zA-Z0-9+.-]*://[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)*(?::\\d{1,5})?(?:/[a-zA-Z0-9._~-]*)*"
-           "(?:\\?[a-zA-Z0-9._~=&-]*)?";
+    return "[a-zA-Z][a-zA-Z0-9+.-]*://[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)*(?::\\d{1,5})?(?:/[a-zA-Z0-9._~-]{0,16}){0,4}"
+           "(?:\\?[a-zA-Z0-9._~=&-]{0,16})?";
   }
   return std::nullopt;
 }

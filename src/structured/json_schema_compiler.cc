@@ -444,7 +444,7 @@ NfaFragment SchemaCompiler::number(const Json& schema, bool integer, const std::
   std::optional<int64_t> int_lo, int_hi;
   if (lo) int_lo = int64_t(lo_exclusive ? std::floor(*lo) + 1 : std::ceil(*lo));
   if (hi) int_hi = int64_t(hi_exclusive ? std::ceil(*hi) - 1 : std::floor(*hi));
-  if (!integer && !lo && !hi) return compile_regex(nfa_, "-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?");
+  if (!integer && !lo && !hi) return compile_regex(nfa_, "-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d{1,2})?");
   NfaFragment integers = integer_range(nfa_, int_lo, int_hi);
   if (integer) return integers;
   // Non-integers i.f (f without trailing zeros) lie strictly inside (i, i+1): allowed when lo <= i and i+1 <= hi;
