@@ -92,12 +92,6 @@ void set_max_tokens(SamplingParams& params, int max_tokens) {
 }
 
 void reject_unsupported_fields(const json& body) {
-  if (const json* tools = find_field(body, "tools"); tools != nullptr && !(tools->is_array() && tools->empty())) {
-    throw FieldError(ErrorKind::kUnsupported, "tools", "tools are not supported yet");
-  }
-  if (const json* choice = find_field(body, "tool_choice"); choice != nullptr && *choice != "none") {
-    throw FieldError(ErrorKind::kUnsupported, "tool_choice", "tool_choice is not supported yet");
-  }
   for (const char* name : {"functions", "allowed_token_ids", "bad_words", "prompt_logprobs", "suffix"}) {
     if (find_field(body, name) != nullptr) {
       throw FieldError(ErrorKind::kUnsupported, name, fmt::format("{} is not supported yet", name));

@@ -19,6 +19,8 @@ struct ServerConfig {
   int num_http_threads = 256;                   // each open connection (streaming or keep-alive) holds one
   double shutdown_timeout_s = 30.0;             // SIGINT/SIGTERM: wait this long for in-flight requests
   std::string version = "0.1.0";                // GET /version
+  bool enable_auto_tool_choice = false;         // tool_choice "auto" is served (needs tool_call_parser)
+  std::string tool_call_parser;                 // hermes | llama3_json | deepseek_r1; empty: none
 };
 
 // The `--chat-template` argument as vLLM reads it: a file's contents when the argument names a readable file,

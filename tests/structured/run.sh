@@ -7,8 +7,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-pagedllm="$1"
-sampler="$2"
+pagedllm="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+sampler="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
 cd "$here"
 [ -d node_modules/ajv ] || npm ci --no-audit --no-fund >/dev/null
 out="$(mktemp -d)"
