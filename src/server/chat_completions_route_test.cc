@@ -106,8 +106,13 @@ TEST_F(ChatCompletionsRouteTest, RefusesWhatItDoesNotSupportNamingTheField) {
     std::string message;
   };
   std::vector<Case> cases = {
-      {{{"tools", json::array({{{"type", "function"}, {"function", {{"name", "f"}}}}})}}, "tools",
-       "tools are not supported yet"},
+      {{{"tools", json::array({{{"type", "function"}, {"function", {{"name", "f"}}}}})}}, "tool_choice",
+       "\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set"},
+      {{{"tools", json::array({{{"type", "function"}, {"function", {{"name", "f"}}}}})},
+        {"tool_choice", {{"type", "function"}, {"function", {{"name", "g"}}}}}}, "tool_choice",
+       "tool_choice names function 'g', which is not in tools"},
+      {{{"tools", json::array({{{"type", "function"}}})}, {"tool_choice", "required"}}, "tools[0]",
+       "tools[0] must be {\"type\": \"function\", \"function\": {...}}"},
       {{{"response_format", {{"type", "json_schema"}}}}, "response_format.json_schema.schema",
        "response_format of type json_schema needs json_schema.schema"},
       {{{"guided_regex", "a"}, {"guided_choice", json::array({"x"})}}, "guided_choice",
