@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Validity of structured outputs, checked by the references: ajv (JSON Schema 2020-12 with ajv-formats) for
-# JSON, JavaScript RegExp for regexes.
+# JSON, JavaScript RegExp for regexes; and the OpenAI SDK's zod helpers against `pagedllm serve`.
 #   tests/structured/run.sh PAGEDLLM_BINARY STRUCTURED_SAMPLE_BINARY
 # Samples: the random-logit sampler over four fixture tokenizers, and `pagedllm generate` with stories260K's
 # real weights and with random (dummy) weights, every schema of schemas.json at temperature 1.
@@ -22,4 +22,4 @@ for weights in safetensors dummy; do
   "$pagedllm" generate --model "$root/models/stories260K" --load-format "$weights" --seed 11 --json \
     --prompts-file "$out/prompts.jsonl" > "$out/stories-$weights.jsonl"
 done
-STRUCTURED_SAMPLES_DIR="$out" node --test --test-concurrency=1 test/*.test.js
+PAGEDLLM_BINARY="$pagedllm" STRUCTURED_SAMPLES_DIR="$out" node --test --test-concurrency=1 test/*.test.js
