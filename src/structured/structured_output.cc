@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "structured/grammar_compiler.h"
 #include "structured/json_schema_compiler.h"
 #include "structured/regex_compiler.h"
 #include "util/error.h"
@@ -29,7 +30,7 @@ std::shared_ptr<const ByteDfa> compile_structured_output(const StructuredOutputs
     for (const auto& c : params.choice) options.push_back(nfa.literal(c));
     f = nfa.alt(options);
   } else {
-    throw_error(ErrorKind::kUnsupported, "grammar-constrained decoding is not supported");
+    f = compile_gbnf(nfa, *params.grammar);
   }
   return std::make_shared<ByteDfa>(nfa, f);
 }
