@@ -88,6 +88,17 @@ test('guided_choice and guided_regex constrain completions', async () => {
   assert.match(regex.choices[0].text, /^[a-z]{2,6} (and|or) [a-z]{2,6}$/);
 });
 
+test('guided_grammar constrains to a GBNF grammar', async () => {
+  const grammar = 'root ::= answer " because " reason\nanswer ::= "yes" | "no"\nreason ::= [a-z]{3,8}\n';
+  const r = await client.completions.create({
+    model: modelName, prompt: 'Is it?', temperature: 1, seed: 2, n: 3, max_tokens: 30, guided_grammar: grammar,
+  });
+  for (const c of r.choices) {
+    assert.match(c.text, /^(yes|no) because [a-z]{3,8}$/);
+    assert.equal(c.finish_reason, 'stop');
+  }
+});
+
 async function post(body) {
   const r = await fetch(`${baseUrl}/v1/chat/completions`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
@@ -103,6 +114,7 @@ for (const [what, body, message] of [
   ['a dangling $ref', { guided_json: { $ref: '#/$defs/nope' } }, "$ref '#/$defs/nope' does not resolve"],
   ['an unsupported regex', { guided_regex: '(a)\\1' }, 'a backreference'],
   ['two constraints', { guided_regex: 'a', guided_choice: ['b'] }, 'only one structured output may be given'],
+  ['a grammar without root', { guided_grammar: 'start ::= "a"' }, "grammar: there is no 'root' rule"],
 ]) {
   test(`${what} is a 400 naming the problem, and the server keeps serving`, async () => {
     const r = await post(body);
