@@ -3,7 +3,7 @@
 # (those need the npm packages pinned in their package.json, installed here from the npm registry).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for dir in tests/tokenizer_conformance tests/server; do
+for dir in tests/tokenizer_conformance tests/server tests/structured; do
   if [ -f "$dir/package.json" ]; then
     (cd "$dir" && { [ -f package-lock.json ] && npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; })
   fi
