@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh all
-for dir in tests/tokenizer_conformance tests/server tests/web; do
+for dir in tests/tokenizer_conformance tests/server tests/web tests/structured; do
   if [ -f "$dir/package.json" ]; then
     (cd "$dir" && { [ -f package-lock.json ] && npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; })
   fi

@@ -10,7 +10,9 @@
 #include "cli/engine_flags.h"
 #include "cli/output_json.h"
 #include "engine/llm.h"
+#include "server/structured_fields.h"
 #include "util/error.h"
+#include "util/mapped_file.h"
 
 namespace pagedllm {
 namespace {
@@ -21,7 +23,27 @@ struct GenerateOptions {
   std::vector<std::string> prompts;
   std::string prompts_file;
   bool json = false;
+  // Structured outputs (one at most): a JSON Schema file, any JSON object, a regex, choices, a GBNF grammar file.
+  std::string json_schema_file;
+  bool json_object = false;
+  std::optional<std::string> regex;
+  std::vector<std::string> choices;
+  std::string grammar_file;
+  bool any_whitespace = false;
 };
+
+std::optional<StructuredOutputsParams> structured_outputs_flags(const GenerateOptions& o) {
+  StructuredOutputsParams s;
+  if (!o.json_schema_file.empty()) s.json = read_text_file(o.json_schema_file);
+  s.json_object = o.json_object;
+  s.regex = o.regex;
+  s.choice = o.choices;
+  if (!o.grammar_file.empty()) s.grammar = read_text_file(o.grammar_file);
+  s.any_whitespace = o.any_whitespace;
+  if (s.num_kinds() == 0) return std::nullopt;
+  if (s.num_kinds() > 1) throw_error(ErrorKind::kInvalidArgument, "give at most one of --json-schema, --json-object, --regex, --choice and --grammar");
+  return s;
+}
 
 struct PromptLine {
   PromptInput input;
@@ -52,6 +74,7 @@ std::vector<PromptLine> read_prompts_file(const std::string& path, const Samplin
     } catch (const Error& e) {
       throw_error(ErrorKind::kInvalidArgument, "{}:{}: {}", path, number, e.what());
     }
+    if (auto structured = parse_structured_fields(j)) p.params.structured_outputs = structured;
     if (j.contains("lora") && j["lora"].is_string()) p.lora = j["lora"].get<std::string>();
     lines.push_back(std::move(p));
   }
@@ -72,6 +95,7 @@ void run_generate(const GenerateOptions& o, bool seed_given) {
   EngineArgs args = o.engine.resolve();
   SamplingParams defaults = o.params;
   if (seed_given) defaults.seed = args.seed;
+  defaults.structured_outputs = structured_outputs_flags(o);
   std::vector<PromptLine> lines;
   for (const auto& p : o.prompts) lines.push_back(PromptLine{PromptInput{p, {}, true}, defaults, ""});
   if (!o.prompts_file.empty()) {
@@ -130,8 +154,14 @@ void add_generate_command(CLI::App& app) {
   add_engine_flags(*cmd, options->engine);
   add_sampling_flags(*cmd, options->params);
   cmd->add_option("--prompt", options->prompts, "a prompt (repeatable)");
-  cmd->add_option("--prompts-file", options->prompts_file, "JSON lines {\"prompt\": ...} with optional sampling fields");
+  cmd->add_option("--prompts-file", options->prompts_file, "JSON lines {\"prompt\": ...} with optional sampling and structured-output fields (guided_json, ...)");
   cmd->add_flag("--json", options->json, "one JSON RequestOutput per prompt, in input order");
+  cmd->add_option("--json-schema", options->json_schema_file, "constrain outputs to this JSON Schema file");
+  cmd->add_flag("--json-object", options->json_object, "constrain outputs to a JSON object");
+  cmd->add_option("--regex", options->regex, "constrain outputs to match this regex");
+  cmd->add_option("--choice", options->choices, "constrain outputs to one of these strings (comma-separated)")->delimiter(',');
+  cmd->add_option("--grammar", options->grammar_file, "constrain outputs to this GBNF grammar file");
+  cmd->add_flag("--any-whitespace", options->any_whitespace, "JSON outputs may have whitespace between tokens");
   cmd->callback([options, cmd] { run_generate(*options, cmd->count("--seed") > 0); });
 }
 

@@ -85,6 +85,9 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--served-model-name", o->server.served_model_names, "model name(s) clients use");
   cmd->add_option("--api-key", o->server.api_key, "require Authorization: Bearer KEY on /v1/*");
   cmd->add_option("--chat-template", o->chat_template, "a Jinja chat template, as a file or inline text");
+  cmd->add_flag("--enable-auto-tool-choice", o->server.enable_auto_tool_choice, "serve tool_choice \"auto\" (needs --tool-call-parser)");
+  cmd->add_option("--tool-call-parser", o->server.tool_call_parser, "how tool calls are read from the text: hermes | llama3_json | deepseek_r1")
+      ->check(CLI::IsMember({"hermes", "llama3_json", "deepseek_r1"}));
   cmd->add_option("--max-queued-requests", o->server.max_queued_requests, "503 beyond this many waiting requests");
   cmd->add_option("--max-request-body", o->max_request_body, "413 for bodies larger than this many bytes");
   cmd->add_flag("!--no-web-ui", o->server.enable_web_ui, "do not serve the chat page at /");

@@ -25,6 +25,7 @@ struct SequenceState {
   int index = 0;
   Rng rng;
   std::unique_ptr<IncrementalDetokenizer> detokenizer;
+  std::unique_ptr<ConstraintMatcher> matcher;  // structured outputs: this sample's position in the constraint
   std::string text;
   SampleLogprobs logprobs;
   double cumulative_logprob = 0.0;
@@ -38,6 +39,7 @@ struct RequestGroup {
   std::string prompt;
   std::vector<int32_t> prompt_token_ids;
   SamplingParams params;
+  std::shared_ptr<CompiledConstraint> constraint;  // structured outputs, shared by the n samples
   OutputKind kind = OutputKind::kFinalOnly;
   int lora_slot = 0;
   std::function<void(const RequestOutput&)> on_output;
@@ -197,6 +199,7 @@ void EngineCore::add_request(const std::string& request_id, const PromptInput& p
     if (token < 0 || token >= model_->config().vocab_size) throw_error(ErrorKind::kInvalidArgument, "logit_bias token id {} is outside the vocabulary", token);
   }
   group->params = params;
+  if (params.structured_outputs) group->constraint = structured_outputs().compile(*params.structured_outputs);
   group->kind = kind;
   group->lora_slot = loras_.slot_of(lora_name);
   group->on_output = std::move(on_output);
@@ -206,6 +209,7 @@ void EngineCore::add_request(const std::string& request_id, const PromptInput& p
   seq->group = group.get();
   seq->rng.reseed(params.seed ? sample_seed(*params.seed, 0) : seed_rng_.next_u64());
   seq->detokenizer = std::make_unique<IncrementalDetokenizer>(*tokenizer_, ids, params.skip_special_tokens);
+  if (group->constraint) seq->matcher = std::make_unique<ConstraintMatcher>(group->constraint);
   auto request = std::make_shared<Request>();
   request->request_id = internal_id(request_id, 0);
   request->arrival_seq = next_arrival_seq_++;
@@ -221,6 +225,14 @@ void EngineCore::add_request(const std::string& request_id, const PromptInput& p
 }
 
 bool EngineCore::has_unfinished_requests() const { return !groups_.empty(); }
+
+StructuredOutputCompiler& EngineCore::structured_outputs() {
+  if (!structured_outputs_) {
+    auto vocabulary = std::make_shared<TokenVocabulary>(*tokenizer_, model_->config().vocab_size, eos_token_ids_);
+    structured_outputs_ = std::make_unique<StructuredOutputCompiler>(std::move(vocabulary));
+  }
+  return *structured_outputs_;
+}
 
 std::vector<int32_t> EngineCore::suppressed_tokens(const SequenceState& seq) const {
   const SamplingParams& p = seq.group->params;
@@ -257,6 +269,7 @@ void EngineCore::process_token(SequenceState& seq, int32_t token, const SampledT
     seq.cumulative_logprob += sampled.logprob;
   }
   ++stats_.generation_tokens_total;
+  if (seq.matcher) seq.matcher->accept_token(token);
   const size_t num_output = r.output_token_ids.size();
   const bool min_reached = int(num_output) >= p.min_tokens;
 
@@ -279,9 +292,11 @@ void EngineCore::process_token(SequenceState& seq, int32_t token, const SampledT
       return;
     }
   }
-  if (int(num_output) >= p.max_tokens || r.num_tokens() >= max_model_len_) {
+  // A complete structure that nothing but EOS may follow ends here, as if EOS had been sampled.
+  const bool structure_done = seq.matcher && seq.matcher->is_terminated() && min_reached;
+  if (structure_done || int(num_output) >= p.max_tokens || r.num_tokens() >= max_model_len_) {
     seq.text += seq.detokenizer->flush();
-    seq.finish_reason = "length";
+    seq.finish_reason = structure_done ? "stop" : "length";
   }
 }
 
@@ -295,6 +310,8 @@ void EngineCore::fork_group(RequestGroup& g, SequenceState& parent, float* logit
     seq->index = i;
     seq->rng.reseed(g.params.seed ? sample_seed(*g.params.seed, i) : seed_rng_.next_u64());
     seq->detokenizer = std::make_unique<IncrementalDetokenizer>(*tokenizer_, g.prompt_token_ids, g.params.skip_special_tokens);
+    // The fork happens at the first sample, so every child starts where the parent started.
+    if (g.constraint) seq->matcher = std::make_unique<ConstraintMatcher>(g.constraint);
     auto child = std::make_shared<Request>();
     child->request_id = internal_id(g.request_id, i);
     child->arrival_seq = parent.request->arrival_seq;
@@ -307,6 +324,7 @@ void EngineCore::fork_group(RequestGroup& g, SequenceState& parent, float* logit
     SamplingContext ctx{&g.params, g.prompt_token_ids, {}, {}, &seq->rng};
     std::vector<int32_t> suppressed = g.params.min_tokens > 0 ? suppressed_tokens(*seq) : std::vector<int32_t>{};
     ctx.suppressed_token_ids = suppressed;
+    if (seq->matcher) ctx.allowed_token_mask = seq->matcher->allowed_tokens();
     SampledToken sampled = sample_token(scratch.data(), vocab, ctx);
     child->output_token_ids.push_back(sampled.token_id);
     scheduler_->fork_request(parent.request->request_id, child);
@@ -331,6 +349,7 @@ void EngineCore::sample_and_process(const SchedulerOutput& output, const std::ve
     if (g.params.n > 1 && !g.forked) to_fork.emplace_back(&seq, std::vector<float>(logits, logits + vocab));
     std::vector<int32_t> suppressed = suppressed_tokens(seq);
     SamplingContext ctx{&g.params, seq.request->prompt_token_ids, seq.request->output_token_ids, suppressed, &seq.rng};
+    if (seq.matcher) ctx.allowed_token_mask = seq.matcher->allowed_tokens();
     SampledToken token = sample_token(logits, vocab, ctx);
     sampled_tokens[seq.request->request_id].push_back(token.token_id);
     sampled.emplace_back(&seq, std::move(token));

@@ -27,6 +27,7 @@
 #include "model/lora_adapters.h"
 #include "model/paged_kv_cache.h"
 #include "sampling/sampling_params.h"
+#include "structured/structured_output.h"
 #include "tokenizer/incremental_detokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "util/rng.h"
@@ -74,6 +75,8 @@ class EngineCore {
   void finish_group_if_done(RequestGroup& group);
   std::vector<int32_t> suppressed_tokens(const SequenceState& seq) const;
   int64_t kv_capacity_tokens() const;
+  // The structured-output compiler, built on first use (its vocabulary trie costs a pass over the vocabulary).
+  StructuredOutputCompiler& structured_outputs();
 
   EngineArgs args_;
   std::unique_ptr<Tokenizer> tokenizer_;
@@ -93,6 +96,7 @@ class EngineCore {
   std::map<std::string, SequenceState*> sequences_;                   // by internal request id
   int peak_blocks_used_ = 0;
   EngineStats stats_;
+  std::unique_ptr<StructuredOutputCompiler> structured_outputs_;
 };
 
 }  // namespace pagedllm

@@ -112,6 +112,15 @@ SampledToken sample_token(float* logits, int64_t vocab, const SamplingContext& c
   for (const auto& [token, bias] : p.logit_bias) {
     if (token >= 0 && token < vocab) logits[token] += bias;
   }
+  if (ctx.allowed_token_mask) {
+    for (int64_t w = 0; w * 64 < vocab; ++w) {
+      const uint64_t word = ctx.allowed_token_mask[w];
+      if (word == ~uint64_t(0)) continue;
+      for (int64_t t = w * 64; t < std::min<int64_t>(vocab, w * 64 + 64); ++t) {
+        if (!((word >> (t & 63)) & 1)) logits[t] = kNegInf;
+      }
+    }
+  }
   for (int32_t t : ctx.suppressed_token_ids) {
     if (t >= 0 && t < vocab) logits[t] = kNegInf;
   }

@@ -1,5 +1,5 @@
 // Chooses the next token of one sequence from its logits, with vLLM's order of operations:
-//   logit_bias → min_tokens suppression of stop/EOS tokens → repetition/frequency/presence penalties →
+//   logit_bias → the structured-output token mask → min_tokens suppression of stop/EOS tokens → repetition/frequency/presence penalties →
 //   greedy argmax, or temperature → min_p → top_k → top_p → a draw from the sequence's own Rng.
 // Logprobs are those of the raw model output (vLLM's default "raw_logprobs"): log_softmax of the logits before
 // any processing, so they do not depend on the sampling parameters.
@@ -28,6 +28,8 @@ struct SamplingContext {
   std::span<const int32_t> output_token_ids;
   std::span<const int32_t> suppressed_token_ids;  // stop tokens and EOS while output < min_tokens
   Rng* rng = nullptr;                             // the sequence's own generator (unused when greedy)
+  // Structured outputs: bit t of word t/64 set means token t may be sampled (nullptr: every token may).
+  const uint64_t* allowed_token_mask = nullptr;
 };
 
 // logits: (vocab) raw values; modified in place as scratch.

@@ -147,5 +147,28 @@ TEST(SamplingParams, ValidationNamesTheField) {
   EXPECT_EQ(message(p).rfind("stop", 0), 0u);
 }
 
+TEST(Sampler, AllowedTokenMaskRestrictsGreedyAndDraws) {
+  Fixture f;
+  // Tokens 2, 3 and 70 (bit 6 of word 1) are allowed; the best raw logit (token 1) is not.
+  const std::vector<uint64_t> mask = {(uint64_t(1) << 2) | (uint64_t(1) << 3), uint64_t(1) << (70 - 64)};
+  f.params.temperature = 0.0f;
+  std::vector<float> logits(80, 0.0f);
+  logits[1] = 9.0f;
+  logits[3] = 2.0f;
+  logits[70] = 1.0f;
+  SamplingContext ctx{&f.params, f.prompt, f.output, f.suppressed, &f.rng};
+  ctx.allowed_token_mask = mask.data();
+  std::vector<float> scratch = logits;
+  EXPECT_EQ(sample_token(scratch.data(), 80, ctx).token_id, 3);
+  f.params.temperature = 1.0f;
+  std::map<int32_t, int> counts;
+  for (int i = 0; i < 300; ++i) {
+    scratch = logits;
+    ++counts[sample_token(scratch.data(), 80, ctx).token_id];
+  }
+  EXPECT_EQ(counts.size(), 3u);
+  EXPECT_EQ(counts.count(2) + counts.count(3) + counts.count(70), 3u);
+}
+
 }  // namespace
 }  // namespace pagedllm

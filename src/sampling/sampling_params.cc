@@ -27,6 +27,9 @@ void SamplingParams::validate() const {
   for (const auto& [token, bias] : logit_bias) {
     if (!std::isfinite(bias) || bias < -100 || bias > 100) fail("logit_bias", fmt::format("values must be in [-100, 100], got {} for token {}", bias, token));
   }
+  if (structured_outputs && structured_outputs->num_kinds() != 1) {
+    fail("structured_outputs", fmt::format("must set exactly one of json, json_object, regex, choice and grammar, got {}", structured_outputs->num_kinds()));
+  }
 }
 
 }  // namespace pagedllm

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sampling/structured_outputs_params.h"
+
 namespace pagedllm {
 
 struct SamplingParams {
@@ -31,6 +33,7 @@ struct SamplingParams {
   bool spaces_between_special_tokens = true;
   bool include_stop_str_in_output = false;
   std::map<int32_t, float> logit_bias;  // added to the logits before any other processing
+  std::optional<StructuredOutputsParams> structured_outputs;  // constrained decoding (guided_json, response_format, ...)
 
   // Throws Error(kInvalidArgument) naming the first field out of range.
   void validate() const;

@@ -2,6 +2,7 @@
 // Streams start with one `delta: {"role": "assistant", "content": ""}` chunk per choice, as OpenAI and vLLM do.
 #include <httplib.h>
 
+#include <map>
 #include <set>
 
 #include "server/api_error.h"
@@ -14,6 +15,7 @@
 #include "server/sampling_fields.h"
 #include "server/server_context.h"
 #include "server/streaming_response.h"
+#include "server/tool_calls.h"
 #include "tokenizer/tokenizer.h"
 
 namespace pagedllm {
@@ -27,7 +29,29 @@ struct ChatRequest {
   StreamOptions stream;
   bool return_token_ids = false;
   int64_t created = unix_time_now();
+  std::optional<ToolRequest> tools;
 };
+
+ToolServerConfig tool_config(const ServerContext& context) {
+  return {context.config.enable_auto_tool_choice, context.config.tool_call_parser};
+}
+
+// message (non-streamed) or delta (streamed) fields of a finished answer: content and/or tool_calls.
+json answer_fields(const ChatRequest& request, const ServerContext& context, const std::string& text, bool& has_calls) {
+  has_calls = false;
+  if (!request.tools) return {{"content", text}};
+  ParsedToolOutput parsed = extract_tool_calls(*request.tools, tool_config(context), text);
+  json fields = {{"content", parsed.content ? json(*parsed.content) : json(nullptr)}};
+  if (parsed.calls.empty()) return fields;
+  has_calls = true;
+  json calls = json::array();
+  for (size_t i = 0; i < parsed.calls.size(); ++i) {
+    calls.push_back({{"index", i}, {"id", context.new_request_id("call_")}, {"type", "function"},
+                     {"function", {{"name", parsed.calls[i].name}, {"arguments", parsed.calls[i].arguments}}}});
+  }
+  fields["tool_calls"] = calls;
+  return fields;
+}
 
 // max_completion_tokens, else the deprecated max_tokens, else the rest of the context (vLLM's default).
 int resolve_max_tokens(const json& body, int num_prompt_tokens, int max_model_len) {
@@ -43,6 +67,13 @@ ChatRequest parse_request(const json& body, const ServerContext& context) {
   reject_unsupported_fields(body);
   request.stream = parse_stream_options(body);
   request.params = parse_sampling_fields(body, context.engine.tokenizer().vocab_size());
+  request.tools = parse_tool_fields(body, tool_config(context));
+  if (request.tools) {
+    if (auto constraint = tool_call_constraint(*request.tools)) {
+      if (request.params.structured_outputs) throw_field_error("tool_choice", "tool_choice required or a named function cannot be combined with another structured output");
+      request.params.structured_outputs = constraint;
+    }
+  }
   bool has_logprobs = get_bool(body, "logprobs").value_or(false);
   std::optional<int64_t> top_logprobs = get_int(body, "top_logprobs", 0, kMaxLogprobs);
   if (top_logprobs.value_or(0) > 0 && !has_logprobs) {
@@ -83,10 +114,13 @@ void respond_whole(const httplib::Request& http_request, httplib::Response& resp
   json choices = json::array();
   int64_t num_generated = 0;
   for (const CompletionOutput& output : outputs) {
+    bool has_calls = false;
+    json message = {{"role", "assistant"}};
+    message.update(answer_fields(request, context, output.text, has_calls));
     json choice = {{"index", output.index},
-                   {"message", {{"role", "assistant"}, {"content", output.text}}},
+                   {"message", std::move(message)},
                    {"logprobs", logprobs_json(request, output)},
-                   {"finish_reason", finish_reason_json(output)},
+                   {"finish_reason", has_calls && output.finish_reason == "stop" ? json("tool_calls") : finish_reason_json(output)},
                    {"stop_reason", stop_reason_json(output)}};
     if (request.return_token_ids) choice["token_ids"] = output.token_ids;
     choices.push_back(std::move(choice));
@@ -121,10 +155,12 @@ void respond_streaming(const httplib::Request& http_request, httplib::Response& 
                        std::unique_ptr<GenerationSession> session, const ServerContext& context) {
   auto num_generated = std::make_shared<int64_t>(0);
   auto finished = std::make_shared<std::set<int>>();  // choices whose finish chunk was sent
+  // With tools, a choice's text is held until it finishes, then sent as content and/or tool_calls in one delta.
+  auto held = std::make_shared<std::map<int, std::string>>();
   int64_t num_prompt_tokens = static_cast<int64_t>(request.prompt.token_ids.size());
   SseCallbacks callbacks;
   callbacks.opening = opening_chunks(request, context);
-  callbacks.on_output = [request, &context, num_generated, finished, num_prompt_tokens](const RequestOutput& output) {
+  callbacks.on_output = [request, &context, num_generated, finished, held, num_prompt_tokens](const RequestOutput& output) {
     std::vector<json> chunks;
     for (const CompletionOutput& delta : output.outputs) {
       *num_generated += static_cast<int64_t>(delta.token_ids.size());
@@ -132,10 +168,16 @@ void respond_streaming(const httplib::Request& http_request, httplib::Response& 
       if (delta.finish_reason) finished->insert(delta.index);
       if (delta.text.empty() && delta.token_ids.empty() && !delta.finish_reason) continue;
       json delta_json = delta.text.empty() ? json::object() : json{{"content", delta.text}};
+      bool has_calls = false;
+      if (request.tools) {
+        (*held)[delta.index] += delta.text;
+        if (!delta.finish_reason) continue;
+        delta_json = answer_fields(request, context, (*held)[delta.index], has_calls);
+      }
       json choice = {{"index", delta.index},
                      {"delta", std::move(delta_json)},
                      {"logprobs", logprobs_json(request, delta)},
-                     {"finish_reason", finish_reason_json(delta)},
+                     {"finish_reason", has_calls && delta.finish_reason == "stop" ? json("tool_calls") : finish_reason_json(delta)},
                      {"stop_reason", stop_reason_json(delta)}};
       if (request.return_token_ids) choice["token_ids"] = delta.token_ids;
       chunks.push_back(chunk_json(request, context, std::move(choice)));

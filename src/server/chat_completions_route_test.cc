@@ -106,10 +106,17 @@ TEST_F(ChatCompletionsRouteTest, RefusesWhatItDoesNotSupportNamingTheField) {
     std::string message;
   };
   std::vector<Case> cases = {
-      {{{"tools", json::array({{{"type", "function"}, {"function", {{"name", "f"}}}}})}}, "tools",
-       "tools are not supported yet"},
-      {{{"response_format", {{"type", "json_schema"}}}}, "response_format",
-       "response_format of type json_schema is not supported yet"},
+      {{{"tools", json::array({{{"type", "function"}, {"function", {{"name", "f"}}}}})}}, "tool_choice",
+       "\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set"},
+      {{{"tools", json::array({{{"type", "function"}, {"function", {{"name", "f"}}}}})},
+        {"tool_choice", {{"type", "function"}, {"function", {{"name", "g"}}}}}}, "tool_choice",
+       "tool_choice names function 'g', which is not in tools"},
+      {{{"tools", json::array({{{"type", "function"}}})}, {"tool_choice", "required"}}, "tools[0]",
+       "tools[0] must be {\"type\": \"function\", \"function\": {...}}"},
+      {{{"response_format", {{"type", "json_schema"}}}}, "response_format.json_schema.schema",
+       "response_format of type json_schema needs json_schema.schema"},
+      {{{"guided_regex", "a"}, {"guided_choice", json::array({"x"})}}, "guided_choice",
+       "only one structured output may be given, got guided_regex and guided_choice"},
       {{{"top_logprobs", 2}}, "top_logprobs", "when using `top_logprobs`, `logprobs` must be set to true."},
       {{{"messages", json::array({{{"role", "robot"}, {"content", "hi"}}})}}, "messages[0].role",
        "messages[0].role must be one of system, developer, user, assistant, tool"},

@@ -71,7 +71,10 @@ ChatPrompt render_chat_prompt(const json& body, const ServerContext& context) {
   const Tokenizer& tokenizer = context.engine.tokenizer();
   ChatTemplateInputs inputs;
   inputs.messages = normalize_chat_messages(body);
-  inputs.tools = nullptr;
+  // The template sees the tools unless tool_choice is "none" (then the model is not offered them).
+  const json* tools = find_field(body, "tools");
+  const json* tool_choice = find_field(body, "tool_choice");
+  inputs.tools = tools != nullptr && tools->is_array() && !tools->empty() && !(tool_choice && *tool_choice == "none") ? *tools : json(nullptr);
   inputs.add_generation_prompt = get_bool(body, "add_generation_prompt").value_or(true);
   inputs.bos_token = tokenizer.bos_token();
   inputs.eos_token = tokenizer.eos_token();

@@ -192,8 +192,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadField{{{"prompt", json::array({1, 9999})}}, "prompt", "Token id 9999 is out of vocabulary"},
         BadField{{{"prompt", json::array()}}, "prompt",
                  "prompt must be a string, a list of strings, a list of token ids or a list of lists of token ids"},
-        BadField{{{"response_format", {{"type", "json_object"}}}}, "response_format",
-                 "response_format of type json_object is not supported yet"},
+        BadField{{{"response_format", {{"type", "xml"}}}}, "response_format.type",
+                 "response_format.type must be text, json_object or json_schema, got xml"},
+        BadField{{{"guided_choice", json::array()}}, "guided_choice", "guided_choice must be a non-empty list of strings"},
         BadField{{{"logit_bias", {{"abc", 1}}}}, "logit_bias",
                  "logit_bias keys must be token ids in [0, 512), got \"abc\""}));
 

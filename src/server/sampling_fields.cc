@@ -1,4 +1,5 @@
 #include "server/sampling_fields.h"
+#include "server/structured_fields.h"
 
 #include <algorithm>
 
@@ -93,6 +94,7 @@ SamplingParams parse_sampling_fields(const json& body, int vocab_size) {
   p.spaces_between_special_tokens = get_bool(body, "spaces_between_special_tokens").value_or(true);
   p.include_stop_str_in_output = get_bool(body, "include_stop_str_in_output").value_or(false);
   p.logit_bias = parse_logit_bias(body, vocab_size);
+  p.structured_outputs = parse_structured_fields(body);
   get_string(body, "user");  // accepted for OpenAI compatibility; only its type is checked
   return p;
 }
@@ -106,19 +108,7 @@ void set_max_tokens(SamplingParams& params, int max_tokens) {
 }
 
 void reject_unsupported_fields(const json& body) {
-  if (const json* format = get_object(body, "response_format")) {
-    std::string type = get_string(*format, "type").value_or("text");
-    if (type != "text") throw FieldError(ErrorKind::kUnsupported, "response_format",
-                                         fmt::format("response_format of type {} is not supported yet", type));
-  }
-  if (const json* tools = find_field(body, "tools"); tools != nullptr && !(tools->is_array() && tools->empty())) {
-    throw FieldError(ErrorKind::kUnsupported, "tools", "tools are not supported yet");
-  }
-  if (const json* choice = find_field(body, "tool_choice"); choice != nullptr && *choice != "none") {
-    throw FieldError(ErrorKind::kUnsupported, "tool_choice", "tool_choice is not supported yet");
-  }
-  for (const char* name : {"functions", "structured_outputs", "guided_json", "guided_regex", "guided_choice",
-                           "guided_grammar", "allowed_token_ids", "bad_words", "prompt_logprobs", "suffix"}) {
+  for (const char* name : {"functions", "allowed_token_ids", "bad_words", "prompt_logprobs", "suffix"}) {
     if (find_field(body, name) != nullptr) {
       throw FieldError(ErrorKind::kUnsupported, name, fmt::format("{} is not supported yet", name));
     }

@@ -26,6 +26,8 @@ struct ServerConfig {
   std::string version = "0.1.0";                // GET /version
   bool enable_web_ui = true;                    // GET / serves the chat page (web/); --no-web-ui: 404
   bool enable_access_log = false;               // one uvicorn-style line per request on stderr
+  bool enable_auto_tool_choice = false;         // tool_choice "auto" is served (needs tool_call_parser)
+  std::string tool_call_parser;                 // hermes | llama3_json | deepseek_r1; empty: none
 };
 
 // The `--chat-template` argument as vLLM reads it: a file's contents when the argument names a readable file,
