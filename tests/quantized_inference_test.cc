@@ -63,15 +63,14 @@ void expect_stored_quantized(const std::string& quantization, WeightFormat forma
   const ModelWeights quantized = load_model_weights(testing::kStoriesDir, weight_load_options(args_with(quantization)));
   ASSERT_EQ(quantized.layers.size(), f32.layers.size());
   for (size_t l = 0; l < f32.layers.size(); ++l) {
-    const auto exact_layers = f32.layers[l].linear_layers();
-    const auto quantized_layers = quantized.layers[l].linear_layers();
-    for (size_t m = 0; m < exact_layers.size(); ++m) {
-      const WeightMatrix& w = *quantized_layers[m].second;
-      const std::string what = quantization + " layer " + std::to_string(l) + " " + exact_layers[m].first;
+    for (int m = 0; m < kNumLinearModules; ++m) {
+      const WeightMatrix& w = quantized.layers[l].linear(m);
+      const WeightMatrix& exact_w = f32.layers[l].linear(m);
+      const std::string what = quantization + " layer " + std::to_string(l) + " " + linear_module_names(m).leaf;
       const int64_t num_params = w.n_out() * w.n_in();
       EXPECT_EQ(w.format(), format) << what;
       EXPECT_LE(static_cast<double>(w.num_bytes()) / num_params, max_bytes_per_param) << what;
-      const std::vector<float> exact = all_values(*exact_layers[m].second), values = all_values(w);
+      const std::vector<float> exact = all_values(exact_w), values = all_values(w);
       const int64_t block = block_size > 0 ? block_size : w.n_in();
       int64_t num_changed = 0;
       for (int64_t b = 0; b < num_params; b += block) {

@@ -252,16 +252,15 @@ void expect_nf4_base_differs_from_fp32_base() {
   const ModelWeights f32 = load_model_weights(kModel, training_load_options("none", true, false, 0));
   ASSERT_EQ(nf4.layers.size(), f32.layers.size());
   for (size_t l = 0; l < f32.layers.size(); ++l) {
-    const auto exact_layers = f32.layers[l].linear_layers();
-    const auto nf4_layers = nf4.layers[l].linear_layers();
-    for (size_t m = 0; m < exact_layers.size(); ++m) {
-      const WeightMatrix& w = *nf4_layers[m].second;
-      const std::string what = "layer " + std::to_string(l) + " " + exact_layers[m].first;
+    for (int m = 0; m < kNumLinearModules; ++m) {
+      const WeightMatrix& w = nf4.layers[l].linear(m);
+      const WeightMatrix& exact_w = f32.layers[l].linear(m);
+      const std::string what = "layer " + std::to_string(l) + " " + linear_module_names(m).leaf;
       const int64_t num_params = w.n_out() * w.n_in();
-      EXPECT_EQ(exact_layers[m].second->format(), WeightFormat::kF32) << what;
+      EXPECT_EQ(exact_w.format(), WeightFormat::kF32) << what;
       EXPECT_EQ(w.format(), WeightFormat::kNF4) << what;
       EXPECT_LE(static_cast<double>(w.num_bytes()) / num_params, 0.52) << what;
-      const std::vector<float> exact = all_values(*exact_layers[m].second), values = all_values(w);
+      const std::vector<float> exact = all_values(exact_w), values = all_values(w);
       int64_t num_changed = 0;
       for (int64_t b = 0; b < num_params; b += 64) {
         const int64_t end = std::min<int64_t>(num_params, b + 64);
