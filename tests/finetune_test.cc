@@ -113,11 +113,13 @@ TEST(CliFinetune, SigkilledRunResumesToBitIdenticalAdapter) {
   const std::string full = fresh_dir("full");
   ASSERT_EQ(run_command(finetune_command(full, 40) + " > /dev/null").exit_code, 0);
 
-  // Start a run, SIGKILL it as soon as its first checkpoint (step 5 of 40) is on disk, then resume it.
+  // Start a run, SIGKILL it as soon as its first checkpoint (step 5 of 40) is on disk, then resume it. A checkpoint
+  // is written as a whole folder renamed into place (train/checkpoint.h), so the event is `checkpoint` moved into
+  // the output folder.
   const std::string killed = fresh_dir("killed");
-  std::filesystem::create_directories(killed + "/checkpoint");
-  const KilledRun kill = run_until_file_then_kill(finetune_command(killed, 40) + " --save-steps 5",
-                                                  killed + "/checkpoint", "training_state.safetensors");
+  std::filesystem::create_directories(killed);
+  const KilledRun kill =
+      run_until_file_then_kill(finetune_command(killed, 40) + " --save-steps 5", killed, "checkpoint");
   ASSERT_TRUE(kill.file_appeared) << "the run exited with wait status " << kill.wait_status
                                   << " before writing its first checkpoint";
   ASSERT_TRUE(WIFSIGNALED(kill.wait_status) && WTERMSIG(kill.wait_status) == SIGKILL)

@@ -34,7 +34,7 @@ std::vector<std::string> match_base_to_adapters(EngineArgs& args) {
     if (c.base_quantization.empty()) continue;  // made elsewhere: nothing recorded
     if (!args.quantization.empty()) {
       if (format_name(args.quantization) != c.base_quantization) {
-        notes.push_back(fmt::format("WARNING: LoRA adapter '{}' was trained over a {} base but the base is served as "
+        notes.push_back(fmt::format("WARNING:  LoRA adapter '{}' was trained over a {} base but the base is served as "
                                     "{} (--quantization); its answers may differ from training",
                                     name, c.base_quantization, format_name(args.quantization)));
       }
@@ -44,7 +44,7 @@ std::vector<std::string> match_base_to_adapters(EngineArgs& args) {
       chosen = c.base_quantization, chosen_from = name, chosen_double_quant = c.base_double_quant;
     } else if (chosen != c.base_quantization) {
       is_conflict = true;
-      notes.push_back(fmt::format("WARNING: LoRA adapters '{}' ({} base) and '{}' ({} base) disagree; pass "
+      notes.push_back(fmt::format("WARNING:  LoRA adapters '{}' ({} base) and '{}' ({} base) disagree; pass "
                                   "--quantization to choose",
                                   chosen_from, chosen, name, c.base_quantization));
     }
@@ -52,7 +52,7 @@ std::vector<std::string> match_base_to_adapters(EngineArgs& args) {
   if (args.quantization.empty() && !chosen.empty() && !is_conflict && chosen != "none") {
     args.quantization = chosen;
     args.double_quant = chosen_double_quant;
-    notes.push_back(fmt::format("INFO: serving the base in {}{}, the format LoRA adapter '{}' was trained against "
+    notes.push_back(fmt::format("INFO:     serving the base in {}{}, the format LoRA adapter '{}' was trained against "
                                 "(pass --quantization none to serve the checkpoint's own weights)",
                                 chosen, chosen_double_quant ? " with double quantization" : "", chosen_from));
   }

@@ -160,7 +160,7 @@ void EngineCore::add_lora(const std::string& name, const std::string& dir) {
   // The base is loaded already: an adapter trained over another format can only be warned about.
   const std::string served = args_.quantization.empty() ? "none" : args_.quantization;
   if (!adapter.base_quantization.empty() && adapter.base_quantization != served) {
-    std::cerr << fmt::format("WARNING: LoRA adapter '{}' was trained over a {} base but the base is served as {}; "
+    std::cerr << fmt::format("WARNING:  LoRA adapter '{}' was trained over a {} base but the base is served as {}; "
                              "its answers may differ from training\n", name, adapter.base_quantization, served);
   }
   loras_.add(std::move(adapter));

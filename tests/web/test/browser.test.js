@@ -205,7 +205,9 @@ describe('stories260K with a LoRA adapter', () => {
     const log = server.stderr();
     assert.match(log, /^INFO: {5}pagedllm \S+ serve$/m);
     assert.match(log, new RegExp(`^INFO: {5}model: stories260K \\(${storiesDir}\\), max_model_len \\d+$`, 'm'));
-    assert.match(log, /^INFO: {5}weights: F32 linear layers, F32 LM head, \d+\.\d MiB$/m);
+    // The adapter was trained over an NF4+DQ base (finetune's default), so the base is served as it was trained.
+    assert.match(log, /^INFO: {5}serving the base in nf4 with double quantization, the format LoRA adapter /m);
+    assert.match(log, /^INFO: {5}weights: NF4\+DQ linear layers, F32 LM head, \d+\.\d MiB$/m);
     assert.match(log, /^INFO: {5}KV cache: \d+ blocks of 16 tokens \(\d+ tokens\), \d+\.\d MiB$/m);
     assert.match(log, new RegExp(`^INFO: {5}LoRA adapter: ${LORA}$`, 'm'));
     assert.match(log, new RegExp(`^INFO: {5}listening on ${server.url} \\(press CTRL\\+C to quit\\)$`, 'm'));
