@@ -8,7 +8,7 @@ venv="${1:-.venv}"
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 if [ ! -f build/python/pagedllm/__init__.py ] || ! ls build/python/pagedllm/_pagedllm*.so >/dev/null 2>&1; then
-  echo "build/python/pagedllm is not built yet: run scripts/build.sh first" >&2
+  echo "build/python/pagedllm is not built yet: run scripts/build.sh pagedllm _pagedllm first" >&2
   exit 1
 fi
 "$python" -m venv --system-site-packages "$venv"

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "bindings.h"
+#include "cli/training_tokenizer.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "train/trainer.h"
@@ -18,26 +19,6 @@ namespace py = pybind11;
 
 namespace pagedllm::python {
 namespace {
-
-// The model's tokenizer as the trainer takes it (src/train does not link the tokenizer); the same binding as the
-// finetune command's, so Python and CLI runs see identical tokens.
-TrainingTokenizer training_tokenizer(std::shared_ptr<const Tokenizer> tokenizer) {
-  TrainingTokenizer t;
-  t.tokenize = [tokenizer](const std::string& text, bool add_special) { return tokenizer->encode(text, add_special); };
-  if (const auto source = tokenizer->chat_template()) {
-    auto chat = std::make_shared<const ChatTemplate>(*source);
-    t.chat_template = [tokenizer, chat](const nlohmann::json& messages) {
-      ChatTemplateInputs inputs;
-      inputs.messages = messages;
-      inputs.bos_token = tokenizer->bos_token();
-      inputs.eos_token = tokenizer->eos_token();
-      return chat->render(inputs);
-    };
-  }
-  t.eos_id = tokenizer->eos_token_id().value_or(-1);
-  t.pad_id = std::max(t.eos_id, 0);
-  return t;
-}
 
 py::dict step_dict(const StepLog& s) {
   py::dict d;
@@ -69,7 +50,7 @@ py::dict finetune(TrainerConfig config, const std::string& tokenizer_path, int n
   {
     py::gil_scoped_release release;
     std::shared_ptr<const Tokenizer> tokenizer = Tokenizer::from_path(tokenizer_path.empty() ? config.model_dir : tokenizer_path);
-    r = run_finetune(config, training_tokenizer(tokenizer));
+    r = run_finetune(config, bind_tokenizer(tokenizer, ""));
   }
   py::list steps;
   for (const auto& s : r.steps) steps.append(step_dict(s));

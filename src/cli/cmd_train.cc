@@ -11,13 +11,13 @@
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
 #include "cli/model_folder.h"
+#include "cli/training_tokenizer.h"
 #include "cli/quantized_model_writer.h"
-#include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "train/merge_adapter.h"
 #include "train/trainer.h"
-#include "util/error.h"
 #include "kernels/cpu_features.h"
+#include "util/error.h"
 #include "util/thread_pool.h"
 
 namespace pagedllm {
@@ -47,26 +47,6 @@ std::vector<std::string> split_list(const std::string& text) {
 
 // `chat_template` (the --chat-template text) replaces the tokenizer's own template; both may be absent when the
 // data has no "messages" lines.
-TrainingTokenizer bind_tokenizer(std::shared_ptr<const Tokenizer> tokenizer, const std::string& chat_template) {
-  TrainingTokenizer t;
-  t.tokenize = [tokenizer](const std::string& text, bool add_special) { return tokenizer->encode(text, add_special); };
-  std::optional<std::string> source = tokenizer->chat_template();
-  if (!chat_template.empty()) source = chat_template;
-  if (source) {
-    auto chat = std::make_shared<const ChatTemplate>(*source);
-    t.chat_template = [tokenizer, chat](const nlohmann::json& messages) {
-      ChatTemplateInputs inputs;
-      inputs.messages = messages;
-      inputs.bos_token = tokenizer->bos_token();
-      inputs.eos_token = tokenizer->eos_token();
-      return chat->render(inputs);
-    };
-  }
-  t.eos_id = tokenizer->eos_token_id().value_or(-1);
-  t.pad_id = std::max(t.eos_id, 0);
-  return t;
-}
-
 void run_finetune_command(FinetuneFlags f) {
   if (f.num_threads > 0) set_num_threads(f.num_threads);
   if (f.load_format != "auto" && f.load_format != "dummy") {
