@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 
+#include "kernels/x86_avx512/pack_buffer.h"
 #include "kernels/x86_avx512/transpose.h"
 
 namespace pagedllm::avx512 {
@@ -20,22 +21,7 @@ constexpr int64_t kCols = 32;
 constexpr int64_t kDepth = 384;
 constexpr int64_t kWidth = 256;
 
-// A thread's packing buffer, grown on demand. Not std::vector: its out-of-line template code compiled in this
-// AVX-512 translation unit could be the copy the linker keeps for the whole program.
-class PackBuffer {
- public:
-  float* get(int64_t n) {
-    if (n > size_) {
-      data_.reset(new float[static_cast<size_t>(n)]);
-      size_ = n;
-    }
-    return data_.get();
-  }
-
- private:
-  std::unique_ptr<float[]> data_;
-  int64_t size_ = 0;
-};
+using PackBuffer = pagedllm::PackBuffer<float>;
 
 // How B's elements are read: fp32 as is, 16-bit halves (bf16 / IEEE f16) widened exactly to fp32.
 struct F32Loader {

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "kernels/dense_elem_dispatch.h"
+#include "kernels/x86_avx512/pack_buffer.h"
 #include "kernels/x86_avx512/transpose.h"
 
 namespace pagedllm::avx512_bf16 {
@@ -27,22 +28,7 @@ constexpr int64_t kCols = 32;
 constexpr int64_t kDepth = 512;
 constexpr int64_t kWidth = 256;
 
-// A thread's packing buffer, grown on demand (not std::vector, whose out-of-line code compiled here with AVX-512
-// could be the copy the linker keeps for the whole program).
-class PackBuffer {
- public:
-  uint32_t* get(int64_t n) {
-    if (n > size_) {
-      data_.reset(new uint32_t[static_cast<size_t>(n)]);
-      size_ = n;
-    }
-    return data_.get();
-  }
-
- private:
-  std::unique_ptr<uint32_t[]> data_;
-  int64_t size_ = 0;
-};
+using PackBuffer = pagedllm::PackBuffer<uint32_t>;
 
 // fp32 → bf16 as vcvtne2ps2bf16 rounds: nearest-even, denormals flushed to zero, NaN kept quiet.
 uint16_t round_to_bf16(float value) {
