@@ -8,6 +8,7 @@ packages=(
   python3 python3-jinja2 nodejs npm curl
   chromium  # the chat page's browser tests (tests/web)
   pybind11-dev python3-pybind11 python3-dev python3-pytest python3-venv  # the Python package (python/)
+  openmpi-bin libopenmpi-dev  # tensor- and data-parallel runs over MPI (src/dist)
 )
 missing=()
 for p in "${packages[@]}"; do

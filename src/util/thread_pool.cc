@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -142,7 +143,15 @@ class ThreadPool {
   std::atomic<int> pending_workers_{0};
 };
 
-int default_num_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+// PAGEDLLM_NUM_THREADS=N overrides the core count: MPI ranks sharing one machine run a thread each
+// (tests/mpi_run.sh sets it), where all cores per rank would oversubscribe them.
+int default_num_threads() {
+  if (const char* value = std::getenv("PAGEDLLM_NUM_THREADS")) {
+    const int n = std::atoi(value);
+    if (n > 0) return n;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 ThreadPool& pool() {
   static ThreadPool instance(default_num_threads());
