@@ -59,7 +59,7 @@ TEST(Engine, GreedyReproducesGoldensWithLogprobs) {
     ASSERT_EQ(outs[i].outputs.size(), 1u);
     const CompletionOutput& c = outs[i].outputs[0];
     EXPECT_EQ(c.token_ids, g.greedy_token_ids);
-    EXPECT_EQ(c.finish_reason, "length");
+    EXPECT_EQ(c.finish_reason, FinishReason::kLength);
     ASSERT_TRUE(c.logprobs);
     ASSERT_EQ(c.logprobs->size(), c.token_ids.size());
     for (size_t t = 0; t < c.token_ids.size(); ++t) {
@@ -201,7 +201,7 @@ TEST(Engine, StopStringsCutTheText) {
   p.stop = {"Lily"};
   auto cut = llm.generate({"Once upon a time"}, p).at(0).outputs.at(0);
   EXPECT_EQ(cut.text, full.text.substr(0, full.text.find("Lily")));
-  EXPECT_EQ(cut.finish_reason, "stop");
+  EXPECT_EQ(cut.finish_reason, FinishReason::kStop);
   EXPECT_EQ(std::get<std::string>(cut.stop_reason), "Lily");
   p.include_stop_str_in_output = true;
   auto kept = llm.generate({"Once upon a time"}, p).at(0).outputs.at(0);
@@ -224,7 +224,7 @@ TEST(Engine, StopTokenIdsAndMinTokens) {
   // Suppressed, the stop token comes back as the 26th token (measured) and ends the output there; a run that
   // ignored it would go on to 30 tokens and finish with "length".
   ASSERT_EQ(longer.token_ids.size(), 26u);
-  EXPECT_EQ(longer.finish_reason, "stop");
+  EXPECT_EQ(longer.finish_reason, FinishReason::kStop);
   EXPECT_EQ(std::get<int32_t>(longer.stop_reason), full.token_ids[3]);
   EXPECT_EQ(longer.token_ids.back(), full.token_ids[3]);
   EXPECT_EQ(std::count(longer.token_ids.begin(), longer.token_ids.begin() + 10, full.token_ids[3]), 0);

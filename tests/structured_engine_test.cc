@@ -41,7 +41,7 @@ TEST(StructuredEngine, EverySampleMatchesAndFinishesWithStop) {
     ASSERT_EQ(out.outputs.size(), 6u);
     for (const auto& c : out.outputs) {
       EXPECT_TRUE(std::regex_match(c.text, std::regex(regex))) << c.text;
-      EXPECT_EQ(c.finish_reason, "stop");
+      EXPECT_EQ(c.finish_reason, FinishReason::kStop);
       ASSERT_TRUE(c.logprobs.has_value());
       EXPECT_EQ(c.logprobs->size(), c.token_ids.size());
     }
@@ -67,7 +67,7 @@ TEST(StructuredEngine, AStopStringCutsTheConstrainedText) {
   std::vector<RequestOutput> outs = llm.generate({"Once"}, p);
   const std::string text = outs[0].outputs[0].text;
   EXPECT_TRUE(text == "abcd" || text == "abce") << text;
-  EXPECT_EQ(outs[0].outputs[0].finish_reason, "stop");
+  EXPECT_EQ(outs[0].outputs[0].finish_reason, FinishReason::kStop);
 }
 
 TEST(StructuredEngine, AnUnsupportedSchemaIsRefusedAtAddRequest) {

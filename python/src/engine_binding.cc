@@ -77,7 +77,7 @@ py::tuple completion_tuple(const CompletionOutput& c) {
   py::object stop_reason = py::none();
   if (auto* s = std::get_if<std::string>(&c.stop_reason)) stop_reason = to_str(*s);
   if (auto* t = std::get_if<int32_t>(&c.stop_reason)) stop_reason = py::int_(*t);
-  py::object finish_reason = c.finish_reason ? py::object(to_str(*c.finish_reason)) : py::none();
+  py::object finish_reason = c.finish_reason ? py::object(py::str(finish_reason_name(*c.finish_reason))) : py::none();
   py::object cumulative = c.logprobs ? py::object(py::float_(c.cumulative_logprob)) : py::none();
   return py::make_tuple(c.index, to_str(c.text), py::cast(c.token_ids), cumulative, logprobs, finish_reason, stop_reason);
 }

@@ -29,7 +29,7 @@ struct ChatOptions {
 
 struct Reply {
   std::string text;
-  std::string finish_reason;
+  std::optional<FinishReason> finish_reason;
 };
 
 // Streams one reply to stdout and returns it once the engine finishes it.
@@ -47,7 +47,7 @@ Reply stream_reply(AsyncEngine& engine, const std::vector<int32_t>& prompt, cons
                        std::lock_guard<std::mutex> lock(mutex);
                        reply.text += c.text;
                        if (out.finished) {
-                         reply.finish_reason = c.finish_reason.value_or("");
+                         reply.finish_reason = c.finish_reason;
                          is_done = true;
                          finished.notify_one();
                        }
@@ -104,7 +104,7 @@ void run_chat(const ChatOptions& o, bool max_tokens_given) {
     const Reply reply = stream_reply(engine, prompt, params, lora, turn);
     std::fputs("\n", stdout);
     std::fflush(stdout);
-    if (reply.finish_reason == "length") std::fputs("(the reply stopped at its token limit)\n", stderr);
+    if (reply.finish_reason == FinishReason::kLength) std::fputs("(the reply stopped at its token limit)\n", stderr);
     session.add_reply(reply.text);
   }
   engine.shutdown();

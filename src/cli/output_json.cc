@@ -26,7 +26,7 @@ json request_output_to_json(const RequestOutput& r) {
                        {"token_ids", c.token_ids},
                        {"cumulative_logprob", c.logprobs ? json(c.cumulative_logprob) : json(nullptr)},
                        {"logprobs", logprobs},
-                       {"finish_reason", c.finish_reason ? json(*c.finish_reason) : json(nullptr)},
+                       {"finish_reason", c.finish_reason ? json(finish_reason_name(*c.finish_reason)) : json(nullptr)},
                        {"stop_reason", stop_reason}});
   }
   return {{"request_id", r.request_id}, {"prompt", r.prompt},   {"prompt_token_ids", r.prompt_token_ids},

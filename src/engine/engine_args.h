@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/scheduler_config.h"
 #include "model/model_weights.h"
 
 namespace pagedllm {
@@ -36,6 +37,14 @@ struct EngineArgs {
   int max_loras = 4;
   int max_lora_rank = 64;
 };
+
+// The one check of the engine's flags, before anything loads: throws Error(kInvalidArgument) naming the flag of the
+// first value out of range. (Limits that depend on the model, such as --max-model-len against the KV cache, are
+// checked where they are known: choose_num_kv_blocks and the Scheduler.)
+void validate_engine_args(const EngineArgs& args);
+
+// The scheduler's limits from the flags and the resolved context length, with vLLM v1's token budget default.
+SchedulerConfig scheduler_config(const EngineArgs& args, int max_model_len);
 
 // How the engine's weights are loaded: dtype, dummy weights, and quantization while loading (linear layers of
 // the blocks; the LM head too with quantize_lm_head). Throws Error(kInvalidArgument) for an unknown format.

@@ -1,6 +1,8 @@
 // EngineCore: the serving loop of one model, driven one step at a time by its owner (LLM for offline use,
-// AsyncEngine for the server). Each step: Scheduler.schedule() → ModelRunner → Sampler → Scheduler.update →
-// stop checks and incremental detokenization → RequestOutput callbacks.
+// AsyncEngine for the server). Each step: Scheduler.schedule() → ModelRunner (ids and block tables only) →
+// Sampler (with each sample's generator, structured-output mask and min_tokens suppression) →
+// Scheduler.update_from_output → OutputProcessor (detokenization, stop conditions, RequestOutput callbacks) →
+// the samples it reports finished are finished in the scheduler.
 //
 // A request with n > 1 samples is one "group": its prompt is computed once, then the group forks into n
 // sequences that share the prompt's KV blocks by reference count (copy-on-write for a shared partial block).
@@ -8,7 +10,6 @@
 // Thread-safety: none; one thread calls every method (AsyncEngine serializes access).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -20,6 +21,7 @@
 #include "engine/engine_args.h"
 #include "engine/engine_client.h"
 #include "engine/model_runner.h"
+#include "engine/output_processor.h"
 #include "engine/outputs.h"
 #include "engine/scheduler.h"
 #include "kvcache/kv_cache_manager.h"
@@ -28,7 +30,6 @@
 #include "model/paged_kv_cache.h"
 #include "sampling/sampling_params.h"
 #include "structured/structured_output.h"
-#include "tokenizer/incremental_detokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "util/rng.h"
 
@@ -66,15 +67,17 @@ class EngineCore {
   void reset_prefix_cache();
 
  private:
-  void sample_and_process(const SchedulerOutput& output, const std::vector<int>& sample_rows);
-  void fork_group(RequestGroup& group, SequenceState& parent, float* logits);
-  // Appends a sampled token to a sequence, updates its text and checks every stop condition.
-  void process_token(SequenceState& seq, int32_t token, const struct SampledToken& sampled);
-  std::string token_text(int32_t previous, int32_t token) const;
-  void emit(RequestGroup& group);
-  void finish_group_if_done(RequestGroup& group);
+  void sample(const SchedulerOutput& output, const std::vector<int>& sample_rows);
+  // Starts samples 1..n-1 of an n > 1 request from the logits of its first sample.
+  void fork_group(RequestGroup& group, SequenceState& parent, float* logits,
+                  std::vector<std::pair<std::string, FinishReason>>& finished);
+  // Hands a sampled token to the output processor; the sample's finish, if any, is recorded in `finished`.
+  void process_token(SequenceState& seq, const struct SampledToken& sampled,
+                     std::vector<std::pair<std::string, FinishReason>>& finished);
+  void finish_in_scheduler(const std::vector<std::pair<std::string, FinishReason>>& finished);
+  // Drops a request whose last output went out.
+  void forget_group(const std::string& request_id);
   std::vector<int32_t> suppressed_tokens(const SequenceState& seq) const;
-  int64_t kv_capacity_tokens() const;
   // The structured-output compiler, built on first use (its vocabulary trie costs a pass over the vocabulary).
   StructuredOutputCompiler& structured_outputs();
 
@@ -90,12 +93,11 @@ class EngineCore {
   int num_kv_blocks_ = 0;
   std::vector<int32_t> eos_token_ids_;
   Rng seed_rng_;
-  uint64_t next_arrival_seq_ = 0;
 
+  std::unique_ptr<OutputProcessor> outputs_;
   std::map<std::string, std::unique_ptr<RequestGroup>> groups_;  // by user request id
   std::map<std::string, SequenceState*> sequences_;                   // by internal request id
   int peak_blocks_used_ = 0;
-  EngineStats stats_;
   std::unique_ptr<StructuredOutputCompiler> structured_outputs_;
 };
 

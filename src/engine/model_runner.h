@@ -15,9 +15,10 @@ class ModelRunner {
  public:
   ModelRunner(LlamaModel& model, PagedKVCache& cache) : model_(model), cache_(cache) {}
 
-  // Runs the step. Returns, for each entry of output.scheduled, the row of `logits()` holding its next-token
-  // logits, or -1 when the entry is a partial prefill chunk that samples nothing.
-  const std::vector<int>& execute(const SchedulerOutput& output, const std::vector<int>& lora_slots);
+  // Runs the step (each sequence through its lora_id's adapter). Returns, for each entry of output.scheduled, the
+  // row of `logits_row()` holding its next-token logits, or -1 when the entry is a partial prefill chunk that
+  // samples nothing.
+  const std::vector<int>& execute(const SchedulerOutput& output);
 
   // (num_sampling_requests, vocab) logits of the last execute().
   float* logits_row(int row) { return logits_.data() + int64_t(row) * model_.config().vocab_size; }

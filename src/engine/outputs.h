@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+#include "engine/finish_reason.h"
+
 namespace pagedllm {
 
 struct Logprob {
@@ -25,7 +27,7 @@ struct CompletionOutput {
   std::vector<int32_t> token_ids;
   double cumulative_logprob = 0.0;
   std::optional<SampleLogprobs> logprobs;
-  std::optional<std::string> finish_reason;              // "stop" | "length" | "abort"; empty while running
+  std::optional<FinishReason> finish_reason;             // empty while running
   std::variant<std::monostate, std::string, int32_t> stop_reason;  // the stop string or stop token that ended it
 };
 

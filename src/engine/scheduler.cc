@@ -5,13 +5,24 @@
 #include "util/error.h"
 
 namespace pagedllm {
+namespace {
+
+// An entry of the step's output; schedule() fills in the rest once the step's allocations are final.
+ScheduledRequest scheduled_request(const Request& request, int num_new_tokens) {
+  ScheduledRequest s;
+  s.request_id = request.request_id;
+  s.num_new_tokens = num_new_tokens;
+  return s;
+}
+
+}  // namespace
 
 Scheduler::Scheduler(const SchedulerConfig& config, KVCacheManager& kv_cache_manager)
     : config_(config), kv_(kv_cache_manager) {
   if (config.max_num_seqs < 1 || config.max_num_batched_tokens < 1 || config.max_model_len < 1 ||
       config.long_prefill_token_threshold < 0) {
     throw_error(ErrorKind::kInvalidArgument,
-                "scheduler: max_num_seqs ({}), max_num_batched_tokens ({}) and max_model_len ({}) must be positive, "
+                "--max-num-seqs ({}), --max-num-batched-tokens ({}) and --max-model-len ({}) must be positive, "
                 "long_prefill_token_threshold ({}) non-negative",
                 config.max_num_seqs, config.max_num_batched_tokens, config.max_model_len,
                 config.long_prefill_token_threshold);
@@ -23,13 +34,13 @@ Scheduler::Scheduler(const SchedulerConfig& config, KVCacheManager& kv_cache_man
   const int64_t capacity = static_cast<int64_t>(kv_.num_blocks()) * kv_.block_size();
   if (capacity < config.max_model_len) {
     throw_error(ErrorKind::kInvalidArgument,
-                "scheduler: the KV cache ({} blocks of {} tokens) holds {} tokens, less than max_model_len {}; "
-                "lower max_model_len to at most {} or give the cache more memory",
+                "the KV cache ({} blocks of {} tokens) holds {} tokens, less than --max-model-len {}; "
+                "lower --max-model-len to at most {} or give the cache more memory",
                 kv_.num_blocks(), kv_.block_size(), capacity, config.max_model_len, capacity);
   }
   if (!config.enable_chunked_prefill && config.max_num_batched_tokens < config.max_model_len) {
     throw_error(ErrorKind::kInvalidArgument,
-                "scheduler: without chunked prefill max_num_batched_tokens ({}) must be >= max_model_len ({})",
+                "--max-num-batched-tokens ({}) is smaller than --max-model-len ({}) without chunked prefill",
                 config.max_num_batched_tokens, config.max_model_len);
   }
 }
@@ -37,15 +48,20 @@ Scheduler::Scheduler(const SchedulerConfig& config, KVCacheManager& kv_cache_man
 void Scheduler::add_request(std::shared_ptr<Request> request) {
   PAGEDLLM_CHECK(request != nullptr);
   const Request& r = *request;
-  if (r.prompt_token_ids.empty()) throw_error(ErrorKind::kInvalidArgument, "request {}: empty prompt", r.request_id);
+  if (r.prompt_token_ids.empty()) {
+    throw_error(ErrorKind::kInvalidArgument, "the prompt is empty (it must contain at least one token)");
+  }
   if (r.max_tokens < 1) {
     throw_error(ErrorKind::kInvalidArgument, "request {}: max_tokens must be at least 1, got {}", r.request_id,
                 r.max_tokens);
   }
   if (static_cast<int64_t>(r.num_prompt_tokens()) + r.max_tokens > config_.max_model_len) {
+    // OpenAI's and vLLM's words, which clients show as they are.
     throw_error(ErrorKind::kInvalidArgument,
-                "request {}: prompt ({} tokens) + max_tokens ({}) exceeds max_model_len {}", r.request_id,
-                r.num_prompt_tokens(), r.max_tokens, config_.max_model_len);
+                "This model's maximum context length is {} tokens. However, you requested {} tokens ({} in the "
+                "messages, {} in the completion). Please reduce the length of the messages or completion.",
+                config_.max_model_len, int64_t(r.num_prompt_tokens()) + r.max_tokens, r.num_prompt_tokens(),
+                r.max_tokens);
   }
   if (unfinished_.contains(r.request_id) || kv_.has_request(r.request_id)) {
     throw_error(ErrorKind::kInvalidArgument, "request {}: request_id already in use", r.request_id);
@@ -67,8 +83,12 @@ SchedulerOutput Scheduler::schedule() {
                      waiting_.size());
   output.blocks_to_copy = kv_.take_pending_copies();
   for (ScheduledRequest& s : output.scheduled) {
-    const Request& r = *s.request;
+    const Request& r = *unfinished_.at(s.request_id);
+    s.lora_id = r.lora_id;
     s.num_computed_tokens = r.num_computed_tokens;
+    const TokenSequence tokens = r.tokens();
+    s.token_ids.resize(s.num_new_tokens);
+    for (int i = 0; i < s.num_new_tokens; ++i) s.token_ids[i] = tokens[r.num_computed_tokens + i];
     s.block_table = kv_.block_table(r.request_id);
     s.is_prefill_chunk = r.num_computed_tokens + s.num_new_tokens < r.num_tokens();
     output.total_num_scheduled_tokens += s.num_new_tokens;
@@ -103,7 +123,7 @@ void Scheduler::schedule_running(SchedulerOutput& output, int& budget) {
       if (victim < i) --i;
     }
     if (is_preempted) continue;
-    output.scheduled.push_back(ScheduledRequest{request, 0, num_new, {}, false});
+    output.scheduled.push_back(scheduled_request(*request, num_new));
     budget -= num_new;
     ++i;
   }
@@ -123,7 +143,7 @@ void Scheduler::schedule_waiting(SchedulerOutput& output, int& budget) {
     if (request->num_preemptions == 0) request->num_cached_tokens = hit.num_computed_tokens;
     request->status = RequestStatus::kRunning;
     running_.push_back(request);
-    output.scheduled.push_back(ScheduledRequest{request, 0, num_new, {}, false});
+    output.scheduled.push_back(scheduled_request(*request, num_new));
     budget -= num_new;
   }
 }
@@ -142,7 +162,7 @@ void Scheduler::preempt(size_t running_index, SchedulerOutput& output, int& budg
   std::shared_ptr<Request> victim = running_[running_index];
   running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(running_index));
   auto scheduled = std::find_if(output.scheduled.begin(), output.scheduled.end(),
-                                [&](const ScheduledRequest& s) { return s.request == victim; });
+                                [&](const ScheduledRequest& s) { return s.request_id == victim->request_id; });
   if (scheduled != output.scheduled.end()) {
     budget += scheduled->num_new_tokens;
     output.scheduled.erase(scheduled);
@@ -159,8 +179,9 @@ void Scheduler::preempt(size_t running_index, SchedulerOutput& output, int& budg
 void Scheduler::update_from_output(const SchedulerOutput& output,
                                    const std::map<std::string, std::vector<int32_t>>& sampled) {
   for (const ScheduledRequest& s : output.scheduled) {
-    Request& request = *s.request;
-    if (request.is_finished()) continue;
+    auto unfinished = unfinished_.find(s.request_id);
+    if (unfinished == unfinished_.end()) continue;  // finished since schedule()
+    Request& request = *unfinished->second;
     PAGEDLLM_CHECK_MSG(request.status == RequestStatus::kRunning && request.num_computed_tokens == s.num_computed_tokens,
                        "request {} changed between schedule() and update_from_output()", request.request_id);
     request.num_computed_tokens += s.num_new_tokens;

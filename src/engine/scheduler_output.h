@@ -1,22 +1,23 @@
-// What one scheduler step hands to the model side: which requests compute how many tokens, through which
-// blocks. Plain data; the model runner reads it and never changes the requests.
+// What one scheduler step hands to the model side: which sequences compute which tokens, through which blocks.
+// Plain data (ids, token ids, block tables), no Request objects: the model runner reads only this, and a
+// tensor-parallel run can send it to other processes as it is.
 #pragma once
 
-#include <memory>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "engine/request.h"
-
 namespace pagedllm {
 
 struct ScheduledRequest {
-  std::shared_ptr<Request> request;
-  // This step computes tokens [num_computed_tokens, num_computed_tokens + num_new_tokens) of the request
-  // (positions; the token ids are prompt_token_ids followed by output_token_ids).
+  std::string request_id;
+  int lora_id = 0;  // the request's adapter slot, 0 = none
+  // This step computes the tokens at positions [num_computed_tokens, num_computed_tokens + num_new_tokens) of
+  // the request (its prompt followed by its output); token_ids holds those num_new_tokens ids.
   int num_computed_tokens = 0;
   int num_new_tokens = 0;
+  std::vector<int32_t> token_ids;
   // The request's whole table after allocation: token at position p lives in slot
   // block_table[p / block_size] * block_size + p % block_size.
   std::vector<int> block_table;

@@ -49,28 +49,32 @@ class FakeKVCache {
  public:
   FakeKVCache(int num_blocks, int block_size) : block_size_(block_size), slots_(num_blocks * block_size, -1) {}
 
-  void run(const SchedulerOutput& output) {
+  // Writes what the model would from the scheduler output alone (its token ids and adapter), then checks every
+  // computed position of each scheduled request against the request's real tokens.
+  void run(const SchedulerOutput& output, const std::map<std::string, std::shared_ptr<Request>>& requests) {
     for (const auto& [src, dst] : output.blocks_to_copy) {
       std::copy_n(slots_.begin() + src * block_size_, block_size_, slots_.begin() + dst * block_size_);
     }
     for (const ScheduledRequest& s : output.scheduled) {
-      const TokenSequence tokens = s.request->tokens();
-      for (int p = s.num_computed_tokens; p < s.num_computed_tokens + s.num_new_tokens; ++p) {
-        slots_[slot(s.block_table, p)] = kv_value(*s.request, tokens[p]);
+      ASSERT_EQ(static_cast<int>(s.token_ids.size()), s.num_new_tokens) << s.request_id;
+      for (int i = 0; i < s.num_new_tokens; ++i) {
+        slots_[slot(s.block_table, s.num_computed_tokens + i)] = kv_value(s.lora_id, s.token_ids[i]);
       }
     }
     for (const ScheduledRequest& s : output.scheduled) {
-      const TokenSequence tokens = s.request->tokens();
+      const Request& request = *requests.at(s.request_id);
+      ASSERT_EQ(s.lora_id, request.lora_id);
+      const TokenSequence tokens = request.tokens();
       for (int p = 0; p < s.num_computed_tokens + s.num_new_tokens; ++p) {
-        ASSERT_EQ(slots_[slot(s.block_table, p)], kv_value(*s.request, tokens[p]))
-            << "request " << s.request->request_id << " position " << p;
+        ASSERT_EQ(slots_[slot(s.block_table, p)], kv_value(request.lora_id, tokens[p]))
+            << "request " << s.request_id << " position " << p;
       }
     }
   }
 
  private:
   // Keys and values depend on the adapter too, so a prefix-cache hit across adapters shows up as wrong contents.
-  static int32_t kv_value(const Request& request, int32_t token) { return token + 1000 * request.lora_id; }
+  static int32_t kv_value(int lora_id, int32_t token) { return token + 1000 * lora_id; }
   int slot(const std::vector<int>& table, int position) const {
     return table.at(position / block_size_) * block_size_ + position % block_size_;
   }
@@ -153,6 +157,7 @@ class Simulation {
 
   void track(const std::shared_ptr<Request>& request, uint64_t salt) {
     live_.push_back(request);
+    requests_[request->request_id] = request;
     salts_[request->request_id] = salt;
   }
 
@@ -188,7 +193,7 @@ class Simulation {
     int total = 0;
     std::set<std::string> ids;
     for (const ScheduledRequest& s : output.scheduled) {
-      const Request& r = *s.request;
+      const Request& r = *requests_.at(s.request_id);
       ASSERT_TRUE(ids.insert(r.request_id).second) << "scheduled twice: " << r.request_id;
       ASSERT_EQ(r.status, RequestStatus::kRunning);
       ASSERT_GE(s.num_new_tokens, 1);
@@ -210,7 +215,7 @@ class Simulation {
     const SchedulerOutput output = scheduler_.schedule();
     check_step_limits(output);
     if (::testing::Test::HasFatalFailure()) return;
-    fake_kv_.run(output);
+    fake_kv_.run(output, requests_);
     if (::testing::Test::HasFatalFailure()) return;
     counters_.num_copies += static_cast<int>(output.blocks_to_copy.size());
     std::map<std::string, std::vector<int32_t>> sampled;
@@ -219,12 +224,12 @@ class Simulation {
         ++counters_.num_chunks;
         continue;
       }
-      sampled[s.request->request_id] = {next_token(salts_.at(s.request->request_id), s.request->tokens())};
+      sampled[s.request_id] = {next_token(salts_.at(s.request_id), requests_.at(s.request_id)->tokens())};
     }
     scheduler_.update_from_output(output, sampled);
     kv_.check_invariants();
     for (const ScheduledRequest& s : output.scheduled) {
-      if (!s.is_prefill_chunk) after_sample(s.request);
+      if (!s.is_prefill_chunk) after_sample(requests_.at(s.request_id));
     }
   }
 
@@ -263,6 +268,7 @@ class Simulation {
   FakeKVCache fake_kv_;
   std::vector<std::vector<int32_t>> shared_prefixes_;
   std::vector<std::shared_ptr<Request>> live_;
+  std::map<std::string, std::shared_ptr<Request>> requests_;  // every request ever added, by id
   std::map<std::string, uint64_t> salts_;
   std::set<std::string> forked_;
   Counters counters_;

@@ -34,7 +34,7 @@ SchedulerConfig small_config(int max_num_batched_tokens, int max_model_len, int 
 
 std::vector<std::string> scheduled_ids(const SchedulerOutput& output) {
   std::vector<std::string> ids;
-  for (const ScheduledRequest& s : output.scheduled) ids.push_back(s.request->request_id);
+  for (const ScheduledRequest& s : output.scheduled) ids.push_back(s.request_id);
   return ids;
 }
 
@@ -48,7 +48,7 @@ std::vector<int> num_new_tokens(const SchedulerOutput& output) {
 std::map<std::string, std::vector<int32_t>> sample_all(const SchedulerOutput& output, int32_t token) {
   std::map<std::string, std::vector<int32_t>> sampled;
   for (const ScheduledRequest& s : output.scheduled) {
-    if (!s.is_prefill_chunk) sampled[s.request->request_id] = {token};
+    if (!s.is_prefill_chunk) sampled[s.request_id] = {token};
   }
   return sampled;
 }

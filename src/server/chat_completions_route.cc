@@ -120,7 +120,7 @@ void respond_whole(const httplib::Request& http_request, httplib::Response& resp
     json choice = {{"index", output.index},
                    {"message", std::move(message)},
                    {"logprobs", logprobs_json(request, output)},
-                   {"finish_reason", has_calls && output.finish_reason == "stop" ? json("tool_calls") : finish_reason_json(output)},
+                   {"finish_reason", has_calls && output.finish_reason == FinishReason::kStop ? json("tool_calls") : finish_reason_json(output)},
                    {"stop_reason", stop_reason_json(output)}};
     if (request.return_token_ids) choice["token_ids"] = output.token_ids;
     choices.push_back(std::move(choice));
@@ -177,7 +177,7 @@ void respond_streaming(const httplib::Request& http_request, httplib::Response& 
       json choice = {{"index", delta.index},
                      {"delta", std::move(delta_json)},
                      {"logprobs", logprobs_json(request, delta)},
-                     {"finish_reason", has_calls && delta.finish_reason == "stop" ? json("tool_calls") : finish_reason_json(delta)},
+                     {"finish_reason", has_calls && delta.finish_reason == FinishReason::kStop ? json("tool_calls") : finish_reason_json(delta)},
                      {"stop_reason", stop_reason_json(delta)}};
       if (request.return_token_ids) choice["token_ids"] = delta.token_ids;
       chunks.push_back(chunk_json(request, context, std::move(choice)));

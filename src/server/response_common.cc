@@ -20,7 +20,7 @@ nlohmann::json stop_reason_json(const CompletionOutput& output) {
 
 nlohmann::json finish_reason_json(const CompletionOutput& output) {
   if (!output.finish_reason) return nullptr;
-  return *output.finish_reason;
+  return finish_reason_name(*output.finish_reason);
 }
 
 void set_json_response(httplib::Response& response, const nlohmann::json& body) {

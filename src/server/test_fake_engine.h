@@ -125,7 +125,7 @@ class FakeEngineClient : public EngineClient {
     std::vector<int32_t> ids;
     size_t num_sent_ids = 0;
     std::string sent_text;
-    std::optional<std::string> finish_reason;
+    std::optional<FinishReason> finish_reason;
     std::variant<std::monostate, std::string, int32_t> stop_reason;
   };
   struct Running {
@@ -149,7 +149,7 @@ class FakeEngineClient : public EngineClient {
       Sequence& seq = r.sequences[s];
       if (!seq.finish_reason) {
         if (r.is_aborted) {
-          seq.finish_reason = "abort";
+          seq.finish_reason = FinishReason::kAbort;
         } else {
           int32_t token = fake_token(r.prompt.token_ids, static_cast<int>(seq.ids.size()), s,
                                      r.params.seed.value_or(0));
@@ -157,10 +157,10 @@ class FakeEngineClient : public EngineClient {
           ++generation_tokens_total_;
           const auto& stops = r.params.stop_token_ids;
           if (std::find(stops.begin(), stops.end(), token) != stops.end()) {
-            seq.finish_reason = "stop";
+            seq.finish_reason = FinishReason::kStop;
             seq.stop_reason = token;
           } else if (static_cast<int>(seq.ids.size()) >= r.params.max_tokens) {
-            seq.finish_reason = "length";
+            seq.finish_reason = FinishReason::kLength;
           }
         }
       }
@@ -169,7 +169,7 @@ class FakeEngineClient : public EngineClient {
     }
     out.finished = is_finished;
     if (is_finished) {
-      for (const Sequence& seq : r.sequences) ++success_[*seq.finish_reason];
+      for (const Sequence& seq : r.sequences) ++success_[finish_reason_name(*seq.finish_reason)];
     }
     if (r.kind == OutputKind::kFinalOnly && !is_finished) return std::nullopt;
     return out;
