@@ -7,7 +7,10 @@
 
 #include "kernels/cpu_features.h"
 #include "quant/codebooks.h"
+#include "quant/generic/quant_kernels.h"
 #include "quant/quant_kernels.h"
+#include "quant/x86_avx2/quant_kernels.h"
+#include "quant/x86_avx512/quant_kernels.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -92,7 +95,7 @@ RowRangeProduct Blockwise4BitWeight::decode_product(const float* x, float* y, in
           scales_.dequantize(first_block, num_blocks, run_scales.data());
           scales = run_scales.data();
         }
-        dot_4bit_q8_quads_vnni(packed_.data() + j0 * half_n, scales, (first_value - first_block * block_size_) / 32,
+        avx512::dot_4bit_q8_quads(packed_.data() + j0 * half_n, scales, (first_value - first_block * block_size_) / 32,
                                block_shift, code_values_i8_.data(), q8_quads->levels(), q8_quads->starts(),
                                q8_quads->steps(), n_in(), n_rows, rows, y + j0, n_out());
       }
@@ -129,17 +132,17 @@ RowRangeProduct Blockwise4BitWeight::decode_product(const float* x, float* y, in
       const uint8_t* codes = packed_.data() + j * half_n;
       if (q8) {
         if (vnni) {
-          dot_4bit_q8_row_vnni(codes, scales, first_offset / 32, block_size_ / 32, code_values_i8_.data(),
+          avx512::dot_4bit_q8_row(codes, scales, first_offset / 32, block_size_ / 32, code_values_i8_.data(),
                                q8x->levels(), q8x->steps(), q8x->lane_sums(), n_in(), n_rows, y + j, n_out());
         } else {
-          dot_4bit_q8_row_avx2(codes, scales, first_offset / 32, block_size_ / 32, code_values_i8_.data(),
+          avx2::dot_4bit_q8_row(codes, scales, first_offset / 32, block_size_ / 32, code_values_i8_.data(),
                                q8x->levels(), q8x->steps(), n_in(), n_rows, y + j, n_out());
         }
       } else if (allow_avx2) {
-        dot_4bit_row_avx2(codes, scales, block_size_, first_offset, lut, x_quads->data(), n_in(), n_rows, y + j,
+        avx2::dot_4bit_row(codes, scales, block_size_, first_offset, lut, x_quads->data(), n_in(), n_rows, y + j,
                           n_out());
       } else {
-        dot_4bit_row_generic(codes, scales, block_size_, first_offset, lut, x_quads->data(), n_in(), n_rows, y + j,
+        generic::dot_4bit_row(codes, scales, block_size_, first_offset, lut, x_quads->data(), n_in(), n_rows, y + j,
                              n_out());
       }
     }
@@ -150,7 +153,7 @@ RowRangeProduct Blockwise4BitWeight::decode_product(const float* x, float* y, in
 void Blockwise4BitWeight::dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                                           int64_t ld) const {
   const float* lut = code_values_->data();
-  auto* dequantize = has_avx2_fma_f16c() ? &dequantize_4bit_avx2 : &dequantize_4bit_generic;
+  auto* dequantize = has_avx2_fma_f16c() ? &avx2::dequantize_4bit : &generic::dequantize_4bit;
   for (int64_t r = 0; r < num_rows; ++r) {
     const int64_t first_value = (row0 + r) * n_in() + col0;
     // One call per run of values in the same block (starts are even: n_in, col0 and block_size are).

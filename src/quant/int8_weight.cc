@@ -5,7 +5,10 @@
 #include <memory>
 
 #include "kernels/cpu_features.h"
+#include "quant/generic/quant_kernels.h"
 #include "quant/quant_kernels.h"
+#include "quant/x86_avx2/quant_kernels.h"
+#include "quant/x86_avx512/quant_kernels.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -32,18 +35,18 @@ RowRangeProduct Int8RowWeight::decode_product(const float* x, float* y, int64_t 
                                                       : Q8Activations());
   auto run = [this, x, y, n_rows, q8, use_avx2, vnni, q8x](int64_t begin, int64_t end) {
     if (vnni) {  // a task's rows in one call: the kernel takes them 4 at a time
-      dot_int8_q8_rows_vnni(q_.data() + begin * n_in(), scales_.data() + begin, q8x->levels(), q8x->steps(),
+      avx512::dot_int8_q8_rows(q_.data() + begin * n_in(), scales_.data() + begin, q8x->levels(), q8x->steps(),
                             q8x->lane_sums(), n_in(), n_rows, end - begin, y + begin, n_out());
       return;
     }
     for (int64_t j = begin; j < end; ++j) {
       const int8_t* row = q_.data() + j * n_in();
       if (q8) {
-        dot_int8_q8_row_avx2(row, scales_[j], q8x->levels(), q8x->steps(), n_in(), n_rows, y + j, n_out());
+        avx2::dot_int8_q8_row(row, scales_[j], q8x->levels(), q8x->steps(), n_in(), n_rows, y + j, n_out());
       } else if (use_avx2) {
-        dot_int8_row_avx2(row, scales_[j], x, n_in(), n_in(), n_rows, y + j, n_out());
+        avx2::dot_int8_row(row, scales_[j], x, n_in(), n_in(), n_rows, y + j, n_out());
       } else {
-        dot_int8_row_generic(row, scales_[j], x, n_in(), n_in(), n_rows, y + j, n_out());
+        generic::dot_int8_row(row, scales_[j], x, n_in(), n_in(), n_rows, y + j, n_out());
       }
     }
   };

@@ -6,7 +6,10 @@
 #include <memory>
 
 #include "kernels/cpu_features.h"
+#include "quant/generic/quant_kernels.h"
 #include "quant/quant_kernels.h"
+#include "quant/x86_avx2/quant_kernels.h"
+#include "quant/x86_avx512/quant_kernels.h"
 #include "util/error.h"
 #include "util/half.h"
 #include "util/thread_pool.h"
@@ -43,18 +46,18 @@ RowRangeProduct Q8_0Weight::decode_product(const float* x, float* y, int64_t n_r
   auto run = [this, x, y, n_rows, allow_avx2, q8, vnni, q8x](int64_t begin, int64_t end) {
     const int64_t row_bytes = n_in() / kBlockValues * kBlockBytes;
     if (vnni) {  // a task's rows in one call: the kernel takes them 4 at a time
-      dot_q8_0_q8_rows_vnni(blocks_.data() + begin * row_bytes, q8x->levels(), q8x->steps(), q8x->lane_sums(), n_in(),
+      avx512::dot_q8_0_q8_rows(blocks_.data() + begin * row_bytes, q8x->levels(), q8x->steps(), q8x->lane_sums(), n_in(),
                             n_rows, end - begin, y + begin, n_out());
       return;
     }
     for (int64_t j = begin; j < end; ++j) {
       const uint8_t* row = blocks_.data() + j * row_bytes;
       if (q8) {
-        dot_q8_0_q8_row_avx2(row, q8x->levels(), q8x->steps(), n_in(), n_rows, y + j, n_out());
+        avx2::dot_q8_0_q8_row(row, q8x->levels(), q8x->steps(), n_in(), n_rows, y + j, n_out());
       } else if (allow_avx2) {
-        dot_q8_0_row_avx2(row, x, n_in(), n_in(), n_rows, y + j, n_out());
+        avx2::dot_q8_0_row(row, x, n_in(), n_in(), n_rows, y + j, n_out());
       } else {
-        dot_q8_0_row_generic(row, x, n_in(), n_in(), n_rows, y + j, n_out());
+        generic::dot_q8_0_row(row, x, n_in(), n_in(), n_rows, y + j, n_out());
       }
     }
   };

@@ -1,8 +1,11 @@
 // Decode kernels of the quantized formats: one weight row against a few input rows, dequantizing in registers so
-// each weight byte is read once for all of them. Each kernel has a portable `_generic` twin (always compiled) and
-// an `_avx2` version (src/quant/x86_avx2/, entered only when has_avx2_fma_f16c()); both compute the same sums in a
-// different order (the AVX2 4-bit kernel multiplies each block's partial sum by its absmax once), and tests compare
-// them with dequantize-then-fp32.
+// each weight byte is read once for all of them. This header holds what every instruction set's version shares:
+// the contract of each kernel and the input layouts they read. The kernels themselves are declared per folder, as
+// in kernels/: generic/quant_kernels.h (portable, always compiled: the reference), x86_avx2/quant_kernels.h
+// (entered only when has_avx2_fma_f16c()) and x86_avx512/quant_kernels.h (AVX-512 VNNI, only when
+// has_avx512_vnni()). The versions compute the same sums in a different order (the AVX2 4-bit kernel multiplies
+// each block's partial sum by its absmax once), and tests compare each with the generic one and with
+// dequantize-then-fp32.
 //
 // Shapes: n_in is the row length of W; the input rows are x[r * x_stride + i], r < n_rows; the results go to
 // out[r * out_stride]. The AVX2 versions take the input rows kMaxDecodeTile at a time (the weight row stays in L1
@@ -25,18 +28,10 @@ constexpr int64_t kMaxDecodeTile = 4;
 // The input comes regrouped to match the decoder: every 8 consecutive values of a row (4 packed bytes) are stored
 // evens first, x_quads[r * n_in + 8g + {0..7}] = x[r][8g + {0, 2, 4, 6, 1, 3, 5, 7}] (make_4bit_quads).
 // n_in and block_size are even.
-void dot_4bit_row_generic(const uint8_t* codes, const float* scales, int64_t block_size, int64_t first_offset,
-                          const float* lut, const float* x_quads, int64_t n_in, int64_t n_rows, float* out,
-                          int64_t out_stride);
-void dot_4bit_row_avx2(const uint8_t* codes, const float* scales, int64_t block_size, int64_t first_offset,
-                       const float* lut, const float* x_quads, int64_t n_in, int64_t n_rows, float* out,
-                       int64_t out_stride);
 
 // Dequantization of n 4-bit values (n even) that share one scale, codes in the order above:
 // out[2k] = lut[codes[k] >> 4] · scale, out[2k + 1] = lut[codes[k] & 15] · scale. Both versions compute the same
 // single product per value, so they agree exactly. Used to fill the fp32 tiles of the prefill / training GEMMs.
-void dequantize_4bit_generic(const uint8_t* codes, int64_t n, const float* lut, float scale, float* out);
-void dequantize_4bit_avx2(const uint8_t* codes, int64_t n, const float* lut, float scale, float* out);
 
 // x (n_rows, n_in) → the regrouped layout above (n_in even; a last group of fewer than 8 keeps the same rule:
 // its evens, then its odds).
@@ -60,9 +55,6 @@ enum class Q8Order { kNatural, kEvensThenOdds };
 // Whether decode uses them: false when the environment sets PAGEDLLM_EXACT_QUANT_DECODE=1.
 bool q8_activations_enabled();
 void make_q8_activations(const float* x, int64_t n_in, int64_t n_rows, Q8Order order, int8_t* xq, float* xd);
-// The portable loop (make_q8_activations takes the AVX-512 one where the CPU has it; both give the same bytes).
-void make_q8_activations_generic(const float* x, int64_t n_in, int64_t n_rows, Q8Order order, int8_t* xq,
-                                 float* xd);
 
 // For the VNNI kernels, which multiply unsigned by signed bytes (vpdpbusd): the weights enter as w + 128 (unsigned)
 // and Σ (w + 128) · x = Σ w · x + 128 · Σ x. lane_sums[i] = -128 · Σ of levels 4i .. 4i + 3 (one int32 lane of
@@ -121,57 +113,24 @@ class Q8QuadActivations {
 // |Δ| ≤ Σ_i (|x_i| · absmax_i / 254 + d_i · absmax_i / 508) to the bound above.
 bool q8_activations_apply(int64_t n_in, int64_t block_size);
 std::array<int8_t, 16> code_values_int8(const float* lut);
-void dot_4bit_q8_row_generic(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
-                             const int8_t* lut_i8, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
-                             float* out, int64_t out_stride);
-void dot_4bit_q8_row_avx2(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
-                          const int8_t* lut_i8, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
-                          float* out, int64_t out_stride);
 
 // INT8 rows and Q8_0 blocks against 8-bit activations (kNatural; n_in % 32 == 0):
 // INT8: out = scale · Σ_g d_g · Σ_i q_i x̂_i;  Q8_0: out = Σ_b f16(d_b) · d_g · Σ_i q_i x̂_i (block b = group g).
-void dot_int8_q8_row_generic(const int8_t* q, float scale, const int8_t* xq, const float* xd, int64_t n_in,
-                             int64_t n_rows, float* out, int64_t out_stride);
-void dot_int8_q8_row_avx2(const int8_t* q, float scale, const int8_t* xq, const float* xd, int64_t n_in,
-                          int64_t n_rows, float* out, int64_t out_stride);
-void dot_q8_0_q8_row_generic(const uint8_t* blocks, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
-                             float* out, int64_t out_stride);
-void dot_q8_0_q8_row_avx2(const uint8_t* blocks, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
-                          float* out, int64_t out_stride);
 
 // The same three 8-bit-activation kernels with AVX-512 VNNI (src/quant/x86_avx512/, entered only when
 // has_avx512_vnni()): 64 weights per vpdpbusd, the lane sums above starting each group's integer sum. The
 // integer group sums are identical to the AVX2 kernels'; only the fp32 summation order differs.
-void dot_4bit_q8_row_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
-                          const int8_t* lut_i8, const int8_t* xq, const float* xd, const int32_t* lane_sums,
-                          int64_t n_in, int64_t n_rows, float* out, int64_t out_stride);
 // The 4-bit kernel on Q8QuadActivations, for n_in % 64 == 0 and blocks of 2^block_shift groups with
 // block_shift ≥ 1 and first_group even (vnni_quads_apply): same integer group sums as the kernels above.
 // It runs over n_weight_rows consecutive rows of W (n_in / 2 bytes of codes each, from `codes`) whose constants
 // follow each other from `scales`; first_group is the first row's first group counted from the block `scales`
 // points at. out[r * out_stride + j] = input row r · weight row j.
 bool vnni_quads_apply(int64_t n_in, int64_t block_size);
-void dot_4bit_q8_quads_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int block_shift,
-                            const int8_t* lut_i8, const int8_t* levels, const int32_t* starts, const float* steps,
-                            int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out, int64_t out_stride);
 // INT8 and Q8_0 over n_weight_rows consecutive rows of W (scales[j] is row j's INT8 scale):
 // out[r * out_stride + j] = input row r · weight row j.
-void dot_int8_q8_rows_vnni(const int8_t* q, const float* scales, const int8_t* xq, const float* xd,
-                           const int32_t* lane_sums, int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out,
-                           int64_t out_stride);
-void dot_q8_0_q8_rows_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
-                           int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out, int64_t out_stride);
 
 // INT8 per row: out = scale · Σ q[i] · x[i]. The AVX2 version needs n_in % 16 == 0 (else use the generic one).
-void dot_int8_row_generic(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
-                          float* out, int64_t out_stride);
-void dot_int8_row_avx2(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
-                       float* out, int64_t out_stride);
 
 // Q8_0 (GGUF block layout): n_in / 32 blocks of 34 bytes {f16 d; int8 q[32]}; out = Σ_b d_b · Σ_j q_bj · x_bj.
-void dot_q8_0_row_generic(const uint8_t* blocks, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
-                          float* out, int64_t out_stride);
-void dot_q8_0_row_avx2(const uint8_t* blocks, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
-                       float* out, int64_t out_stride);
 
 }  // namespace pagedllm

@@ -16,7 +16,10 @@
 #include "quant/blockwise_4bit.h"
 #include "quant/int8_weight.h"
 #include "quant/q8_0_weight.h"
+#include "quant/generic/quant_kernels.h"
 #include "quant/quant_kernels.h"
+#include "quant/x86_avx2/quant_kernels.h"
+#include "quant/x86_avx512/quant_kernels.h"
 #include "quant/quantize.h"
 #include "quant/quantized_weight.h"
 #include "quant/x86_avx512/q8_activations.h"
@@ -320,9 +323,9 @@ TEST(QuantKernels, Avx2FourBitRowMatchesGeneric) {
       std::vector<float> quads(x.size());
       make_4bit_quads(x.data(), n_in, n_rows, quads.data());
       std::vector<float> generic(n_rows), avx2(n_rows);
-      dot_4bit_row_generic(codes.data(), scales.data(), block_size, first_offset, lut.data(), quads.data(), n_in,
+      generic::dot_4bit_row(codes.data(), scales.data(), block_size, first_offset, lut.data(), quads.data(), n_in,
                            n_rows, generic.data(), 1);
-      dot_4bit_row_avx2(codes.data(), scales.data(), block_size, first_offset, lut.data(), quads.data(), n_in, n_rows,
+      avx2::dot_4bit_row(codes.data(), scales.data(), block_size, first_offset, lut.data(), quads.data(), n_in, n_rows,
                         avx2.data(), 1);
       for (int64_t r = 0; r < n_rows; ++r) {
         // Both are fp32 sums of the same 172 products in different orders; their magnitude is O(10) here.
@@ -365,7 +368,7 @@ TEST(QuantKernels, Avx512Q8ActivationsMatchGeneric) {
     std::vector<int8_t> fast(x.size()), portable(x.size());
     std::vector<float> fast_d(x.size() / 32), portable_d(x.size() / 32);
     avx512::make_q8_activations(x.data(), n_in, n_rows, order, fast.data(), fast_d.data());
-    make_q8_activations_generic(x.data(), n_in, n_rows, order, portable.data(), portable_d.data());
+    generic::make_q8_activations(x.data(), n_in, n_rows, order, portable.data(), portable_d.data());
     EXPECT_EQ(fast, portable);
     EXPECT_EQ(fast_d, portable_d);
   }
@@ -425,7 +428,7 @@ void for_each_4bit_q8_row(Check check) {
           std::vector<float> xd(x.size() / 32);
           make_q8_activations(x.data(), n_in, n_rows, Q8Order::kEvensThenOdds, xq.data(), xd.data());
           std::vector<float> generic(n_rows);
-          dot_4bit_q8_row_generic(codes.data(), scales.data(), first_group, groups_per_block, lut_i8.data(), xq.data(),
+          generic::dot_4bit_q8_row(codes.data(), scales.data(), first_group, groups_per_block, lut_i8.data(), xq.data(),
                                   xd.data(), n_in, n_rows, generic.data(), 1);
           check(FourBitQ8Row{codes, scales, lut_i8, x, xq, xd, n_in, n_rows, groups_per_block, first_group, generic});
         }
@@ -438,7 +441,7 @@ TEST(QuantKernels, Avx2FourBitQ8RowMatchesGeneric) {
   if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 kernel is not tested";
   for_each_4bit_q8_row([](const FourBitQ8Row& row) {
     std::vector<float> avx2(row.n_rows, std::numeric_limits<float>::quiet_NaN());
-    dot_4bit_q8_row_avx2(row.codes.data(), row.scales.data(), row.first_group, row.groups_per_block,
+    avx2::dot_4bit_q8_row(row.codes.data(), row.scales.data(), row.first_group, row.groups_per_block,
                          row.lut_i8.data(), row.xq.data(), row.xd.data(), row.n_in, row.n_rows, avx2.data(), 1);
     row.expect_matches_generic(avx2, "avx2");
   });
@@ -452,7 +455,7 @@ TEST(QuantKernels, VnniFourBitQ8RowMatchesGeneric) {
     std::vector<int32_t> lane_sums(row.xq.size() / 4);
     make_q8_lane_sums(row.xq.data(), static_cast<int64_t>(row.xq.size()), lane_sums.data());
     std::vector<float> vnni(row.n_rows, std::numeric_limits<float>::quiet_NaN());
-    dot_4bit_q8_row_vnni(row.codes.data(), row.scales.data(), row.first_group, row.groups_per_block,
+    avx512::dot_4bit_q8_row(row.codes.data(), row.scales.data(), row.first_group, row.groups_per_block,
                          row.lut_i8.data(), row.xq.data(), row.xd.data(), lane_sums.data(), row.n_in, row.n_rows,
                          vnni.data(), 1);
     row.expect_matches_generic(vnni, "vnni");
@@ -460,7 +463,7 @@ TEST(QuantKernels, VnniFourBitQ8RowMatchesGeneric) {
       const Q8QuadActivations quads(row.x.data(), row.n_in, row.n_rows);
       const int block_shift = row.groups_per_block == 2 ? 1 : row.groups_per_block == 4 ? 2 : 3;
       std::vector<float> vnni_quads(row.n_rows, std::numeric_limits<float>::quiet_NaN());
-      dot_4bit_q8_quads_vnni(row.codes.data(), row.scales.data(), row.first_group, block_shift, row.lut_i8.data(),
+      avx512::dot_4bit_q8_quads(row.codes.data(), row.scales.data(), row.first_group, block_shift, row.lut_i8.data(),
                              quads.levels(), quads.starts(), quads.steps(), row.n_in, row.n_rows, 1,
                              vnni_quads.data(), 1);
       row.expect_matches_generic(vnni_quads, "vnni quads");
@@ -479,8 +482,8 @@ TEST(QuantKernels, Avx2Dequantize4BitEqualsGeneric) {
     for (auto& c : codes) c = static_cast<uint8_t>(rng.next_u64() & 0xFF);
     const float scale = 0.37f;
     std::vector<float> generic(n), avx2(n);
-    dequantize_4bit_generic(codes.data(), n, lut.data(), scale, generic.data());
-    dequantize_4bit_avx2(codes.data(), n, lut.data(), scale, avx2.data());
+    generic::dequantize_4bit(codes.data(), n, lut.data(), scale, generic.data());
+    avx2::dequantize_4bit(codes.data(), n, lut.data(), scale, avx2.data());
     EXPECT_EQ(avx2, generic) << n;
   }
 }
@@ -524,9 +527,9 @@ void for_each_int8_q8_row(Check check) {
       const auto x = random_vector(rng, n_rows * n_in, 1.0);
       const Q8Activations q8x(x.data(), n_in, n_rows, Q8Order::kNatural);
       std::vector<float> int8_generic(n_rows), q8_0_generic(n_rows);
-      dot_int8_q8_row_generic(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), n_in, n_rows,
+      generic::dot_int8_q8_row(int8_w.q().data(), int8_w.scales()[0], q8x.levels(), q8x.steps(), n_in, n_rows,
                               int8_generic.data(), 1);
-      dot_q8_0_q8_row_generic(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), n_in, n_rows, q8_0_generic.data(),
+      generic::dot_q8_0_q8_row(q8_0_w.blocks().data(), q8x.levels(), q8x.steps(), n_in, n_rows, q8_0_generic.data(),
                               1);
       check(Int8Q8Row{int8_w, q8_0_w, q8x, n_in, n_rows, int8_generic, q8_0_generic});
     }
@@ -537,11 +540,11 @@ TEST(QuantKernels, Avx2Int8AndQ8_0Q8RowsMatchGeneric) {
   if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 kernels are not tested";
   for_each_int8_q8_row([](const Int8Q8Row& row) {
     std::vector<float> avx2(row.n_rows, std::numeric_limits<float>::quiet_NaN());
-    dot_int8_q8_row_avx2(row.int8.q().data(), row.int8.scales()[0], row.q8x.levels(), row.q8x.steps(), row.n_in,
+    avx2::dot_int8_q8_row(row.int8.q().data(), row.int8.scales()[0], row.q8x.levels(), row.q8x.steps(), row.n_in,
                          row.n_rows, avx2.data(), 1);
     Int8Q8Row::expect_matches(avx2, row.int8_generic, "avx2 int8", row.n_in);
     std::fill(avx2.begin(), avx2.end(), std::numeric_limits<float>::quiet_NaN());
-    dot_q8_0_q8_row_avx2(row.q8_0.blocks().data(), row.q8x.levels(), row.q8x.steps(), row.n_in, row.n_rows,
+    avx2::dot_q8_0_q8_row(row.q8_0.blocks().data(), row.q8x.levels(), row.q8x.steps(), row.n_in, row.n_rows,
                          avx2.data(), 1);
     Int8Q8Row::expect_matches(avx2, row.q8_0_generic, "avx2 q8_0", row.n_in);
   });
@@ -553,11 +556,11 @@ TEST(QuantKernels, VnniInt8AndQ8_0Q8RowsMatchGeneric) {
   }
   for_each_int8_q8_row([](const Int8Q8Row& row) {
     std::vector<float> vnni(row.n_rows, std::numeric_limits<float>::quiet_NaN());
-    dot_int8_q8_rows_vnni(row.int8.q().data(), row.int8.scales().data(), row.q8x.levels(), row.q8x.steps(),
+    avx512::dot_int8_q8_rows(row.int8.q().data(), row.int8.scales().data(), row.q8x.levels(), row.q8x.steps(),
                           row.q8x.lane_sums(), row.n_in, row.n_rows, 1, vnni.data(), 1);
     Int8Q8Row::expect_matches(vnni, row.int8_generic, "vnni int8", row.n_in);
     std::fill(vnni.begin(), vnni.end(), std::numeric_limits<float>::quiet_NaN());
-    dot_q8_0_q8_rows_vnni(row.q8_0.blocks().data(), row.q8x.levels(), row.q8x.steps(), row.q8x.lane_sums(),
+    avx512::dot_q8_0_q8_rows(row.q8_0.blocks().data(), row.q8x.levels(), row.q8x.steps(), row.q8x.lane_sums(),
                           row.n_in, row.n_rows, 1, vnni.data(), 1);
     Int8Q8Row::expect_matches(vnni, row.q8_0_generic, "vnni q8_0", row.n_in);
   });

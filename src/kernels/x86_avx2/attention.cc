@@ -4,7 +4,7 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/x86_avx2/vec.h"
+#include "kernels/simd/avx2.h"
 
 namespace pagedllm::avx2 {
 namespace {

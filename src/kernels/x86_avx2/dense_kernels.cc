@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "kernels/dense_elem_dispatch.h"
-#include "kernels/x86_avx2/vec.h"
+#include "kernels/simd/avx2.h"
 #include "util/error.h"
 
 namespace pagedllm::avx2 {

@@ -1,6 +1,6 @@
 #include "kernels/x86_avx2/roofline_loops.h"
 
-#include "kernels/x86_avx2/vec.h"
+#include "kernels/simd/avx2.h"
 
 namespace pagedllm::avx2 {
 

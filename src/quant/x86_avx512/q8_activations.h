@@ -8,7 +8,7 @@
 
 namespace pagedllm::avx512 {
 
-// Bit for bit make_q8_activations_generic's output for finite x: the same fp32 division and product, rounding to
+// Bit for bit generic::make_q8_activations' output for finite x: the same fp32 division and product, rounding to
 // nearest even (nearbyint in the default rounding mode) and clamp, 32 values per group at once.
 void make_q8_activations(const float* x, int64_t n_in, int64_t n_rows, Q8Order order, int8_t* xq, float* xd);
 

@@ -4,18 +4,14 @@
 
 #include <cstring>
 
+#include "quant/x86_avx2/quant_kernels.h"
+
+#include "kernels/simd/avx2.h"
 #include "quant/quant_kernels.h"
 #include "quant/row_tiles.h"
 
-namespace pagedllm {
+namespace pagedllm::avx2 {
 namespace {
-
-inline float horizontal_sum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 inline __m256 load_8_int8_as_float(const void* p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(static_cast<const __m128i*>(p))));
@@ -124,7 +120,7 @@ void dot_4bit_rows(const uint8_t* codes, const float* scales, int64_t block_size
       for (int r = 0; r < R; ++r) tail[r] += scalar_pair(codes, k, lut, scales[s], x_quads + r * n_in, n_in);
     }
   }
-  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(acc[r]) + tail[r];
+  for (int r = 0; r < R; ++r) out[r * out_stride] = hsum(acc[r]) + tail[r];
 }
 
 // The products of 32 int8 code values with 32 activations, summed in pairs of pairs to 8 int32 lanes, as fp32.
@@ -192,7 +188,7 @@ void dot_4bit_q8_rows(const uint8_t* codes, const float* scales, int64_t first_g
                                 even[r]);
     }
   }
-  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(_mm256_add_ps(even[r], odd[r]));
+  for (int r = 0; r < R; ++r) out[r * out_stride] = hsum(_mm256_add_ps(even[r], odd[r]));
 }
 
 // INT8 rows / Q8_0 blocks against 8-bit activations in natural order, R input rows, two sums per row (even and
@@ -222,7 +218,7 @@ void dot_int8_q8_rows(const int8_t* q, float scale, const int8_t* xq, const floa
       even[r] = _mm256_fmadd_ps(q8_dot(w, xq + r * n_in + 32 * g), _mm256_broadcast_ss(xd + r * groups + g), even[r]);
     }
   }
-  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(_mm256_add_ps(even[r], odd[r])) * scale;
+  for (int r = 0; r < R; ++r) out[r * out_stride] = hsum(_mm256_add_ps(even[r], odd[r])) * scale;
 }
 
 template <int R>
@@ -259,7 +255,7 @@ void dot_q8_0_q8_rows(const uint8_t* blocks, const int8_t* xq, const float* xd, 
       even[r] = _mm256_fmadd_ps(q8_dot(w, xq + r * n_in + 32 * g), _mm256_set1_ps(d0 * xd[r * groups + g]), even[r]);
     }
   }
-  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(_mm256_add_ps(even[r], odd[r]));
+  for (int r = 0; r < R; ++r) out[r * out_stride] = hsum(_mm256_add_ps(even[r], odd[r]));
 }
 
 // One input row: four accumulators over 32 values per step, so the FMA latency does not bound the loop.
@@ -277,7 +273,7 @@ void dot_int8_single_row(const int8_t* q, float scale, const float* x, int64_t n
     acc0 = _mm256_fmadd_ps(load_8_int8_as_float(q + i), _mm256_loadu_ps(x + i), acc0);
     acc1 = _mm256_fmadd_ps(load_8_int8_as_float(q + i + 8), _mm256_loadu_ps(x + i + 8), acc1);
   }
-  *out = horizontal_sum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3))) * scale;
+  *out = hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3))) * scale;
 }
 
 template <int R>
@@ -293,7 +289,7 @@ void dot_int8_tile(const int8_t* q, float scale, const float* x, int64_t x_strid
       acc1[r] = _mm256_fmadd_ps(q1, _mm256_loadu_ps(x + r * x_stride + i + 8), acc1[r]);
     }
   }
-  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(_mm256_add_ps(acc0[r], acc1[r])) * scale;
+  for (int r = 0; r < R; ++r) out[r * out_stride] = hsum(_mm256_add_ps(acc0[r], acc1[r])) * scale;
 }
 
 template <int R>
@@ -318,7 +314,7 @@ void dot_q8_0_tile(const uint8_t* blocks, const float* x, int64_t x_stride, int6
       acc[r] = _mm256_fmadd_ps(_mm256_add_ps(s01, s23), d, acc[r]);
     }
   }
-  for (int r = 0; r < R; ++r) out[r * out_stride] = horizontal_sum(acc[r]);
+  for (int r = 0; r < R; ++r) out[r * out_stride] = hsum(acc[r]);
 }
 
 // lut[index] for 8 indices 0..15: two in-register 8-entry lookups, chosen by bit 3.
@@ -329,7 +325,7 @@ inline __m256 lookup16(__m256 lut_low, __m256 lut_high, __m256i index) {
 
 }  // namespace
 
-void dot_4bit_row_avx2(const uint8_t* codes, const float* scales, int64_t block_size, int64_t first_offset,
+void dot_4bit_row(const uint8_t* codes, const float* scales, int64_t block_size, int64_t first_offset,
                        const float* lut, const float* x_quads, int64_t n_in, int64_t n_rows, float* out,
                        int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
@@ -338,7 +334,7 @@ void dot_4bit_row_avx2(const uint8_t* codes, const float* scales, int64_t block_
   });
 }
 
-void dot_4bit_q8_row_avx2(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
+void dot_4bit_q8_row(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
                           const int8_t* lut_i8, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
                           float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
@@ -347,21 +343,21 @@ void dot_4bit_q8_row_avx2(const uint8_t* codes, const float* scales, int64_t fir
   });
 }
 
-void dot_int8_q8_row_avx2(const int8_t* q, float scale, const int8_t* xq, const float* xd, int64_t n_in,
+void dot_int8_q8_row(const int8_t* q, float scale, const int8_t* xq, const float* xd, int64_t n_in,
                           int64_t n_rows, float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
     dot_int8_q8_rows<R>(q, scale, xq + r * n_in, xd + r * (n_in / 32), n_in, out + r * out_stride, out_stride);
   });
 }
 
-void dot_q8_0_q8_row_avx2(const uint8_t* blocks, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
+void dot_q8_0_q8_row(const uint8_t* blocks, const int8_t* xq, const float* xd, int64_t n_in, int64_t n_rows,
                           float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
     dot_q8_0_q8_rows<R>(blocks, xq + r * n_in, xd + r * (n_in / 32), n_in, out + r * out_stride, out_stride);
   });
 }
 
-void dot_int8_row_avx2(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
+void dot_int8_row(const int8_t* q, float scale, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
                        float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
     if constexpr (R == 1) {
@@ -372,14 +368,14 @@ void dot_int8_row_avx2(const int8_t* q, float scale, const float* x, int64_t x_s
   });
 }
 
-void dot_q8_0_row_avx2(const uint8_t* blocks, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
+void dot_q8_0_row(const uint8_t* blocks, const float* x, int64_t x_stride, int64_t n_in, int64_t n_rows,
                        float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
     dot_q8_0_tile<R>(blocks, x + r * x_stride, x_stride, n_in, out + r * out_stride, out_stride);
   });
 }
 
-void dequantize_4bit_avx2(const uint8_t* codes, int64_t n, const float* lut, float scale, float* out) {
+void dequantize_4bit(const uint8_t* codes, int64_t n, const float* lut, float scale, float* out) {
   const __m256 lut_low = _mm256_loadu_ps(lut), lut_high = _mm256_loadu_ps(lut + 8), s = _mm256_set1_ps(scale);
   int64_t k = 0;  // code bytes done; 8 per step give 16 values
   for (; 2 * k + 16 <= n; k += 8) {
@@ -399,4 +395,4 @@ void dequantize_4bit_avx2(const uint8_t* codes, int64_t n, const float* lut, flo
   }
 }
 
-}  // namespace pagedllm
+}  // namespace pagedllm::avx2

@@ -1,5 +1,7 @@
-// AVX2 building blocks shared by the x86_avx2/ kernels: loading 8 weights of any dense format as fp32, a
-// horizontal sum and a vector exp. Include only from x86_avx2/ translation units (compiled with -mavx2 -mfma -mf16c).
+// AVX2 building blocks shared by every library's x86 kernels (kernels/x86_avx2, quant/x86_avx2, quant/x86_avx512):
+// loading 8 weights of any dense format as fp32, horizontal sums and a vector exp. The one home of such helpers:
+// kernels/simd/ is the part of kernels/ that other libraries may include. Include only from translation units
+// compiled with at least -mavx2 -mfma -mf16c.
 #pragma once
 
 #include <immintrin.h>

@@ -15,11 +15,13 @@
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/x86_avx2/vec.h"
+#include "quant/x86_avx512/quant_kernels.h"
+
+#include "kernels/simd/avx2.h"
 #include "quant/quant_kernels.h"
 #include "quant/row_tiles.h"
 
-namespace pagedllm {
+namespace pagedllm::avx512 {
 namespace {
 
 
@@ -277,7 +279,7 @@ void four_bit_quads_vnni(const uint8_t* codes, int64_t row_bytes, const float* s
 
 }  // namespace
 
-void dot_4bit_q8_row_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
+void dot_4bit_q8_row(const uint8_t* codes, const float* scales, int64_t first_group, int64_t groups_per_block,
                           const int8_t* lut_i8, const int8_t* xq, const float* xd, const int32_t* lane_sums,
                           int64_t n_in, int64_t n_rows, float* out, int64_t out_stride) {
   for_row_tiles(n_rows, [&](auto R, int64_t r) {
@@ -288,7 +290,7 @@ void dot_4bit_q8_row_vnni(const uint8_t* codes, const float* scales, int64_t fir
   });
 }
 
-void dot_4bit_q8_quads_vnni(const uint8_t* codes, const float* scales, int64_t first_group, int block_shift,
+void dot_4bit_q8_quads(const uint8_t* codes, const float* scales, int64_t first_group, int block_shift,
                             const int8_t* lut_i8, const int8_t* levels, const int32_t* starts, const float* steps,
                             int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out, int64_t out_stride) {
   const __m512i table = signed_table(lut_i8);
@@ -309,7 +311,7 @@ void dot_4bit_q8_quads_vnni(const uint8_t* codes, const float* scales, int64_t f
   for (; j < n_weight_rows; ++j) run(std::integral_constant<int, 1>{}, j);
 }
 
-void dot_int8_q8_rows_vnni(const int8_t* q, const float* scales, const int8_t* xq, const float* xd,
+void dot_int8_q8_rows(const int8_t* q, const float* scales, const int8_t* xq, const float* xd,
                            const int32_t* lane_sums, int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out,
                            int64_t out_stride) {
   q8_rows_in_tiles([&](int64_t j) { return Int8Source(q + j * n_in); }, n_in, xq, xd, lane_sums, n_in, n_rows,
@@ -319,11 +321,11 @@ void dot_int8_q8_rows_vnni(const int8_t* q, const float* scales, const int8_t* x
   }
 }
 
-void dot_q8_0_q8_rows_vnni(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
+void dot_q8_0_q8_rows(const uint8_t* blocks, const int8_t* xq, const float* xd, const int32_t* lane_sums,
                            int64_t n_in, int64_t n_rows, int64_t n_weight_rows, float* out, int64_t out_stride) {
   const int64_t row_bytes = n_in / 32 * 34;
   q8_rows_in_tiles([&](int64_t j) { return Q8_0Source(blocks + j * row_bytes); }, row_bytes, xq, xd, lane_sums, n_in,
                    n_rows, n_weight_rows, out, out_stride);
 }
 
-}  // namespace pagedllm
+}  // namespace pagedllm::avx512
