@@ -1,7 +1,7 @@
 // Writes a Hugging Face model folder derived from another (`pagedllm quantize`, `pagedllm merge`): model.safetensors,
 // config.json, and the source folder's side files (tokenizer, generation config; checkpoint_layout.h lists them).
-// The folder appears whole or not at all: everything is written into a temporary sibling folder, synced, and renamed
-// into place, so a killed run never leaves a folder that loads with half its files.
+// The folder appears whole or not at all (util/atomic_folder.h), so a killed run never leaves a folder that loads
+// with half its files.
 #pragma once
 
 #include <string>

@@ -13,6 +13,7 @@
 
 #include "formats/safetensors.h"
 #include "formats/safetensors_writer.h"
+#include "util/atomic_folder.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
 
@@ -41,41 +42,6 @@ void restore_matrix(const SafetensorsFile& file, const std::string& key, std::ve
   std::memcpy(out.data(), t->data, t->num_bytes);
 }
 
-void sync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-std::string parent_of(const std::string& dir) {
-  const std::filesystem::path parent = std::filesystem::path(dir).parent_path();
-  return parent.empty() ? "." : parent.string();
-}
-
-void rename_or_throw(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) {
-    throw_error(ErrorKind::kIo, "renaming {} to {} failed: {}", from, to, std::strerror(errno));
-  }
-}
-
-// Puts `fresh` (a complete folder) at `dir`, whose previous contents end up at `old` (to be removed).
-void swap_into_place(const std::string& fresh, const std::string& dir, const std::string& old) {
-  if (!std::filesystem::exists(dir)) {
-    rename_or_throw(fresh, dir);
-    return;
-  }
-  if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
-    rename_or_throw(fresh, old);
-    return;
-  }
-  if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
-    throw_error(ErrorKind::kIo, "exchanging {} and {} failed: {}", fresh, dir, std::strerror(errno));
-  }
-  rename_or_throw(dir, old);
-  rename_or_throw(fresh, dir);
-}
-
 // "name.tmp-123" → 123; 0 when the name is not an AtomicFileWriter temporary.
 long temp_file_pid(const std::string& name) {
   const size_t at = name.rfind(".tmp-");
@@ -91,39 +57,23 @@ bool is_process_gone(long pid) { return pid != ::getpid() && ::kill(static_cast<
 
 void save_checkpoint_dir(const std::string& dir, const std::vector<LoraModuleWeights>& modules,
                          PagedAdamW& optimizer, const TrainingProgress& progress, const PeftAdapter& adapter) {
-  const std::string pid = std::to_string(::getpid());
-  const std::string fresh = dir + ".partial-" + pid;
-  const std::string old = dir + ".old-" + pid;
-  std::error_code error;
-  std::filesystem::remove_all(fresh, error);
-  if (!std::filesystem::create_directory(fresh, error) || error) {
-    throw_error(ErrorKind::kIo, "cannot create folder {}: {}", fresh, error.message());
-  }
-  save_checkpoint(fresh + "/" + kTrainingStateFile, modules, optimizer, progress);
-  save_peft_adapter(fresh, adapter);
-  sync_dir(fresh);
-  swap_into_place(fresh, dir, old);
-  sync_dir(parent_of(dir));
-  std::filesystem::remove_all(old, error);
+  replace_folder_atomically(dir, [&](const std::string& staging) {
+    save_checkpoint(staging + "/" + kTrainingStateFile, modules, optimizer, progress);
+    save_peft_adapter(staging, adapter);
+  });
 }
 
 std::vector<std::string> remove_stale_checkpoint_files(const std::string& output_dir,
                                                        const std::string& checkpoint_dir) {
   namespace fs = std::filesystem;
-  std::vector<std::string> removed;
+  std::vector<std::string> removed = remove_stale_folder_siblings(checkpoint_dir);
   std::error_code error;
-  const std::string base = fs::path(checkpoint_dir).filename().string();
+  // AtomicFileWriter temporaries of a dead process, beside the checkpoint and inside it.
   for (const std::string& folder : {output_dir, checkpoint_dir}) {
     if (!fs::is_directory(folder, error)) continue;
     for (const fs::directory_entry& entry : fs::directory_iterator(folder, error)) {
-      const std::string name = entry.path().filename().string();
-      const bool is_partial = folder == output_dir && name.rfind(base + ".partial-", 0) == 0;
-      const bool is_old = folder == output_dir && name.rfind(base + ".old-", 0) == 0;
-      const long pid = temp_file_pid(name);
-      if (is_old && !fs::exists(checkpoint_dir)) {
-        // The fallback swap was cut between its two renames: this is the last complete checkpoint.
-        rename_or_throw(entry.path().string(), checkpoint_dir);
-      } else if (is_partial || is_old || (pid > 0 && is_process_gone(pid))) {
+      const long pid = temp_file_pid(entry.path().filename().string());
+      if (pid > 0 && is_process_gone(pid)) {
         fs::remove_all(entry.path(), error);
         removed.push_back(entry.path().string());
       }

@@ -34,13 +34,9 @@ TrainingProgress load_checkpoint(const std::string& path, std::vector<LoraModule
 // The state file's name inside a checkpoint folder.
 inline constexpr const char* kTrainingStateFile = "training_state.safetensors";
 
-// Writes a whole checkpoint folder — dir/training_state.safetensors beside the adapter of the same step — so that
-// it appears at once: the files go into "<dir>.partial-<pid>", which then takes dir's place in one
-// renameat2(RENAME_EXCHANGE) (a plain rename when dir does not exist yet); the previous folder is removed after.
-// A kill at any moment leaves dir holding one complete step (the file-by-file update left training_state at step
-// 20 beside the step-10 adapter). Where the file system cannot exchange, dir is first renamed to
-// "<dir>.old-<pid>", which remove_stale_checkpoint_files puts back if a kill came before the new folder's rename.
-// Throws Error(kIo).
+// Writes a whole checkpoint folder — dir/training_state.safetensors beside the adapter of the same step — with
+// replace_folder_atomically (util/atomic_folder.h), so that a kill at any moment leaves dir holding one complete
+// step (the file-by-file update left training_state at step 20 beside the step-10 adapter). Throws Error(kIo).
 void save_checkpoint_dir(const std::string& dir, const std::vector<LoraModuleWeights>& modules,
                          PagedAdamW& optimizer, const TrainingProgress& progress, const PeftAdapter& adapter);
 
