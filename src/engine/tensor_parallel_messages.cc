@@ -1,0 +1,148 @@
+#include "engine/tensor_parallel_messages.h"
+
+#include <array>
+#include <cstring>
+
+#include "util/error.h"
+
+namespace pagedllm {
+namespace {
+
+// Header fields, in order.
+enum Field { kCommand, kNumTokens, kNumSeqs, kMaxBlocksPerSeq, kNumLogits, kHasLoraSlots, kNumBlockCopies, kPayloadBytes, kNumFields };
+using Header = std::array<int64_t, kNumFields>;
+
+class PayloadWriter {
+ public:
+  template <typename T>
+  void put(const T* values, int64_t count) {
+    if (count <= 0) return;
+    const size_t at = bytes_.size();
+    bytes_.resize(at + size_t(count) * sizeof(T));
+    std::memcpy(bytes_.data() + at, values, size_t(count) * sizeof(T));
+  }
+  std::vector<char>& bytes() { return bytes_; }
+
+ private:
+  std::vector<char> bytes_;
+};
+
+class PayloadReader {
+ public:
+  explicit PayloadReader(const std::vector<char>& bytes) : bytes_(bytes) {}
+  template <typename T>
+  void get(std::vector<T>& out, int64_t count) {
+    PAGEDLLM_CHECK_MSG(count >= 0 && at_ + size_t(count) * sizeof(T) <= bytes_.size(),
+                       "tensor-parallel message shorter than its header says");
+    out.resize(size_t(count));
+    if (count > 0) std::memcpy(out.data(), bytes_.data() + at_, size_t(count) * sizeof(T));
+    at_ += size_t(count) * sizeof(T);
+  }
+
+ private:
+  const std::vector<char>& bytes_;
+  size_t at_ = 0;
+};
+
+void send(Communicator& comm, Header header, std::vector<char>& payload) {
+  header[kPayloadBytes] = static_cast<int64_t>(payload.size());
+  comm.broadcast(header.data(), sizeof(header));
+  if (!payload.empty()) comm.broadcast(payload.data(), static_cast<int64_t>(payload.size()));
+}
+
+}  // namespace
+
+void send_step(Communicator& comm, const ForwardBatch& b, const std::vector<std::pair<int, int>>& blocks_to_copy) {
+  Header h{};
+  h[kCommand] = int64_t(WorkerCommand::kStep);
+  h[kNumTokens] = b.n_tokens;
+  h[kNumSeqs] = b.num_seqs;
+  h[kMaxBlocksPerSeq] = b.max_blocks_per_seq;
+  h[kNumLogits] = b.num_logits;
+  h[kHasLoraSlots] = b.lora_slots != nullptr;
+  h[kNumBlockCopies] = int64_t(blocks_to_copy.size());
+  PayloadWriter w;
+  w.put(b.token_ids, b.n_tokens);
+  w.put(b.positions, b.n_tokens);
+  w.put(b.slot_mapping, b.n_tokens);
+  w.put(b.query_start, b.num_seqs + 1);
+  w.put(b.seq_lens, b.num_seqs);
+  w.put(b.block_tables, int64_t(b.num_seqs) * b.max_blocks_per_seq);
+  w.put(b.logits_rows, b.num_logits);
+  if (b.lora_slots != nullptr) w.put(b.lora_slots, b.num_seqs);
+  for (const auto& [src, dst] : blocks_to_copy) {
+    const int32_t pair[2] = {src, dst};
+    w.put(pair, 2);
+  }
+  send(comm, h, w.bytes());
+}
+
+void send_add_lora(Communicator& comm, const std::string& name, const std::string& dir) {
+  Header h{};
+  h[kCommand] = int64_t(WorkerCommand::kAddLora);
+  PayloadWriter w;
+  w.put(name.c_str(), int64_t(name.size()) + 1);  // NUL-separated
+  w.put(dir.c_str(), int64_t(dir.size()) + 1);
+  send(comm, h, w.bytes());
+}
+
+void send_shutdown(Communicator& comm) {
+  Header h{};
+  h[kCommand] = int64_t(WorkerCommand::kShutdown);
+  std::vector<char> none;
+  send(comm, h, none);
+}
+
+WorkerMessage receive_worker_message(Communicator& comm) {
+  Header h{};
+  comm.broadcast(h.data(), sizeof(h));
+  PAGEDLLM_CHECK_MSG(h[kPayloadBytes] >= 0, "tensor-parallel message with a negative size");
+  std::vector<char> payload(static_cast<size_t>(h[kPayloadBytes]));
+  if (!payload.empty()) comm.broadcast(payload.data(), h[kPayloadBytes]);
+  WorkerMessage m;
+  m.command = static_cast<WorkerCommand>(h[kCommand]);
+  PayloadReader r(payload);
+  switch (m.command) {
+    case WorkerCommand::kShutdown:
+      return m;
+    case WorkerCommand::kAddLora: {
+      const char* text = payload.data();
+      m.lora_name = text;
+      m.lora_dir = text + m.lora_name.size() + 1;
+      return m;
+    }
+    case WorkerCommand::kStep:
+      break;
+    default:
+      throw_error(ErrorKind::kCorrupt, "unknown tensor-parallel command {}", h[kCommand]);
+  }
+  StepMessage& s = m.step;
+  const int64_t n = h[kNumTokens], seqs = h[kNumSeqs];
+  r.get(s.token_ids, n);
+  r.get(s.positions, n);
+  r.get(s.slot_mapping, n);
+  r.get(s.query_start, seqs + 1);
+  r.get(s.seq_lens, seqs);
+  r.get(s.block_tables, seqs * h[kMaxBlocksPerSeq]);
+  r.get(s.logits_rows, h[kNumLogits]);
+  if (h[kHasLoraSlots]) r.get(s.lora_slots, seqs);
+  std::vector<int32_t> copies;
+  r.get(copies, 2 * h[kNumBlockCopies]);
+  for (size_t i = 0; i + 1 < copies.size(); i += 2) s.blocks_to_copy.emplace_back(copies[i], copies[i + 1]);
+  ForwardBatch& b = s.batch;
+  b.n_tokens = n;
+  b.token_ids = s.token_ids.data();
+  b.positions = s.positions.data();
+  b.slot_mapping = s.slot_mapping.data();
+  b.num_seqs = static_cast<int>(seqs);
+  b.query_start = s.query_start.data();
+  b.seq_lens = s.seq_lens.data();
+  b.block_tables = s.block_tables.data();
+  b.max_blocks_per_seq = static_cast<int>(h[kMaxBlocksPerSeq]);
+  b.num_logits = static_cast<int>(h[kNumLogits]);
+  b.logits_rows = s.logits_rows.data();
+  b.lora_slots = h[kHasLoraSlots] ? s.lora_slots.data() : nullptr;
+  return m;
+}
+
+}  // namespace pagedllm
