@@ -225,6 +225,10 @@ WeightTransform make_quantize_transform(const std::string& quantization, bool do
   q.block_size = block_size;
   return [q](const std::string&, const float* data, int64_t n_out, int64_t n_in) -> std::unique_ptr<WeightMatrix> {
     if (q.format == WeightFormat::kQ8_0 && n_in % 32 != 0) return nullptr;
+    // 4-bit codes pack two weights a byte along a row: an odd row length (a tensor-parallel slice such as
+    // stories260K's down_proj over 4 ranks, 43 columns) is kept as loaded, as Q8_0 keeps rows of partial blocks.
+    const bool is_4bit = q.format == WeightFormat::kNF4 || q.format == WeightFormat::kFP4 || q.format == WeightFormat::kInt4;
+    if (is_4bit && n_in % 2 != 0) return nullptr;
     return quantize_weight(data, n_out, n_in, q);
   };
 }

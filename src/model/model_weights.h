@@ -60,7 +60,8 @@ struct ModelWeights {
 };
 
 // The quantize-while-loading transform for --quantization NAME (nf4, fp4, int4, int8, q8_0; "" or "none" gives
-// nullptr). Q8_0 keeps rows that are not a whole number of its 32-wide blocks as loaded. `block_size` is the
+// nullptr). Q8_0 keeps rows that are not a whole number of its 32-wide blocks as loaded, the 4-bit formats rows of
+// odd length. `block_size` is the
 // number of weights per absmax of the 4-bit formats (bitsandbytes' blocksize; 64 as in QLoRA). Throws
 // Error(kInvalidArgument) for an unknown format or a block size that is not an even number in [2, 4096].
 WeightTransform make_quantize_transform(const std::string& quantization, bool double_quant, int block_size = 64);
