@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 
 #include "dist/communicator.h"
@@ -56,6 +57,10 @@ bool run_tensor_parallel_worker(const EngineArgs& args) {
   if (args.tensor_parallel_size <= 1) return false;
   Communicator& comm = Communicator::world();
   if (comm.is_root()) return false;
+  // A worker stops when rank 0 says so: a server on rank 0 drains its requests on SIGTERM/SIGINT and then shuts the
+  // workers down, so the signal must not end them first. (mpirun's own SIGTERM handling ends with SIGKILL.)
+  std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGINT, SIG_IGN);
   try {
     serve_rank_zero(args, comm);
   } catch (const std::exception& e) {
