@@ -1,6 +1,9 @@
 #include "engine/tensor_parallel_messages.h"
 
+#include <fmt/format.h>
+
 #include <array>
+#include <iostream>
 #include <cstring>
 
 #include "util/error.h"
@@ -91,6 +94,20 @@ void send_shutdown(Communicator& comm) {
   h[kCommand] = int64_t(WorkerCommand::kShutdown);
   std::vector<char> none;
   send(comm, h, none);
+}
+
+WorkerLink::~WorkerLink() {
+  send_shutdown(comm_);
+  std::cerr << collective_stats_line(comm_) << "\n";
+}
+
+std::string collective_stats_line(const Communicator& comm) {
+  auto part = [](const char* name, const CollectiveStats& s) {
+    return fmt::format("{} {} calls, {:.3f} MiB, {:.3f} s", name, s.calls, s.bytes / (1024.0 * 1024.0), s.seconds);
+  };
+  return fmt::format("INFO:     tensor-parallel rank {} collectives: {}; {}; {}", comm.rank(),
+                     part("all-reduce", comm.all_reduce_stats()), part("all-gather", comm.all_gather_stats()),
+                     part("broadcast", comm.broadcast_stats()));
 }
 
 WorkerMessage receive_worker_message(Communicator& comm) {

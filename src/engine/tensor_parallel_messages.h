@@ -44,7 +44,8 @@ void send_shutdown(Communicator& comm);
 class WorkerLink {
  public:
   explicit WorkerLink(Communicator& comm) : comm_(comm) {}
-  ~WorkerLink() { send_shutdown(comm_); }
+  // Sends the shutdown and logs what this rank's collectives cost (collective_stats_line).
+  ~WorkerLink();
   WorkerLink(const WorkerLink&) = delete;
   WorkerLink& operator=(const WorkerLink&) = delete;
 
@@ -57,6 +58,9 @@ class WorkerLink {
  private:
   Communicator& comm_;
 };
+
+// One log line: calls, bytes and seconds of this rank's all-reduces, all-gathers and broadcasts so far.
+std::string collective_stats_line(const Communicator& comm);
 
 // A worker's side: waits for rank 0's next message.
 WorkerMessage receive_worker_message(Communicator& comm);
