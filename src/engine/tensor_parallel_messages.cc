@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <iostream>
 #include <cstring>
@@ -14,6 +15,7 @@ namespace {
 // Header fields, in order.
 enum Field { kCommand, kNumTokens, kNumSeqs, kMaxBlocksPerSeq, kNumLogits, kHasLoraSlots, kNumBlockCopies, kPayloadBytes, kNumFields };
 using Header = std::array<int64_t, kNumFields>;
+static_assert(std::tuple_size_v<decltype(EncodedMessage::header)> == kNumFields);
 
 class PayloadWriter {
  public:
@@ -35,8 +37,9 @@ class PayloadReader {
   explicit PayloadReader(const std::vector<char>& bytes) : bytes_(bytes) {}
   template <typename T>
   void get(std::vector<T>& out, int64_t count) {
-    PAGEDLLM_CHECK_MSG(count >= 0 && at_ + size_t(count) * sizeof(T) <= bytes_.size(),
-                       "tensor-parallel message shorter than its header says");
+    if (count < 0 || at_ + size_t(count) * sizeof(T) > bytes_.size()) {
+      throw_error(ErrorKind::kCorrupt, "tensor-parallel message shorter than its header says");
+    }
     out.resize(size_t(count));
     if (count > 0) std::memcpy(out.data(), bytes_.data() + at_, size_t(count) * sizeof(T));
     at_ += size_t(count) * sizeof(T);
@@ -47,15 +50,19 @@ class PayloadReader {
   size_t at_ = 0;
 };
 
-void send(Communicator& comm, Header header, std::vector<char>& payload) {
+EncodedMessage finish(Header header, std::vector<char> payload) {
   header[kPayloadBytes] = static_cast<int64_t>(payload.size());
-  comm.broadcast(header.data(), sizeof(header));
-  if (!payload.empty()) comm.broadcast(payload.data(), static_cast<int64_t>(payload.size()));
+  return {header, std::move(payload)};
+}
+
+void send(Communicator& comm, EncodedMessage m) {
+  comm.broadcast(m.header.data(), sizeof(m.header));
+  if (!m.payload.empty()) comm.broadcast(m.payload.data(), static_cast<int64_t>(m.payload.size()));
 }
 
 }  // namespace
 
-void send_step(Communicator& comm, const ForwardBatch& b, const std::vector<std::pair<int, int>>& blocks_to_copy) {
+EncodedMessage encode_step(const ForwardBatch& b, const std::vector<std::pair<int, int>>& blocks_to_copy) {
   Header h{};
   h[kCommand] = int64_t(WorkerCommand::kStep);
   h[kNumTokens] = b.n_tokens;
@@ -77,24 +84,31 @@ void send_step(Communicator& comm, const ForwardBatch& b, const std::vector<std:
     const int32_t pair[2] = {src, dst};
     w.put(pair, 2);
   }
-  send(comm, h, w.bytes());
+  return finish(h, std::move(w.bytes()));
 }
 
-void send_add_lora(Communicator& comm, const std::string& name, const std::string& dir) {
+EncodedMessage encode_add_lora(const std::string& name, const std::string& dir) {
   Header h{};
   h[kCommand] = int64_t(WorkerCommand::kAddLora);
   PayloadWriter w;
   w.put(name.c_str(), int64_t(name.size()) + 1);  // NUL-separated
   w.put(dir.c_str(), int64_t(dir.size()) + 1);
-  send(comm, h, w.bytes());
+  return finish(h, std::move(w.bytes()));
 }
 
-void send_shutdown(Communicator& comm) {
+EncodedMessage encode_shutdown() {
   Header h{};
   h[kCommand] = int64_t(WorkerCommand::kShutdown);
-  std::vector<char> none;
-  send(comm, h, none);
+  return finish(h, {});
 }
+
+void send_step(Communicator& comm, const ForwardBatch& batch, const std::vector<std::pair<int, int>>& blocks_to_copy) {
+  send(comm, encode_step(batch, blocks_to_copy));
+}
+void send_add_lora(Communicator& comm, const std::string& name, const std::string& dir) {
+  send(comm, encode_add_lora(name, dir));
+}
+void send_shutdown(Communicator& comm) { send(comm, encode_shutdown()); }
 
 WorkerLink::~WorkerLink() {
   send_shutdown(comm_);
@@ -111,11 +125,17 @@ std::string collective_stats_line(const Communicator& comm) {
 }
 
 WorkerMessage receive_worker_message(Communicator& comm) {
-  Header h{};
-  comm.broadcast(h.data(), sizeof(h));
-  PAGEDLLM_CHECK_MSG(h[kPayloadBytes] >= 0, "tensor-parallel message with a negative size");
-  std::vector<char> payload(static_cast<size_t>(h[kPayloadBytes]));
-  if (!payload.empty()) comm.broadcast(payload.data(), h[kPayloadBytes]);
+  EncodedMessage e;
+  comm.broadcast(e.header.data(), sizeof(e.header));
+  if (e.header[kPayloadBytes] < 0) throw_error(ErrorKind::kCorrupt, "tensor-parallel message with a negative size");
+  e.payload.resize(static_cast<size_t>(e.header[kPayloadBytes]));
+  if (!e.payload.empty()) comm.broadcast(e.payload.data(), e.header[kPayloadBytes]);
+  return decode_worker_message(e);
+}
+
+WorkerMessage decode_worker_message(const EncodedMessage& e) {
+  const Header& h = e.header;
+  const std::vector<char>& payload = e.payload;
   WorkerMessage m;
   m.command = static_cast<WorkerCommand>(h[kCommand]);
   PayloadReader r(payload);
@@ -123,9 +143,10 @@ WorkerMessage receive_worker_message(Communicator& comm) {
     case WorkerCommand::kShutdown:
       return m;
     case WorkerCommand::kAddLora: {
-      const char* text = payload.data();
-      m.lora_name = text;
-      m.lora_dir = text + m.lora_name.size() + 1;
+      const auto nul = std::find(payload.begin(), payload.end(), '\0');
+      if (nul == payload.end() || payload.back() != '\0') throw_error(ErrorKind::kCorrupt, "malformed LoRA message");
+      m.lora_name.assign(payload.begin(), nul);
+      m.lora_dir.assign(nul + 1, payload.end() - 1);
       return m;
     }
     case WorkerCommand::kStep:

@@ -7,6 +7,7 @@
 // Every rank runs the same binary on the same kind of machine, so values travel in native layout.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -33,6 +34,18 @@ struct WorkerMessage {
   std::string lora_name;       // kAddLora
   std::string lora_dir;        // kAddLora
 };
+
+// A message in its bytes: the fixed header (command, sizes, payload bytes) and the payload. encode_* and
+// decode_worker_message are the pure halves of send_* / receive_worker_message.
+struct EncodedMessage {
+  std::array<int64_t, 8> header{};
+  std::vector<char> payload;
+};
+EncodedMessage encode_step(const ForwardBatch& batch, const std::vector<std::pair<int, int>>& blocks_to_copy);
+EncodedMessage encode_add_lora(const std::string& name, const std::string& dir);
+EncodedMessage encode_shutdown();
+// Throws Error(kCorrupt) for an unknown command or a payload shorter than the header says.
+WorkerMessage decode_worker_message(const EncodedMessage& message);
 
 // Rank 0's side. Every call is a collective: each worker must be in receive_worker_message.
 void send_step(Communicator& comm, const ForwardBatch& batch, const std::vector<std::pair<int, int>>& blocks_to_copy);
