@@ -201,6 +201,16 @@ TEST(TensorParallelErrors, SizesThatCannotWorkAreNamed) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--tensor-parallel-size 3 does not divide the model's num_attention_heads (8)"), std::string::npos)
       << r.err;
+  // A folder written by `pagedllm quantize` holds 4-bit blocks laid out for whole matrices.
+  const std::string quantized = ::testing::TempDir() + "/pagedllm_tp_nf4_folder";
+  std::filesystem::remove_all(quantized);
+  ASSERT_EQ(run_command(kBinary + " quantize --model " + testing::kStoriesDir + " --quantization nf4 --output " +
+                        quantized + " >/dev/null 2>&1").exit_code, 0);
+  r = pagedllm(2, "generate --model " + quantized + flags);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("model.layers.0.self_attn.q_proj.weight' is stored in 4-bit blocks laid out for the whole "
+                       "matrix; tensor parallelism cannot split it. Serve the unquantized folder with --quantization"),
+            std::string::npos) << r.err;
   const testing::CommandResult mismatch =
       run_command(kMpiRun + " 2 " + kBinary + " " + generate("--tensor-parallel-size 4" + flags) + " 2>&1");
   EXPECT_NE(mismatch.exit_code, 0);
