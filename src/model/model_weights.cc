@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "model/bnb_slice.h"
 #include "quant/bnb_serialization.h"
 #include "quant/quantize.h"
 #include "util/error.h"
@@ -97,11 +98,7 @@ class WeightSource {
       return dense_from_f32(values.data(), rows, cols, target_);
     }
     if (auto bnb = bnb_4bit_matrix(name, n_out, n_in)) {
-      if (whole) return bnb;
-      throw_error(ErrorKind::kUnsupported,
-                  "{}: tensor '{}' is stored in 4-bit blocks laid out for the whole matrix; tensor parallelism cannot "
-                  "split it. Serve the unquantized folder with --quantization instead (each rank quantizes its slice)",
-                  dir_, name);
+      return whole ? std::move(bnb) : slice_bnb_4bit(*bnb, slice, fmt::format("{}: tensor '{}'", dir_, name));
     }
     const TensorView& t = view(name, {n_out, n_in});
     WeightFormat stored;

@@ -68,7 +68,7 @@ WeightTransform make_quantize_transform(const std::string& quantization, bool do
 
 // Throws Error naming the file and tensor for a missing tensor, a wrong shape, or an unsupported dtype; with
 // options.shard, Error(kInvalidArgument) for a model whose heads or MLP do not split evenly and Error(kUnsupported)
-// for a pre-quantized 4-bit folder (its blocks were laid out for the whole matrix).
+// for a pre-quantized 4-bit matrix whose slice does not fall on whole blocks (model/bnb_slice.h).
 ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOptions& options);
 
 }  // namespace pagedllm

@@ -160,6 +160,30 @@ TEST(TensorParallelFormats, EveryWeightFormatServes) {
   }
 }
 
+// A pre-quantized NF4 folder (double quantization) whose blocks (2 weights, the only size that divides both
+// o_proj's 32-column and down_proj's 86-column bands) fall on the rank boundaries: each rank takes exactly the whole
+// matrix's codes and scales for its band, so the tokens are one process's and the logprobs within rounding.
+TEST(TensorParallelFormats, PreQuantizedFolderSplitsOnBlockBoundaries) {
+  const std::string folder = ::testing::TempDir() + "/pagedllm_tp_nf4_blocks_of_2";
+  std::filesystem::remove_all(folder);
+  ASSERT_EQ(run_command(kBinary + " quantize --model " + testing::kStoriesDir +
+                        " --quantization nf4 --quant-block-size 2 --output " + folder + " >/dev/null 2>&1").exit_code, 0);
+  const std::string args = "generate --model " + folder + " --json --temperature 0 --max-tokens 48 --logprobs 1 " +
+                           "--prompt " + quote("Once upon a time") + " --prompt " + quote("Lily and Tom");
+  const RunResult one = pagedllm(1, args);
+  const RunResult tp = pagedllm(2, args);
+  ASSERT_EQ(tp.exit_code, 0) << tp.err;
+  ASSERT_EQ(tp.outputs.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& a = tp.outputs[i]["outputs"][0];
+    const auto& b = one.outputs[i]["outputs"][0];
+    EXPECT_EQ(a["token_ids"], b["token_ids"]) << i;
+    for (size_t t = 0; t < a["logprobs"].size(); ++t) {
+      for (auto& [id, lp] : a["logprobs"][t].items()) EXPECT_NEAR(lp.get<double>(), b["logprobs"][t][id].get<double>(), 2e-5);
+    }
+  }
+}
+
 // An adapter trained over the fp32 base (so that one process and the ranks serve the same base): its A of the
 // row-parallel modules and B of the column-parallel ones are split like their modules.
 TEST(TensorParallelLora, AdapterOutputMatchesOneProcess) {
@@ -201,15 +225,15 @@ TEST(TensorParallelErrors, SizesThatCannotWorkAreNamed) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--tensor-parallel-size 3 does not divide the model's num_attention_heads (8)"), std::string::npos)
       << r.err;
-  // A folder written by `pagedllm quantize` holds 4-bit blocks laid out for whole matrices.
+  // A folder written by `pagedllm quantize` with bnb's 64-weight blocks: o_proj's 64-wide rows cannot split in two.
   const std::string quantized = ::testing::TempDir() + "/pagedllm_tp_nf4_folder";
   std::filesystem::remove_all(quantized);
   ASSERT_EQ(run_command(kBinary + " quantize --model " + testing::kStoriesDir + " --quantization nf4 --output " +
                         quantized + " >/dev/null 2>&1").exit_code, 0);
   r = pagedllm(2, "generate --model " + quantized + flags);
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("model.layers.0.self_attn.q_proj.weight' is stored in 4-bit blocks laid out for the whole "
-                       "matrix; tensor parallelism cannot split it. Serve the unquantized folder with --quantization"),
+  EXPECT_NE(r.err.find("model.layers.0.self_attn.o_proj.weight': 4-bit blocks of 64 weights laid out for the whole "
+                       "[64, 64] matrix; this rank's columns ["),
             std::string::npos) << r.err;
   const testing::CommandResult mismatch =
       run_command(kMpiRun + " 2 " + kBinary + " " + generate("--tensor-parallel-size 4" + flags) + " 2>&1");
