@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
+#include "engine/tensor_parallel_worker.h"
 #include "engine/llm.h"
 #include "kernels/roofline.h"
 #include "bench/quant_bench.h"
@@ -41,6 +42,7 @@ struct ThroughputOptions {
 
 void run_throughput(ThroughputOptions& o) {
   EngineArgs args = o.engine.resolve();
+  if (run_tensor_parallel_worker(args)) return;
   if (o.num_prompts < 1 || o.input_len < 1 || o.output_len < 1) {
     throw_error(ErrorKind::kInvalidArgument, "--num-prompts, --input-len and --output-len must be positive");
   }

@@ -14,6 +14,7 @@
 #include "cli/chat_template_flag.h"
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
+#include "engine/tensor_parallel_worker.h"
 #include "engine/async_engine.h"
 #include "util/error.h"
 
@@ -59,6 +60,7 @@ Reply stream_reply(AsyncEngine& engine, const std::vector<int32_t>& prompt, cons
 
 void run_chat(const ChatOptions& o, bool max_tokens_given) {
   const EngineArgs args = o.engine.resolve();
+  if (run_tensor_parallel_worker(args)) return;
   const std::string lora = args.loras.size() == 1 ? args.loras[0].first : "";
   const std::string given_template = o.chat_template.empty() ? "" : read_chat_template_flag(o.chat_template);
   AsyncEngine engine(args);

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
+#include "engine/tensor_parallel_worker.h"
 #include "cli/output_json.h"
 #include "engine/llm.h"
 #include "server/structured_fields.h"
@@ -93,6 +94,7 @@ std::string prefix_cache_summary(const EngineArgs& args, const EngineStats& stat
 
 void run_generate(const GenerateOptions& o, bool seed_given) {
   EngineArgs args = o.engine.resolve();
+  if (run_tensor_parallel_worker(args)) return;
   SamplingParams defaults = o.params;
   if (seed_given) defaults.seed = args.seed;
   defaults.structured_outputs = structured_outputs_flags(o);

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
+#include "dist/communicator.h"
 #include "cli/quantized_model_writer.h"
 #include "engine/engine_args.h"
 #include "formats/checkpoint_layout.h"
@@ -31,8 +32,16 @@ struct InspectOptions {
   EngineFlags engine;
 };
 
+// Commands that read or write whole matrices run in one process.
+void refuse_tensor_parallel(const EngineArgs& args, const char* command) {
+  if (args.tensor_parallel_size > 1) {
+    throw_error(ErrorKind::kInvalidArgument, "`pagedllm {}` runs in one process; drop --tensor-parallel-size", command);
+  }
+}
+
 void run_inspect(const InspectOptions& o) {
   EngineArgs args = o.engine.resolve();
+  refuse_tensor_parallel(args, "inspect");
   ModelWeights w = load_model_weights(args.model, weight_load_options(args));
   const ModelConfig& c = w.config;
   size_t quantized_bytes = 0;
@@ -71,13 +80,18 @@ void run_perplexity(const PerplexityOptions& o) {
   std::unique_ptr<Tokenizer> tokenizer = Tokenizer::from_path(args.tokenizer.empty() ? args.model : args.tokenizer);
   LlamaModel model(load_model_weights(args.model, weight_load_options(args)));
   LoraManager loras;
-  for (const auto& [name, dir] : args.loras) loras.add(load_served_adapter(name, dir, model.config(), args.max_lora_rank));
+  for (const auto& [name, dir] : args.loras) {
+    loras.add(load_served_adapter(name, dir, model.config(), args.max_lora_rank, model.weights().shard));
+  }
   if (!loras.empty()) model.set_lora_manager(&loras);
   int slot = loras.slot_of(o.lora.empty() && args.loras.size() == 1 ? args.loras[0].first : o.lora);
   std::vector<int32_t> tokens = tokenizer->encode(read_text_file(o.file), true);
   const int context = o.context > 0 ? o.context : model.config().max_position_embeddings;
   const int stride = o.stride > 0 ? o.stride : context / 2;
+  // Under tensor parallelism every rank runs these same forwards on its shard (the all-reduces keep them in step);
+  // rank 0 reports.
   PerplexityResult r = compute_perplexity(model, tokens, context, stride, slot);
+  if (!Communicator::world().is_root()) return;
   std::cout << fmt::format("perplexity: {:.4f}\n", r.perplexity);
   std::cout << fmt::format("tokens evaluated: {} (of {}), mean NLL {:.6f}, context {}, stride {}\n", r.num_tokens_scored,
                            tokens.size(), r.mean_nll, context, stride);
@@ -139,7 +153,11 @@ void write_bnb_quantized_model(EngineArgs args, const std::string& output) {
 
 namespace {
 
-void run_quantize(const QuantizeOptions& o) { write_bnb_quantized_model(o.engine.resolve(), o.output); }
+void run_quantize(const QuantizeOptions& o) {
+  const EngineArgs args = o.engine.resolve();
+  refuse_tensor_parallel(args, "quantize");
+  write_bnb_quantized_model(args, o.output);
+}
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include "cli/chat_template_flag.h"
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
+#include "engine/tensor_parallel_worker.h"
 #include "engine/async_engine.h"
 #include "model/paged_kv_cache.h"
 #include "server/run_server.h"
@@ -37,7 +38,7 @@ void log_engine_summary(const AsyncEngine& engine, const EngineArgs& args, const
   if (is_4bit(linear) && args.double_quant) linear_name += "+DQ";
   std::string name = config.served_model_names.empty() ? default_served_model_name(args.model)
                                                         : config.served_model_names.front();
-  double kv_bytes = static_cast<double>(PagedKVCache::bytes_per_block(weights.config, args.block_size)) *
+  double kv_bytes = static_cast<double>(PagedKVCache::bytes_per_block(weights.shard_config, args.block_size)) *
                     core.num_kv_blocks();
   std::string text = fmt::format("INFO:     pagedllm {} serve\n", config.version);
   text += fmt::format("INFO:     model: {} ({}{}), max_model_len {}\n", name, args.model,
@@ -54,6 +55,7 @@ void log_engine_summary(const AsyncEngine& engine, const EngineArgs& args, const
 int run_serve(ServeOptions& o) {
   limit_malloc_arenas_for_serving();
   EngineArgs args = o.engine.resolve();
+  if (run_tensor_parallel_worker(args)) return 0;
   ServerConfig config = o.server;
   config.model_path = args.model;
   config.max_num_seqs = args.max_num_seqs;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "cli/model_folder.h"
@@ -38,6 +39,17 @@ void add_engine_flags(CLI::App& app, EngineFlags& f) {
   app.add_option("--lora", f.loras, "LoRA adapter NAME=DIR, or DIR named after its folder (repeatable)");
   app.add_option("--max-loras", a.max_loras, "maximum number of LoRA adapters");
   app.add_option("--max-lora-rank", a.max_lora_rank, "maximum LoRA rank");
+  app.add_option("--tensor-parallel-size", a.tensor_parallel_size,
+                 "split the model over this many MPI ranks (-tp; run under `mpirun -np N`)");
+  app.add_option("--pipeline-parallel-size", a.pipeline_parallel_size, "(-pp) not implemented: only 1");
+}
+
+void expand_parallel_short_flags(int argc, char** argv) {
+  static char tensor[] = "--tensor-parallel-size", pipeline[] = "--pipeline-parallel-size";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "-tp") == 0) argv[i] = tensor;
+    if (std::strcmp(argv[i], "-pp") == 0) argv[i] = pipeline;
+  }
 }
 
 std::pair<std::string, std::string> parse_lora_arg(const std::string& entry) {
@@ -61,6 +73,7 @@ std::pair<std::string, std::string> parse_lora_arg(const std::string& entry) {
 
 EngineArgs EngineFlags::resolve() const {
   check_model_folder(args.model);
+  check_parallel_sizes(args);
   EngineArgs a = args;
   for (const auto& entry : loras) a.loras.push_back(parse_lora_arg(entry));
   return a;

@@ -16,8 +16,8 @@ namespace pagedllm {
 struct EngineFlags {
   EngineArgs args;
   std::vector<std::string> loras;  // NAME=DIR or DIR
-  // Checks --model (check_model_folder) and parses the --lora entries into args.loras; throws Error on a missing
-  // model folder or a malformed entry.
+  // Checks --model (check_model_folder) and the parallel sizes (check_parallel_sizes), and parses the --lora entries
+  // into args.loras; throws Error on a missing model folder, a size that does not match mpirun's or a malformed entry.
   EngineArgs resolve() const;
 };
 
@@ -26,6 +26,9 @@ struct EngineFlags {
 std::pair<std::string, std::string> parse_lora_arg(const std::string& entry);
 
 void add_engine_flags(CLI::App& app, EngineFlags& flags);
+// vLLM's short spellings -tp N and -pp N, which CLI11 cannot declare (its short names are one letter), rewritten in
+// place to --tensor-parallel-size / --pipeline-parallel-size before parsing.
+void expand_parallel_short_flags(int argc, char** argv);
 // An on/off flag, `--NAME` and `--no-NAME`, whose --help line shows its default (HelpFormatter).
 CLI::Option* add_switch(CLI::App& app, const std::string& name, bool& value, const std::string& description);
 void add_sampling_flags(CLI::App& app, SamplingParams& params);

@@ -6,6 +6,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include <climits>
 #include <cstdio>
@@ -27,6 +28,20 @@ void check_mpi(int rc, const char* call) {
   MPI_Error_string(rc, text, &length);
   throw_error(ErrorKind::kIo, "{} failed: {}", call, std::string(text, length));
 }
+
+// Adds one call's bytes and elapsed time to `stats` when it goes out of scope.
+class TimedCall {
+ public:
+  TimedCall(CollectiveStats& stats, int64_t bytes) : stats_(stats), start_(std::chrono::steady_clock::now()) {
+    ++stats_.calls;
+    stats_.bytes += bytes;
+  }
+  ~TimedCall() { stats_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+
+ private:
+  CollectiveStats& stats_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 void finalize_at_exit() {
   int finalized = 0;
@@ -68,6 +83,7 @@ Communicator::Communicator() {
 template <typename T>
 void Communicator::all_reduce_in_rank_order(T* data, int64_t count) {
   if (size_ == 1 || count == 0) return;
+  TimedCall timed(all_reduce_stats_, count * int64_t(sizeof(T)));
   const MPI_Datatype type = sizeof(T) == 4 ? MPI_FLOAT : MPI_DOUBLE;
   // Pieces small enough that size_ copies of one fit an int count.
   const int64_t piece = std::max<int64_t>(1, kMaxMessageBytes / int64_t(sizeof(T)) / size_);
@@ -93,6 +109,7 @@ void Communicator::all_gather(const float* in, int64_t count, float* out) {
     return;
   }
   PAGEDLLM_CHECK(count * int64_t(sizeof(float)) * size_ <= INT_MAX);
+  TimedCall timed(all_gather_stats_, count * int64_t(sizeof(float)));
   check_mpi(MPI_Allgather(in, static_cast<int>(count), MPI_FLOAT, out, static_cast<int>(count), MPI_FLOAT,
                           MPI_COMM_WORLD),
             "MPI_Allgather");
@@ -100,6 +117,7 @@ void Communicator::all_gather(const float* in, int64_t count, float* out) {
 
 void Communicator::broadcast(void* data, int64_t bytes, int root) {
   if (size_ == 1) return;
+  TimedCall timed(broadcast_stats_, bytes);
   char* p = static_cast<char*>(data);
   for (int64_t begin = 0; begin < bytes; begin += kMaxMessageBytes) {
     const int n = static_cast<int>(std::min(kMaxMessageBytes, bytes - begin));

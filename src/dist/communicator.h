@@ -19,6 +19,13 @@
 
 namespace pagedllm {
 
+// What this rank's collectives cost so far: the input of the per-token communication figures (README).
+struct CollectiveStats {
+  int64_t calls = 0;
+  int64_t bytes = 0;     // this rank's payload: the elements it contributes, times their size
+  double seconds = 0.0;  // wall time inside the call, waiting for the slowest rank included
+};
+
 class Communicator {
  public:
   // The group this process was started in; the first call initializes MPI when an MPI launcher started us.
@@ -43,6 +50,10 @@ class Communicator {
     if (n > 0) broadcast(values.data(), n * static_cast<int64_t>(sizeof(T)), root);
   }
   void barrier();
+
+  const CollectiveStats& all_reduce_stats() const { return all_reduce_stats_; }
+  const CollectiveStats& all_gather_stats() const { return all_gather_stats_; }
+  const CollectiveStats& broadcast_stats() const { return broadcast_stats_; }
   // Ends every process of the run with `code` after printing `why` on this rank's stderr: what a rank does when it
   // cannot go on, so that the others do not wait for it forever.
   [[noreturn]] void abort(int code, std::string_view why);
@@ -59,6 +70,7 @@ class Communicator {
   int size_ = 1;
   bool uses_mpi_ = false;
   std::vector<char> gather_scratch_;
+  CollectiveStats all_reduce_stats_, all_gather_stats_, broadcast_stats_;
 };
 
 // True when an MPI launcher started this process (Open MPI's, PMI/PMIx, MPICH's Hydra), whatever the rank count.

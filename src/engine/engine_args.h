@@ -36,6 +36,9 @@ struct EngineArgs {
   std::vector<std::pair<std::string, std::string>> loras;  // (name, PEFT folder)
   int max_loras = 4;
   int max_lora_rank = 64;
+  // Ranks the weights and KV heads are split over (model/tensor_parallel_shard.h); must equal the MPI world size.
+  int tensor_parallel_size = 1;
+  int pipeline_parallel_size = 1;  // only 1: pipeline parallelism is not implemented
 };
 
 // The one check of the engine's flags, before anything loads: throws Error(kInvalidArgument) naming the flag of the
@@ -49,5 +52,11 @@ SchedulerConfig scheduler_config(const EngineArgs& args, int max_model_len);
 // How the engine's weights are loaded: dtype, dummy weights, and quantization while loading (linear layers of
 // the blocks; the LM head too with quantize_lm_head). Throws Error(kInvalidArgument) for an unknown format.
 WeightLoadOptions weight_load_options(const EngineArgs& args);
+
+// Checks --tensor-parallel-size against the processes the MPI launcher started (Communicator::world) and refuses
+// --pipeline-parallel-size > 1. Throws Error(kInvalidArgument) naming both numbers.
+void check_parallel_sizes(const EngineArgs& args);
+// This process's shard of the weights: {rank, size} of the world under tensor parallelism, {0, 1} otherwise.
+TensorParallelShard tensor_parallel_shard(const EngineArgs& args);
 
 }  // namespace pagedllm

@@ -8,6 +8,7 @@
 
 #include "engine/adapter_base.h"
 #include "engine/kv_cache_sizing.h"
+#include "engine/tensor_parallel_worker.h"
 #include "kernels/compute_dtype.h"
 #include "sampling/sampler.h"
 #include "util/error.h"
@@ -83,7 +84,14 @@ EngineCore::EngineCore(const EngineArgs& engine_args) : args_(engine_args), seed
 
   max_model_len_ = args.max_model_len > 0 ? args.max_model_len : config.max_position_embeddings;
   if (max_model_len_ < 1) throw_error(ErrorKind::kInvalidArgument, "--max-model-len must be positive");
-  num_kv_blocks_ = choose_num_kv_blocks(args, config, max_model_len_);
+  // Under tensor parallelism a block holds only this rank's KV heads; rank 0 sizes the cache for every rank.
+  const ModelConfig& shard_config = model_->weights().shard_config;
+  num_kv_blocks_ = choose_num_kv_blocks(args, shard_config, max_model_len_);
+  if (model_->weights().shard.is_sharded()) {
+    int32_t num_blocks = num_kv_blocks_;
+    Communicator::world().broadcast(&num_blocks, sizeof(num_blocks));
+    workers_ = std::make_unique<WorkerLink>(Communicator::world());
+  }
 
   for (int id : config.eos_token_ids) eos_token_ids_.push_back(id);
   for (int32_t id : read_generation_eos(args.model)) eos_token_ids_.push_back(id);
@@ -91,13 +99,16 @@ EngineCore::EngineCore(const EngineArgs& engine_args) : args_(engine_args), seed
   std::sort(eos_token_ids_.begin(), eos_token_ids_.end());
   eos_token_ids_.erase(std::unique(eos_token_ids_.begin(), eos_token_ids_.end()), eos_token_ids_.end());
 
-  for (const auto& [name, dir] : args.loras) loras_.add(load_served_adapter(name, dir, config, args.max_lora_rank));
+  for (const auto& [name, dir] : args.loras) {
+    loras_.add(load_served_adapter(name, dir, config, args.max_lora_rank, model_->weights().shard));
+  }
   if (!loras_.empty()) model_->set_lora_manager(&loras_);
 
-  kv_cache_ = std::make_unique<PagedKVCache>(config, num_kv_blocks_, args.block_size);
+  kv_cache_ = std::make_unique<PagedKVCache>(shard_config, num_kv_blocks_, args.block_size);
+  if (workers_) std::cerr << shard_memory_line(*model_, *kv_cache_) << "\n";
   kv_manager_ = std::make_unique<KVCacheManager>(num_kv_blocks_, args.block_size, args.enable_prefix_caching);
   scheduler_ = std::make_unique<Scheduler>(scheduler_config(args, max_model_len_), *kv_manager_);
-  runner_ = std::make_unique<ModelRunner>(*model_, *kv_cache_);
+  runner_ = std::make_unique<ModelRunner>(*model_, *kv_cache_, workers_.get());
   outputs_ = std::make_unique<OutputProcessor>(*tokenizer_, eos_token_ids_, max_model_len_);
 }
 
@@ -105,7 +116,7 @@ EngineCore::~EngineCore() = default;
 
 void EngineCore::add_lora(const std::string& name, const std::string& dir) {
   if (int(loras_.names().size()) >= args_.max_loras) throw_error(ErrorKind::kInvalidArgument, "more LoRA adapters than --max-loras={}", args_.max_loras);
-  LoraAdapter adapter = load_served_adapter(name, dir, model_->config(), args_.max_lora_rank);
+  LoraAdapter adapter = load_served_adapter(name, dir, model_->config(), args_.max_lora_rank, model_->weights().shard);
   // The base is loaded already: an adapter trained over another format can only be warned about.
   const std::string served = args_.quantization.empty() ? "none" : args_.quantization;
   if (!adapter.base_quantization.empty() && adapter.base_quantization != served) {
@@ -114,6 +125,7 @@ void EngineCore::add_lora(const std::string& name, const std::string& dir) {
   }
   loras_.add(std::move(adapter));
   model_->set_lora_manager(&loras_);
+  if (workers_) workers_->add_lora(name, dir);
 }
 
 // Request checks live where their facts are: SamplingParams::validate (the parameters), the Scheduler (prompt

@@ -87,6 +87,7 @@ class EngineCore {
   std::unique_ptr<PagedKVCache> kv_cache_;
   std::unique_ptr<KVCacheManager> kv_manager_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<WorkerLink> workers_;  // rank 0 of a tensor-parallel run: the other ranks
   std::unique_ptr<ModelRunner> runner_;
   LoraManager loras_;
   int max_model_len_ = 0;

@@ -1,5 +1,7 @@
 #include "engine/model_runner.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "util/error.h"
@@ -63,7 +65,16 @@ const std::vector<int>& ModelRunner::execute(const SchedulerOutput& output) {
   batch.logits_rows = logits_rows_.data();
   batch.lora_slots = any_lora ? lora_slots_.data() : nullptr;
   logits_.resize(int64_t(std::max(batch.num_logits, 1)) * model_.config().vocab_size);
-  if (batch.n_tokens > 0) model_.forward(batch, cache_, logits_.data());
+  if (workers_ == nullptr) {
+    if (batch.n_tokens > 0) model_.forward(batch, cache_, logits_.data());
+    return sample_rows_;
+  }
+  try {
+    workers_->step(batch, output.blocks_to_copy);
+    if (batch.n_tokens > 0) model_.forward(batch, cache_, logits_.data());
+  } catch (const std::exception& e) {
+    workers_->comm().abort(1, fmt::format("tensor-parallel step failed: {}", e.what()));
+  }
   return sample_rows_;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "dist/communicator.h"
 #include "kernels/attention.h"
 #include "kernels/elementwise.h"
 #include "kernels/rmsnorm.h"
@@ -27,7 +28,10 @@ void add_bias(float* y, const std::vector<float>& bias, int64_t n_rows) {
 
 }  // namespace
 
-LlamaModel::LlamaModel(ModelWeights weights) : weights_(std::move(weights)), inv_freq_(weights_.config.rope_inv_freq()) {}
+LlamaModel::LlamaModel(ModelWeights weights) : weights_(std::move(weights)), inv_freq_(weights_.config.rope_inv_freq()) {
+  // Weights assembled by hand (tests, training) leave the shard's view unset.
+  weights_.shard_config = shard_model_config(weights_.config, weights_.shard.size);
+}
 
 void LlamaModel::linear(int layer, int module, const float* x, float* y, const ForwardBatch& batch) {
   weights_.layers[layer].linear(module).matmul(x, y, batch.n_tokens);
@@ -59,7 +63,7 @@ void LlamaModel::apply_loras(int layer, int module, const float* x, float* y, in
 }
 
 void LlamaModel::attention_block(int layer, const ForwardBatch& batch, PagedKVCache& cache) {
-  const ModelConfig& c = weights_.config;
+  const ModelConfig& c = weights_.shard_config;
   const LayerWeights& L = weights_.layers[layer];
   const int64_t n = batch.n_tokens, h = c.hidden_size;
 
@@ -73,22 +77,24 @@ void LlamaModel::attention_block(int layer, const ForwardBatch& batch, PagedKVCa
                   batch.max_blocks_per_seq, batch.seq_lens, batch.query_start, batch.num_seqs, c.num_attention_heads,
                   c.num_key_value_heads, c.head_dim, cache.block_size(), 1.0f / std::sqrt(float(c.head_dim)));
   linear(layer, kOProj, attn_.data(), xn_.data(), batch);
+  if (weights_.shard.is_sharded()) Communicator::world().all_reduce_sum(xn_.data(), n * h);
   add_inplace(x_.data(), xn_.data(), n * h);
 }
 
 void LlamaModel::mlp_block(int layer, const ForwardBatch& batch) {
-  const ModelConfig& c = weights_.config;
+  const ModelConfig& c = weights_.shard_config;
   const LayerWeights& L = weights_.layers[layer];
   const int64_t n = batch.n_tokens, h = c.hidden_size;
   rmsnorm(xn_.data(), x_.data(), L.post_attention_layernorm.data(), n, h, static_cast<float>(c.rms_norm_eps));
   linear_group({{kGateProj, gate_.data()}, {kUpProj, up_.data()}}, layer, xn_.data(), batch);
   silu_mul(gate_.data(), gate_.data(), up_.data(), n * c.intermediate_size);
   linear(layer, kDownProj, gate_.data(), xn_.data(), batch);
+  if (weights_.shard.is_sharded()) Communicator::world().all_reduce_sum(xn_.data(), n * h);
   add_inplace(x_.data(), xn_.data(), n * h);
 }
 
 void LlamaModel::forward(const ForwardBatch& batch, PagedKVCache& cache, float* logits) {
-  const ModelConfig& c = weights_.config;
+  const ModelConfig& c = weights_.shard_config;
   const int64_t n = batch.n_tokens, h = c.hidden_size;
   PAGEDLLM_CHECK(n > 0);
   ensure_size(x_, n * h);
@@ -115,7 +121,35 @@ void LlamaModel::forward(const ForwardBatch& batch, PagedKVCache& cache, float* 
     std::memcpy(final_.data() + int64_t(i) * h, x_.data() + int64_t(batch.logits_rows[i]) * h, h * sizeof(float));
   }
   rmsnorm(final_.data(), final_.data(), weights_.norm.data(), batch.num_logits, h, static_cast<float>(c.rms_norm_eps));
-  weights_.lm_head->matmul(final_.data(), logits, batch.num_logits);
+  if (!weights_.shard.is_sharded()) {
+    weights_.lm_head->matmul(final_.data(), logits, batch.num_logits);
+    return;
+  }
+  lm_head_sharded(batch.num_logits, logits);
+}
+
+void LlamaModel::lm_head_sharded(int num_logits, float* logits) {
+  const int64_t vocab = weights_.config.vocab_size, own = weights_.lm_head->n_out();
+  const int size = weights_.shard.size;
+  const int64_t padded = padded_vocab_rows(vocab, size);
+  // Each rank's (num_logits, padded) block, its pad columns zero, gathered in rank order into
+  // (size, num_logits, padded) and transposed into (num_logits, vocab).
+  ensure_size(shard_logits_, size_t(num_logits) * own);
+  weights_.lm_head->matmul(final_.data(), shard_logits_.data(), num_logits);
+  ensure_size(padded_logits_, size_t(num_logits) * padded);
+  std::fill(padded_logits_.begin(), padded_logits_.end(), 0.0f);
+  for (int i = 0; i < num_logits; ++i) {
+    std::memcpy(padded_logits_.data() + i * padded, shard_logits_.data() + i * own, size_t(own) * sizeof(float));
+  }
+  ensure_size(gathered_logits_, size_t(size) * num_logits * padded);
+  Communicator::world().all_gather(padded_logits_.data(), int64_t(num_logits) * padded, gathered_logits_.data());
+  for (int r = 0; r < size; ++r) {
+    const int64_t begin = r * padded, count = std::min(vocab, begin + padded) - std::min(vocab, begin);
+    for (int i = 0; i < num_logits; ++i) {
+      std::memcpy(logits + i * vocab + begin, gathered_logits_.data() + (int64_t(r) * num_logits + i) * padded,
+                  size_t(std::max<int64_t>(count, 0)) * sizeof(float));
+    }
+  }
 }
 
 }  // namespace pagedllm

@@ -2,6 +2,11 @@
 // embeddings → N × (RMSNorm, QKV (+bias), RoPE, KV write, paged attention, O, RMSNorm, SwiGLU MLP) → norm → logits.
 //
 // Thread-safety: one forward at a time (it reuses workspace buffers); kernels parallelize inside.
+//
+// Tensor parallelism (weights loaded with a TensorParallelShard): every rank runs forward on the same batch with its
+// slices; the row-parallel o_proj and down_proj outputs are summed over the ranks (Communicator::all_reduce_sum,
+// rank order, so every rank holds the same bits) and the vocabulary-split logits are all-gathered. Every rank must
+// call forward with the same batch, in the same order.
 #pragma once
 
 #include <initializer_list>
@@ -41,6 +46,8 @@ class LlamaModel {
   };
   void linear_group(std::initializer_list<GroupedLinear> linears, int layer, const float* x, const ForwardBatch& batch);
   void finish_linear(int layer, int module, const float* x, float* y, const ForwardBatch& batch);
+  // The LM head of a vocabulary-split rank: its rows' logits, all-gathered into logits (num_logits, vocab).
+  void lm_head_sharded(int num_logits, float* logits);
   void apply_loras(int layer, int module, const float* x, float* y, int64_t n_in, int64_t n_out,
                    const ForwardBatch& batch);
 
@@ -49,6 +56,7 @@ class LlamaModel {
   const LoraManager* loras_ = nullptr;
   // Workspaces sized for the largest batch seen so far.
   std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_, final_;
+  std::vector<float> shard_logits_, padded_logits_, gathered_logits_;
 };
 
 }  // namespace pagedllm

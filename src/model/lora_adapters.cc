@@ -7,8 +7,25 @@
 
 namespace pagedllm {
 
+namespace {
+
+void shard_lora_weights(LoraWeights& w, const LinearModuleShape& shape, const MatrixSlice& slice) {
+  const int64_t rank = w.n_rank;
+  if (slice.splits_input) {
+    std::vector<float> a(size_t(rank * slice.count));
+    for (int64_t k = 0; k < rank; ++k) {
+      std::copy_n(w.a.begin() + k * shape.n_in + slice.begin, slice.count, a.begin() + k * slice.count);
+    }
+    w.a = std::move(a);
+  } else {
+    w.b = std::vector<float>(w.b.begin() + slice.begin * rank, w.b.begin() + (slice.begin + slice.count) * rank);
+  }
+}
+
+}  // namespace
+
 LoraAdapter load_served_adapter(const std::string& name, const std::string& dir, const ModelConfig& config,
-                                int max_lora_rank) {
+                                int max_lora_rank, const TensorParallelShard& shard) {
   PeftAdapter peft = load_peft_adapter(dir);
   LoraAdapter a;
   a.name = name;
@@ -36,6 +53,7 @@ LoraAdapter load_served_adapter(const std::string& name, const std::string& dir,
     w.n_rank = a.r;
     w.a = std::move(m.A);
     w.b = std::move(m.B);
+    if (shard.is_sharded()) shard_lora_weights(w, shape, linear_module_slice(config, module, shard));
     const char* leaf = linear_module_names(module).leaf;
     if (std::find(a.target_modules.begin(), a.target_modules.end(), leaf) == a.target_modules.end()) {
       a.target_modules.push_back(leaf);

@@ -13,6 +13,7 @@
 #include "formats/checkpoint_layout.h"
 #include "formats/model_config.h"
 #include "formats/peft_adapter.h"
+#include "model/tensor_parallel_shard.h"
 
 namespace pagedllm {
 
@@ -35,9 +36,11 @@ struct LoraAdapter {
 };
 
 // Reads a PEFT adapter folder (formats/peft_adapter.h, the one reader) and checks every module against the base
-// config. Throws Error naming the file and module.
+// config. Throws Error naming the file and module. With a shard, keeps the rank's slice of each module the way its
+// base module is split: B's output rows of a column-parallel module, A's input columns of a row-parallel one (the
+// ranks' partial B·A·x then add up in the base module's all-reduce).
 LoraAdapter load_served_adapter(const std::string& name, const std::string& dir, const ModelConfig& config,
-                                int max_lora_rank);
+                                int max_lora_rank, const TensorParallelShard& shard = {});
 
 class LoraManager {
  public:

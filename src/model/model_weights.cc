@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "model/bnb_slice.h"
 #include "quant/bnb_serialization.h"
 #include "quant/quantize.h"
 #include "util/error.h"
@@ -40,6 +41,17 @@ std::unique_ptr<WeightMatrix> dense_from_f32(const float* data, int64_t n_out, i
   return make_dense_weight(format, ptr, n_out, n_in, std::move(bytes));
 }
 
+// The (rows, cols) band `slice` of a row-major matrix with n_in columns.
+std::vector<float> slice_f32(const std::vector<float>& values, int64_t n_in, const MatrixSlice& slice, int64_t rows,
+                             int64_t cols) {
+  std::vector<float> out(size_t(rows * cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* src = slice.splits_input ? values.data() + r * n_in + slice.begin : values.data() + (slice.begin + r) * n_in;
+    std::memcpy(out.data() + r * cols, src, size_t(cols) * sizeof(float));
+  }
+  return out;
+}
+
 // Where weights come from: a checkpoint, or a seeded generator (dummy) that still knows each tensor's shape.
 class WeightSource {
  public:
@@ -67,22 +79,28 @@ class WeightSource {
     return tensor_to_f32(view(name, {n}));
   }
 
-  std::unique_ptr<WeightMatrix> matrix(const std::string& name, int64_t n_out, int64_t n_in, const WeightTransform& transform) {
+  // The band `slice` of tensor `name` (n_out, n_in), or all of it (slice.count 0).
+  std::unique_ptr<WeightMatrix> matrix(const std::string& name, int64_t n_out, int64_t n_in, const WeightTransform& transform,
+                                       MatrixSlice slice = {}) {
+    const int64_t sliced_dim = slice.splits_input ? n_in : n_out;
+    const bool whole = slice.count == 0 || (slice.begin == 0 && slice.count == sliced_dim);
+    const int64_t rows = whole || slice.splits_input ? n_out : slice.count;
+    const int64_t cols = whole || !slice.splits_input ? n_in : slice.count;
     if (options_.dummy) {
+      if (whole && !transform) return dummy_dense(n_out, n_in);
+      // Every rank draws the whole matrix so that its slice holds the values one process would.
+      std::vector<float> values(n_out * n_in);
+      fill_dummy(values.data(), n_out * n_in);
+      if (!whole) values = slice_f32(values, n_in, slice, rows, cols);
       if (transform) {
-        std::vector<float> values(n_out * n_in);
-        fill_dummy(values.data(), n_out * n_in);
-        if (auto w = transform(name, values.data(), n_out, n_in)) return w;
-        return dense_from_f32(values.data(), n_out, n_in, target_);
+        if (auto w = transform(name, values.data(), rows, cols)) return w;
       }
-      return dummy_dense(n_out, n_in);
+      return dense_from_f32(values.data(), rows, cols, target_);
     }
-    if (auto bnb = bnb_4bit_matrix(name, n_out, n_in)) return bnb;
+    if (auto bnb = bnb_4bit_matrix(name, n_out, n_in)) {
+      return whole ? std::move(bnb) : slice_bnb_4bit(*bnb, slice, fmt::format("{}: tensor '{}'", dir_, name));
+    }
     const TensorView& t = view(name, {n_out, n_in});
-    if (transform) {
-      std::vector<float> values = tensor_to_f32(t);
-      if (auto w = transform(name, values.data(), n_out, n_in)) return w;
-    }
     WeightFormat stored;
     switch (t.dtype) {
       case DType::kF32: stored = WeightFormat::kF32; break;
@@ -91,9 +109,37 @@ class WeightSource {
       default:
         throw_error(ErrorKind::kUnsupported, "{}: tensor '{}' has dtype {}; expected F32, F16 or BF16", dir_, name, dtype_name(t.dtype));
     }
-    if (options_.dtype == "auto" || stored == target_) return make_dense_weight(stored, t.data, n_out, n_in);
-    std::vector<float> values = tensor_to_f32(t);
-    return dense_from_f32(values.data(), n_out, n_in, target_);
+    TensorView part = t;
+    std::vector<uint8_t> owned;
+    if (!whole) {
+      const size_t element = dtype_size(t.dtype);
+      part.shape = {rows, cols};
+      part.num_bytes = size_t(rows * cols) * element;
+      if (!slice.splits_input) {
+        part.data = t.data + size_t(slice.begin * n_in) * element;  // a band of rows stays mapped: no copy
+      } else {
+        owned.resize(part.num_bytes);
+        for (int64_t r = 0; r < rows; ++r) {
+          std::memcpy(owned.data() + size_t(r * cols) * element, t.data + size_t(r * n_in + slice.begin) * element,
+                      size_t(cols) * element);
+        }
+        part.data = owned.data();
+      }
+    }
+    if (transform) {
+      std::vector<float> values = tensor_to_f32(part);
+      if (auto w = transform(name, values.data(), rows, cols)) return w;
+    }
+    if (options_.dtype == "auto" || stored == target_) return make_dense_weight(stored, part.data, rows, cols, std::move(owned));
+    std::vector<float> values = tensor_to_f32(part);
+    return dense_from_f32(values.data(), rows, cols, target_);
+  }
+
+  // Rows [begin, begin + count) of an already loaded dense matrix, in its format (the tied LM head of a rank).
+  static std::unique_ptr<WeightMatrix> copy_rows(const WeightMatrix& w, const MatrixSlice& rows) {
+    std::vector<float> values(size_t(rows.count * w.n_in()));
+    for (int64_t r = 0; r < rows.count; ++r) w.dequantize_row(rows.begin + r, values.data() + r * w.n_in());
+    return dense_from_f32(values.data(), rows.count, w.n_in(), w.format());
   }
 
  private:
@@ -176,6 +222,10 @@ WeightTransform make_quantize_transform(const std::string& quantization, bool do
   q.block_size = block_size;
   return [q](const std::string&, const float* data, int64_t n_out, int64_t n_in) -> std::unique_ptr<WeightMatrix> {
     if (q.format == WeightFormat::kQ8_0 && n_in % 32 != 0) return nullptr;
+    // 4-bit codes pack two weights a byte along a row: an odd row length (a tensor-parallel slice such as
+    // stories260K's down_proj over 4 ranks, 43 columns) is kept as loaded, as Q8_0 keeps rows of partial blocks.
+    const bool is_4bit = q.format == WeightFormat::kNF4 || q.format == WeightFormat::kFP4 || q.format == WeightFormat::kInt4;
+    if (is_4bit && n_in % 2 != 0) return nullptr;
     return quantize_weight(data, n_out, n_in, q);
   };
 }
@@ -187,6 +237,8 @@ ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOp
   WeightSource source(model_dir, options, c);
   const int64_t h = c.hidden_size;
 
+  w.shard = options.shard;
+  w.shard_config = shard_model_config(c, options.shard.size);
   w.embed_tokens = source.matrix(tensor_names::kEmbedTokens, c.vocab_size, h, nullptr);
   w.layers.resize(c.num_hidden_layers);
   for (int l = 0; l < c.num_hidden_layers; ++l) {
@@ -195,17 +247,29 @@ ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOp
     L.post_attention_layernorm = source.vector(tensor_names::post_attention_layernorm(l), h, 1.0f);
     for (int m = 0; m < kNumLinearModules; ++m) {
       const LinearModuleShape shape = linear_module_shape(c, m);
-      L.linears[m] = source.matrix(tensor_names::linear_weight(l, m), shape.n_out, shape.n_in, options.transform_linear);
-      if (shape.has_bias) L.biases[m] = source.vector(tensor_names::linear_bias(l, m), shape.n_out, 0.0f);
+      const MatrixSlice slice = linear_module_slice(c, m, options.shard);
+      L.linears[m] = source.matrix(tensor_names::linear_weight(l, m), shape.n_out, shape.n_in, options.transform_linear, slice);
+      if (!shape.has_bias) continue;
+      std::vector<float> bias = source.vector(tensor_names::linear_bias(l, m), shape.n_out, 0.0f);
+      if (!slice.splits_input) {
+        L.biases[m].assign(bias.begin() + slice.begin, bias.begin() + slice.begin + slice.count);
+      } else if (options.shard.rank == 0) {
+        L.biases[m] = std::move(bias);  // a row-parallel output is summed over the ranks: its bias is added once
+      }
     }
   }
   w.norm = source.vector(tensor_names::kFinalNorm, h, 1.0f);
-  if (is_lm_head_tied(c) && !options.transform_lm_head) {
+  const bool tied = is_lm_head_tied(c);
+  if (tied && !options.transform_lm_head && !options.shard.is_sharded()) {
     w.lm_head = w.embed_tokens;
+  } else if (tied && !options.transform_lm_head) {
+    w.lm_head = WeightSource::copy_rows(*w.embed_tokens, vocab_slice(c.vocab_size, options.shard));
   } else {
     // A tied head quantized apart from the embeddings (transform_lm_head) is read from the embedding tensor.
-    const char* name = is_lm_head_tied(c) ? tensor_names::kEmbedTokens : tensor_names::kLmHead;
-    w.lm_head = source.matrix(name, c.vocab_size, h, options.transform_lm_head);
+    const char* name = tied ? tensor_names::kEmbedTokens : tensor_names::kLmHead;
+    MatrixSlice rows;
+    if (options.shard.is_sharded()) rows = vocab_slice(c.vocab_size, options.shard);
+    w.lm_head = source.matrix(name, c.vocab_size, h, options.transform_lm_head, rows);
   }
   w.checkpoint = source.release_checkpoint();
   return w;

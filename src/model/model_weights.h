@@ -14,6 +14,7 @@
 #include "formats/model_config.h"
 #include "formats/safetensors.h"
 #include "kernels/weight_matrix.h"
+#include "model/tensor_parallel_shard.h"
 
 namespace pagedllm {
 
@@ -39,25 +40,35 @@ struct WeightLoadOptions {
   uint64_t dummy_seed = 0;
   WeightTransform transform_linear;   // applied to every linear layer of the blocks
   WeightTransform transform_lm_head;  // applied to the LM head (not the embeddings) when set
+  // Load only this rank's slices (model/tensor_parallel_shard.h). Dense checkpoint tensors split by rows are mapped,
+  // not copied, so a rank reads only its own pages; quantization while loading quantizes the slice.
+  TensorParallelShard shard;
 };
 
 struct ModelWeights {
-  ModelConfig config;
+  ModelConfig config;        // the whole model, as config.json gives it
+  TensorParallelShard shard;
+  ModelConfig shard_config;  // this rank's heads and MLP width (shard_model_config); == config without sharding
   std::unique_ptr<SafetensorsCheckpoint> checkpoint;  // keeps mapped tensors alive
   std::shared_ptr<WeightMatrix> embed_tokens;         // (vocab, hidden)
-  std::vector<LayerWeights> layers;
+  std::vector<LayerWeights> layers;                   // linears and biases: this rank's slices
   std::vector<float> norm;                            // (hidden)
-  std::shared_ptr<WeightMatrix> lm_head;              // (vocab, hidden); the same object as embed_tokens when tied
+  // (vocab, hidden); the same object as embed_tokens when tied and not sharded. Sharded: this rank's
+  // vocab_slice rows.
+  std::shared_ptr<WeightMatrix> lm_head;
   size_t num_bytes() const;
 };
 
 // The quantize-while-loading transform for --quantization NAME (nf4, fp4, int4, int8, q8_0; "" or "none" gives
-// nullptr). Q8_0 keeps rows that are not a whole number of its 32-wide blocks as loaded. `block_size` is the
+// nullptr). Q8_0 keeps rows that are not a whole number of its 32-wide blocks as loaded, the 4-bit formats rows of
+// odd length. `block_size` is the
 // number of weights per absmax of the 4-bit formats (bitsandbytes' blocksize; 64 as in QLoRA). Throws
 // Error(kInvalidArgument) for an unknown format or a block size that is not an even number in [2, 4096].
 WeightTransform make_quantize_transform(const std::string& quantization, bool double_quant, int block_size = 64);
 
-// Throws Error naming the file and tensor for a missing tensor, a wrong shape, or an unsupported dtype.
+// Throws Error naming the file and tensor for a missing tensor, a wrong shape, or an unsupported dtype; with
+// options.shard, Error(kInvalidArgument) for a model whose heads or MLP do not split evenly and Error(kUnsupported)
+// for a pre-quantized 4-bit matrix whose slice does not fall on whole blocks (model/bnb_slice.h).
 ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOptions& options);
 
 }  // namespace pagedllm

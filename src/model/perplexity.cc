@@ -18,7 +18,7 @@ PerplexityResult compute_perplexity(LlamaModel& model, const std::vector<int32_t
   if (stride < 1 || stride > context) throw_error(ErrorKind::kInvalidArgument, "--stride must be in [1, --context], got {}", stride);
   const int block_size = 16;
   const int num_blocks = (context + block_size - 1) / block_size;
-  PagedKVCache cache(model.config(), num_blocks, block_size);
+  PagedKVCache cache(model.weights().shard_config, num_blocks, block_size);  // this rank's KV heads
   const int vocab = model.config().vocab_size;
 
   std::vector<int32_t> block_table(num_blocks);

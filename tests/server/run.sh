@@ -4,6 +4,9 @@
 # MODEL_DIR is normally models/stories260K (the tests compare with its goldens). Installs the pinned
 # `openai` package when node_modules is missing, starts the server on a free port, waits for /health, runs
 # `node --test`, then stops the server with SIGTERM and checks that it exited 0.
+# PAGEDLLM_SERVE_LAUNCHER (e.g. "bash tests/mpi_run.sh 2") starts the server under that command; SIGTERM then goes
+# to the pagedllm processes themselves, since mpirun answers it by killing the job. PAGEDLLM_SERVER_TESTS names the
+# test files to run (default: all of test/*.test.js).
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 PAGEDLLM_BINARY MODEL_DIR [extra serve flags...]" >&2
@@ -20,9 +23,22 @@ cd "$here"
 
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 serve_args=(--chat-template "$fixtures/chat_templates/tinyllama-chat.jinja" --max-request-body 1048576 "$@")
-"$binary" serve --model "$model_dir" --host 127.0.0.1 --port "$port" "${serve_args[@]}" &
+read -r -a launcher <<< "${PAGEDLLM_SERVE_LAUNCHER:-}"
+"${launcher[@]}" "$binary" serve --model "$model_dir" --host 127.0.0.1 --port "$port" "${serve_args[@]}" &
 server_pid=$!
-stop_server() { kill -TERM "$server_pid" 2>/dev/null || true; }
+# The pagedllm processes among the launcher's descendants (the launcher itself without one).
+pagedllm_pids() {
+  if [ ${#launcher[@]} -eq 0 ]; then echo "$server_pid"; return; fi
+  local queue=("$server_pid") pid child
+  while [ ${#queue[@]} -gt 0 ]; do
+    pid=${queue[0]}; queue=("${queue[@]:1}")
+    for child in $(pgrep -P "$pid" || true); do
+      queue+=("$child")
+      [ "$(readlink "/proc/$child/exe" 2>/dev/null)" = "$binary" ] && echo "$child"
+    done
+  done
+}
+stop_server() { kill -TERM $(pagedllm_pids) 2>/dev/null || true; }
 trap stop_server EXIT
 
 for _ in $(seq 1 1200); do
@@ -35,10 +51,10 @@ curl -fs "http://127.0.0.1:$port/health" >/dev/null || { echo "pagedllm serve no
 status=0
 PAGEDLLM_BASE_URL="http://127.0.0.1:$port" PAGEDLLM_BINARY="$binary" \
   PAGEDLLM_MODEL_DIR="$model_dir" PAGEDLLM_SERVE_ARGS="${serve_args[*]}" \
-  node --test --test-concurrency=1 test/*.test.js || status=$?
+  node --test --test-concurrency=1 ${PAGEDLLM_SERVER_TESTS:-test/*.test.js} || status=$?
 
 trap - EXIT
-kill -TERM "$server_pid"
+kill -TERM $(pagedllm_pids)
 server_status=0
 wait "$server_pid" || server_status=$?
 if [ "$server_status" -ne 0 ]; then
