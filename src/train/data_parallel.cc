@@ -1,0 +1,135 @@
+#include "train/data_parallel.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "util/error.h"
+
+namespace pagedllm {
+namespace {
+
+int64_t num_parameters(const std::vector<LoraModuleWeights>& modules) {
+  int64_t n = 0;
+  for (const auto& m : modules) n += static_cast<int64_t>(m.A.size() + m.B.size());
+  return n;
+}
+
+// Calls fn(tensor, offset) for A₀, B₀, A₁, B₁, … with each tensor's offset in the flat buffer.
+template <typename Modules, typename Fn>
+void for_each_tensor(Modules& modules, Fn fn) {
+  int64_t offset = 0;
+  for (auto& m : modules) {
+    fn(m.A, offset);
+    offset += static_cast<int64_t>(m.A.size());
+    fn(m.B, offset);
+    offset += static_cast<int64_t>(m.B.size());
+  }
+}
+
+// FNV-1a over the bits of every weight: equal hashes on all ranks is the cheap check that replicas agree.
+uint64_t weights_hash(const std::vector<LoraModuleWeights>& modules) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for_each_tensor(modules, [&](const std::vector<float>& t, int64_t) {
+    for (const float v : t) {
+      uint32_t bits;
+      std::memcpy(&bits, &v, sizeof(bits));
+      h = (h ^ bits) * 0x100000001b3ULL;
+    }
+  });
+  return h;
+}
+
+}  // namespace
+
+int64_t GradientReducer::num_rounds(int64_t num_micro_batches) const {
+  return (num_micro_batches + comm_.size() - 1) / comm_.size();
+}
+
+int64_t GradientReducer::micro_batch_of(int64_t round, int64_t num_micro_batches) const {
+  const int64_t i = round * comm_.size() + comm_.rank();
+  return i < num_micro_batches ? i : -1;
+}
+
+void GradientReducer::begin_step(int64_t num_micro_batches) {
+  is_pass_through_ = comm_.size() == 1 && num_micro_batches == 1;
+  // Rank 0 adds each round's gradient into the running total, which starts at zero; the others overwrite.
+  if (comm_.is_root()) std::fill(sum_.begin(), sum_.end(), 0.0f);
+}
+
+void GradientReducer::reduce_round(const std::vector<LoraModuleWeights>& grads, bool has_gradient) {
+  if (is_pass_through_) return;
+  const int64_t n = num_parameters(grads);
+  if (static_cast<int64_t>(sum_.size()) != n) sum_.assign(n, 0.0f);
+  if (comm_.is_root()) {
+    if (has_gradient) {
+      for_each_tensor(grads, [&](const std::vector<float>& t, int64_t offset) {
+        float* out = sum_.data() + offset;
+        for (size_t i = 0; i < t.size(); ++i) out[i] += t[i];
+      });
+    }
+  } else if (has_gradient) {
+    for_each_tensor(grads, [&](const std::vector<float>& t, int64_t offset) {
+      std::copy(t.begin(), t.end(), sum_.begin() + offset);
+    });
+  } else {
+    std::fill(sum_.begin(), sum_.end(), 0.0f);
+  }
+  if (comm_.size() == 1) return;
+  const auto start = std::chrono::steady_clock::now();
+  comm_.all_reduce_sum(sum_.data(), n);
+  reduce_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  reduced_bytes_ += n * static_cast<int64_t>(sizeof(float));
+}
+
+void GradientReducer::finish_step(std::vector<LoraModuleWeights>& grads) {
+  if (is_pass_through_) return;
+  PAGEDLLM_CHECK(static_cast<int64_t>(sum_.size()) == num_parameters(grads));
+  for_each_tensor(grads, [&](std::vector<float>& t, int64_t offset) {
+    std::copy(sum_.begin() + offset, sum_.begin() + offset + static_cast<int64_t>(t.size()), t.begin());
+  });
+}
+
+double sum_slots_in_order(Communicator& comm, std::vector<double> values) {
+  comm.all_reduce_sum(values.data(), static_cast<int64_t>(values.size()));
+  double sum = 0.0;
+  for (const double v : values) sum += v;
+  return sum;
+}
+
+void check_replicas_agree(Communicator& comm, const std::vector<LoraModuleWeights>& modules) {
+  if (comm.size() == 1) return;
+  const uint64_t mine = weights_hash(modules);
+  uint64_t root = mine;
+  comm.broadcast(&root, sizeof(root));
+  double num_differing = mine != root ? 1.0 : 0.0;
+  comm.all_reduce_sum(&num_differing, 1);
+  if (num_differing > 0) {
+    throw_error(ErrorKind::kCorrupt, "data parallel: the LoRA weights of {} rank(s) differ from rank 0's",
+                static_cast<int64_t>(num_differing));
+  }
+}
+
+bool broadcast_resume_state(Communicator& comm, bool is_resumed, std::vector<LoraModuleWeights>& modules,
+                            PagedAdamW& optimizer, TrainingProgress& progress) {
+  if (comm.size() == 1) return is_resumed;
+  uint8_t flag = is_resumed ? 1 : 0;
+  comm.broadcast(&flag, sizeof(flag));
+  if (flag == 0) return false;
+  comm.broadcast(&progress, sizeof(progress));
+  for_each_tensor(modules, [&](std::vector<float>& t, int64_t) {
+    comm.broadcast(t.data(), static_cast<int64_t>(t.size() * sizeof(float)));
+  });
+  int64_t optimizer_steps = optimizer.num_steps();
+  comm.broadcast(&optimizer_steps, sizeof(optimizer_steps));
+  std::vector<uint8_t> state;
+  if (comm.is_root()) {
+    state.reserve(optimizer.state_bytes());
+    optimizer.save_state([&](const uint8_t* data, size_t size) { state.insert(state.end(), data, data + size); });
+  }
+  comm.broadcast_vector(state);
+  if (!comm.is_root()) optimizer.load_state(optimizer_steps, state.data(), state.size());
+  return true;
+}
+
+}  // namespace pagedllm
