@@ -84,7 +84,7 @@ void run_finetune_command(const FinetuneFlags& f) {
     Communicator& comm = Communicator::world();
     if (comm.size() == 1) throw;
     const auto* error = dynamic_cast<const Error*>(&e);
-    comm.abort(1, fmt::format("pagedllm: error ({}): {}", error != nullptr ? error_kind_name(error->kind()) : "internal",
+    comm.abort(1, fmt::format("error ({}): {}", error != nullptr ? error_kind_name(error->kind()) : "internal",
                               e.what()));
   }
 }
