@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <type_traits>
 
 #include "util/error.h"
 
@@ -27,17 +28,27 @@ void for_each_tensor(Modules& modules, Fn fn) {
   }
 }
 
-// FNV-1a over the bits of every weight: equal hashes on all ranks is the cheap check that replicas agree.
-uint64_t weights_hash(const std::vector<LoraModuleWeights>& modules) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for_each_tensor(modules, [&](const std::vector<float>& t, int64_t) {
-    for (const float v : t) {
-      uint32_t bits;
-      std::memcpy(&bits, &v, sizeof(bits));
-      h = (h ^ bits) * 0x100000001b3ULL;
-    }
-  });
+// FNV-1a over 32-bit words: equal hashes on all ranks is the cheap check that their copies agree.
+template <typename T>
+uint64_t hash_words(uint64_t h, const std::vector<T>& values) {
+  static_assert(sizeof(T) == 4);
+  for (const T v : values) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, sizeof(bits));
+    h = (h ^ bits) * 0x100000001b3ULL;
+  }
   return h;
+}
+
+constexpr uint64_t kHashSeed = 0xcbf29ce484222325ULL;
+
+// The number of ranks whose `value` differs from rank 0's, on every rank.
+int64_t num_differing_from_root(Communicator& comm, uint64_t value) {
+  uint64_t root = value;
+  comm.broadcast(&root, sizeof(root));
+  double num_differing = value != root ? 1.0 : 0.0;
+  comm.all_reduce_sum(&num_differing, 1);
+  return static_cast<int64_t>(num_differing);
 }
 
 }  // namespace
@@ -99,20 +110,28 @@ double sum_slots_in_order(Communicator& comm, std::vector<double> values) {
 
 void check_replicas_agree(Communicator& comm, const std::vector<LoraModuleWeights>& modules) {
   if (comm.size() == 1) return;
-  const uint64_t mine = weights_hash(modules);
-  uint64_t root = mine;
-  comm.broadcast(&root, sizeof(root));
-  double num_differing = mine != root ? 1.0 : 0.0;
-  comm.all_reduce_sum(&num_differing, 1);
-  if (num_differing > 0) {
-    throw_error(ErrorKind::kCorrupt, "data parallel: the LoRA weights of {} rank(s) differ from rank 0's",
-                static_cast<int64_t>(num_differing));
+  uint64_t h = kHashSeed;
+  for_each_tensor(modules, [&](const std::vector<float>& t, int64_t) { h = hash_words(h, t); });
+  if (const int64_t n = num_differing_from_root(comm, h); n > 0) {
+    throw_error(ErrorKind::kCorrupt, "data parallel: the LoRA weights of {} rank(s) differ from rank 0's", n);
+  }
+}
+
+void check_same_examples(Communicator& comm, const std::vector<TokenizedExample>& examples, std::string_view what) {
+  if (comm.size() == 1) return;
+  uint64_t h = kHashSeed;
+  for (const TokenizedExample& e : examples) h = hash_words(hash_words(h, e.input_ids), e.labels);
+  if (const int64_t n = num_differing_from_root(comm, h); n > 0) {
+    throw_error(ErrorKind::kInvalidArgument,
+                "data parallel: {} rank(s) tokenized other {} than rank 0 (every rank must read the same files)", n,
+                what);
   }
 }
 
 bool broadcast_resume_state(Communicator& comm, bool is_resumed, std::vector<LoraModuleWeights>& modules,
                             PagedAdamW& optimizer, TrainingProgress& progress) {
   if (comm.size() == 1) return is_resumed;
+  static_assert(std::is_trivially_copyable_v<TrainingProgress>, "sent as bytes");
   uint8_t flag = is_resumed ? 1 : 0;
   comm.broadcast(&flag, sizeof(flag));
   if (flag == 0) return false;

@@ -19,12 +19,14 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "dist/communicator.h"
 #include "formats/peft_adapter.h"
 #include "train/checkpoint.h"
 #include "train/paged_adamw.h"
+#include "train/tokenized_example.h"
 
 namespace pagedllm {
 
@@ -61,6 +63,10 @@ double sum_slots_in_order(Communicator& comm, std::vector<double> values);
 // Throws Error(kCorrupt) on every rank when any rank's LoRA weights differ in any bit from rank 0's (a bug or a
 // nondeterministic kernel); checked before each checkpoint and the final adapter. Collective.
 void check_replicas_agree(Communicator& comm, const std::vector<LoraModuleWeights>& modules);
+
+// Throws Error(kInvalidArgument) on every rank when any rank tokenized other examples than rank 0 (machines with
+// different --data files or tokenizers), before a step runs. Collective.
+void check_same_examples(Communicator& comm, const std::vector<TokenizedExample>& examples, std::string_view what);
 
 // After rank 0 alone loaded a checkpoint (is_resumed: whether it found one), gives every rank the same weights,
 // optimizer state and progress, so that the other ranks need neither the file nor a shared file system.

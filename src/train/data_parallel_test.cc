@@ -102,6 +102,18 @@ TEST(DataParallel, ReplicaCheckThrowsOnEveryRankWhenOneDiffers) {
   }
 }
 
+TEST(DataParallel, RanksWithOtherExamplesAreRefusedOnEveryRank) {
+  Communicator& world = Communicator::world();
+  std::vector<TokenizedExample> examples = {{{1, 2, 3}, {-100, 2, 3}}, {{4, 5}, {4, 5}}};
+  EXPECT_NO_THROW(check_same_examples(world, examples, "training examples"));
+  if (world.rank() == world.size() - 1) examples[1].labels[0] = -100;  // a label masked on one rank only
+  if (world.size() == 1) {
+    EXPECT_NO_THROW(check_same_examples(world, examples, "training examples"));
+  } else {
+    EXPECT_THROW(check_same_examples(world, examples, "training examples"), Error);
+  }
+}
+
 TEST(DataParallel, ResumeStateFromRankZeroReachesEveryRank) {
   Communicator& world = Communicator::world();
   const std::string spill = std::filesystem::temp_directory_path().string();

@@ -231,6 +231,8 @@ FinetuneResult run_finetune(const TrainerConfig& c, const TrainingTokenizer& tok
   std::vector<TokenizedExample> train_examples = load_tokenized(c.data_path, c, tok);
   const std::vector<TokenizedExample> eval_examples =
       c.eval_data_path.empty() ? std::vector<TokenizedExample>{} : load_tokenized(c.eval_data_path, c, tok);
+  check_same_examples(comm, train_examples, "training examples");
+  check_same_examples(comm, eval_examples, "evaluation examples");
   DataLoader loader(std::move(train_examples), {c.batch_size, c.seed, c.group_by_length, tok.pad_id});
   const int64_t num_steps = total_steps(c, loader);
 
