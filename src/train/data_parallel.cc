@@ -88,7 +88,7 @@ void GradientReducer::reduce_round(const std::vector<LoraModuleWeights>& grads, 
   }
   if (comm_.size() == 1) return;
   const auto start = std::chrono::steady_clock::now();
-  comm_.all_reduce_sum(sum_.data(), n);
+  comm_.all_reduce_sum_scattered(sum_.data(), n);
   reduce_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   reduced_bytes_ += n * static_cast<int64_t>(sizeof(float));
 }

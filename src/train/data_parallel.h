@@ -8,14 +8,15 @@
 //
 // Why the result does not depend on N, bit for bit: the step's gradient is defined as ((g₀ + g₁) + g₂) + … with
 // each micro-batch's gradient g_i computed into zeroed buffers, for every N including 1. In round k rank 0
-// contributes (running total + g_kN) and rank r contributes g_kN+r (zeros when idle); Communicator::all_reduce_sum
-// adds in rank order, so the round continues exactly that left-to-right sum. Per-slot values (losses) are summed
-// the same way: each rank fills its own slots of a zeroed vector, the all-reduce adds exact zeros, and every rank
-// then adds the slots in index order. What stays: GEMM results must not depend on the thread count (they split
-// output columns only; tests compare with one thread per rank anyway).
+// contributes (running total + g_kN) and rank r contributes g_kN+r (zeros when idle); the all-reduce
+// (Communicator::all_reduce_sum_scattered) adds in rank order, so the round continues exactly that left-to-right
+// sum. Per-slot values (losses) are summed the same way: each rank fills its own slots of a zeroed vector, the
+// all-reduce adds exact zeros, and every rank then adds the slots in index order. What stays: GEMM results must
+// not depend on the thread count (they split output columns only; tests compare with one thread per rank anyway).
 //
-// Cost: ⌈G/N⌉ all-reduces of one flat fp32 buffer over all LoRA parameters per step (G = N: one), and one such
-// buffer of memory (none for a single process without gradient accumulation).
+// Cost: ⌈G/N⌉ all-reduces of one flat fp32 buffer over all LoRA parameters per step (G = N: one; a larger
+// --batch-size rather than more rounds keeps it at one), and one such buffer of memory (none for a single process
+// without gradient accumulation), plus the all-reduce's 32 MiB of scratch.
 #pragma once
 
 #include <cstdint>
