@@ -45,7 +45,8 @@ class GradientReducer {
   void reduce_round(const std::vector<LoraModuleWeights>& grads, bool has_gradient);
   void finish_step(std::vector<LoraModuleWeights>& grads);
 
-  // Bytes this rank sent into all-reduces, and seconds spent in them (waiting for slower ranks included).
+  // Bytes of the buffers this rank all-reduced (on the wire each rank sends and receives 2(N−1)/N of them), and
+  // seconds spent in the all-reduces (waiting for slower ranks included).
   int64_t reduced_bytes() const { return reduced_bytes_; }
   double reduce_seconds() const { return reduce_seconds_; }
 

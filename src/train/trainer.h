@@ -49,7 +49,7 @@ struct FinetuneResult {
   double tokens_per_second = 0.0;
   size_t peak_resident_bytes = 0;     // VmHWM
   int num_ranks = 1;                  // data-parallel ranks (mpirun -np)
-  double all_reduce_bytes_per_step = 0.0;    // gradient bytes each rank sent into all-reduces
+  double all_reduce_bytes_per_step = 0.0;    // gradient bytes all-reduced (data_parallel.h)
   double all_reduce_seconds_per_step = 0.0;  // time in them, waiting for slower ranks included
 };
 
