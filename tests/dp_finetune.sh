@@ -2,8 +2,8 @@
 # dp_finetune.sh CASE PAGEDLLM SOURCE_DIR: data-parallel `pagedllm finetune` under real MPI ranks (mpi_run.sh) on
 # stories260K, against one process. The reduction order makes DP bit-identical to one process
 # (src/train/data_parallel.h), so every comparison is byte for byte (cmp), not within a tolerance.
-#   equivalence: DP 2 and DP 3 (one rank idle each step) give one process's training_log.csv and adapter; only
-#                rank 0 prints; a bad flag under DP ends every rank with the error.
+#   equivalence: DP 2 and DP 3 (one rank idle each step) give one process's training_log.csv, adapter and final
+#                eval loss; only rank 0 prints; a bad flag under DP ends every rank with the error.
 #   kill_resume: SIGKILL of rank 1 after the first checkpoint ends the job with a non-zero status within seconds,
 #                the checkpoint folder stays whole, and resuming it with 1 or 2 ranks ends with the adapter and log
 #                of an uninterrupted run.
@@ -16,19 +16,21 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 same_file() { cmp -s "$1" "$2" || fail "$3: $1 and $2 differ"; }
 # One process with one thread, as each rank has (mpi_run.sh), so the two runs use the same kernels' slicing.
-one_process() { PAGEDLLM_NUM_THREADS=1 "$bin" "$@"; }
+one_process() { PAGEDLLM_NUM_THREADS=1 "$bin" "$@" --quiet; }
 ranks() { local np=$1; shift; bash "$here/mpi_run.sh" "$np" "$bin" "$@"; }
 
 # Rank-8 QLoRA at a high learning rate decaying linearly; a global batch of 2 micro-batches of 2 examples.
 model_args=(finetune --model "$src/models/stories260K" --lora-r 8 --learning-rate 2e-3 --lr-scheduler linear --batch-size 2 --gradient-accumulation-steps 2
-      --max-seq-len 128 --seed 7 --quiet)
+      --max-seq-len 128 --seed 7)
 args=("${model_args[@]}" --data "$src/tests/data/stories_instructions.jsonl")
 
 equivalence() {
   local eval_args=(--eval-data "$src/tests/data/stories_instructions_eval.jsonl" --eval-steps 3 --max-steps 6)
   one_process "${args[@]}" "${eval_args[@]}" --output "$work/one" > "$work/one.out"
   for np in 2 3; do
-    ranks "$np" "${args[@]}" "${eval_args[@]}" --output "$work/dp$np" > "$work/dp$np.out"
+    # Without --quiet: the progress bar (one line a step on a pipe) must come from rank 0 alone.
+    ranks "$np" "${args[@]}" "${eval_args[@]}" --output "$work/dp$np" > "$work/dp$np.out" 2> "$work/dp$np.err"
+    [ "$(grep -c ' step 6/6 ' "$work/dp$np.err")" = 1 ] || fail "DP $np: not rank 0 alone showed progress"
     same_file "$work/one/training_log.csv" "$work/dp$np/training_log.csv" "loss curve of DP $np"
     same_file "$work/one/adapter_model.safetensors" "$work/dp$np/adapter_model.safetensors" "adapter of DP $np"
     [ "$(grep -c '^adapter written to' "$work/dp$np.out")" = 1 ] || fail "DP $np: not rank 0 alone printed"
@@ -38,7 +40,7 @@ equivalence() {
   done
   # A bad flag throws on every rank; each aborts the run instead of leaving the others in a collective.
   local rc=0
-  ranks 2 "${model_args[@]}" --max-steps 1 --data "$work/missing.jsonl" --output "$work/bad" > /dev/null 2> "$work/bad.err" ||
+  ranks 2 "${model_args[@]}" --quiet --max-steps 1 --data "$work/missing.jsonl" --output "$work/bad" > /dev/null 2> "$work/bad.err" ||
     rc=$?
   [ "$rc" != 0 ] || fail "DP 2 with missing data exited 0"
   grep -q "^pagedllm rank [01] of 2: error (not found): .*missing.jsonl" "$work/bad.err" || fail "DP 2 with missing data: no error naming the file"
@@ -70,7 +72,7 @@ kill_resume() {
   local run=(--max-steps 40 --save-steps 4)
   one_process "${args[@]}" "${run[@]}" --output "$work/full" > /dev/null
 
-  MPI_RUN_TIMEOUT=120 ranks 2 "${args[@]}" "${run[@]}" --output "$work/killed" > /dev/null 2> "$work/killed.err" &
+  MPI_RUN_TIMEOUT=120 ranks 2 "${args[@]}" "${run[@]}" --quiet --output "$work/killed" > /dev/null 2> "$work/killed.err" &
   local launcher=$! victim="" started=$SECONDS
   # A failed check below must not leave the job running.
   trap 'kill $(descendants '"$launcher"') 2> /dev/null || true; rm -rf "$work"' EXIT
@@ -96,7 +98,7 @@ kill_resume() {
     if [ "$np" = 1 ]; then
       one_process "${args[@]}" "${run[@]}" --resume --output "$work/resumed$np" > /dev/null
     else
-      ranks "$np" "${args[@]}" "${run[@]}" --resume --output "$work/resumed$np" > /dev/null
+      ranks "$np" "${args[@]}" "${run[@]}" --quiet --resume --output "$work/resumed$np" > /dev/null
     fi
     same_file "$work/full/adapter_model.safetensors" "$work/resumed$np/adapter_model.safetensors" \
       "adapter resumed with $np rank(s)"
