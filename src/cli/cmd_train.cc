@@ -13,6 +13,7 @@
 #include "cli/model_folder.h"
 #include "cli/training_tokenizer.h"
 #include "cli/quantized_model_writer.h"
+#include "dist/communicator.h"
 #include "tokenizer/tokenizer.h"
 #include "train/merge_adapter.h"
 #include "train/trainer.h"
@@ -46,8 +47,8 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 // `chat_template` (the --chat-template text) replaces the tokenizer's own template; both may be absent when the
-// data has no "messages" lines.
-void run_finetune_command(FinetuneFlags f) {
+// data has no "messages" lines. Under mpirun every rank runs this (data parallelism); rank 0 alone prints.
+void finetune(FinetuneFlags f) {
   if (f.num_threads > 0) set_num_threads(f.num_threads);
   if (f.load_format != "auto" && f.load_format != "dummy") {
     throw_error(ErrorKind::kInvalidArgument, "--load-format must be auto or dummy, got {}", f.load_format);
@@ -60,6 +61,7 @@ void run_finetune_command(FinetuneFlags f) {
   c.show_progress = !f.is_quiet;
   std::shared_ptr<const Tokenizer> tokenizer = Tokenizer::from_path(f.tokenizer.empty() ? c.model_dir : f.tokenizer);
   const FinetuneResult r = run_finetune(c, bind_tokenizer(tokenizer, chat_template));
+  if (!Communicator::world().is_root()) return;
   std::cout << fmt::format("adapter written to {}\n", c.output_dir);
   if (!r.steps.empty()) std::cout << fmt::format("final loss {:.6f}\n", r.steps.back().loss);
   if (r.final_eval_loss) std::cout << fmt::format("final eval loss {:.6f}\n", *r.final_eval_loss);
@@ -67,6 +69,24 @@ void run_finetune_command(FinetuneFlags f) {
                            r.peak_resident_bytes / 1048576.0);
   std::cout << fmt::format("optimizer state {} bytes, page evictions {}, page-ins {}\n", r.optimizer_state_bytes,
                            r.num_evictions, r.num_page_ins);
+  if (r.num_ranks > 1) {
+    std::cout << fmt::format("data parallel: {} ranks, gradient all-reduce {:.2f} MiB and {:.1f} ms per step\n",
+                             r.num_ranks, r.all_reduce_bytes_per_step / 1048576.0,
+                             r.all_reduce_seconds_per_step * 1e3);
+  }
+}
+
+// A rank that fails ends the whole run at once (MPI_Abort), so that the others do not wait in a collective.
+void run_finetune_command(const FinetuneFlags& f) {
+  try {
+    finetune(f);
+  } catch (const std::exception& e) {
+    Communicator& comm = Communicator::world();
+    if (comm.size() == 1) throw;
+    const auto* error = dynamic_cast<const Error*>(&e);
+    comm.abort(1, fmt::format("error ({}): {}", error != nullptr ? error_kind_name(error->kind()) : "internal",
+                              e.what()));
+  }
 }
 
 void add_finetune_command(CLI::App& app) {

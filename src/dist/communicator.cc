@@ -103,6 +103,35 @@ void Communicator::all_reduce_in_rank_order(T* data, int64_t count) {
 void Communicator::all_reduce_sum(float* data, int64_t count) { all_reduce_in_rank_order(data, count); }
 void Communicator::all_reduce_sum(double* data, int64_t count) { all_reduce_in_rank_order(data, count); }
 
+void Communicator::all_reduce_sum_scattered(float* data, int64_t count) {
+  if (size_ == 1 || count == 0) return;
+  // Pieces of 4 Mi elements: the scratch stays at 2 × 16 MiB however large the buffer (a gradient is 100s of MB),
+  // and N slices of a piece (padded to equal length, as MPI_Alltoall needs) fit an int count.
+  const int64_t max_piece = std::max<int64_t>(size_, int64_t(1) << 22);
+  for (int64_t begin = 0; begin < count; begin += max_piece) {
+    const int64_t n = std::min(max_piece, count - begin);
+    const int64_t slice = (n + size_ - 1) / size_;
+    const int64_t padded = slice * size_;
+    scatter_scratch_.assign(size_t(2 * padded + slice), 0.0f);
+    float* outgoing = scatter_scratch_.data();     // this rank's piece, padded; at the end every rank's sums
+    float* incoming = outgoing + padded;           // slice `rank_` of every rank's piece, in rank order
+    float* sums = incoming + padded;               // the rank-order sum of slice `rank_`
+    std::copy(data + begin, data + begin + n, outgoing);
+    check_mpi(MPI_Alltoall(outgoing, static_cast<int>(slice), MPI_FLOAT, incoming, static_cast<int>(slice), MPI_FLOAT,
+                           MPI_COMM_WORLD),
+              "MPI_Alltoall");
+    for (int64_t i = 0; i < slice; ++i) {
+      float sum = incoming[i];
+      for (int r = 1; r < size_; ++r) sum += incoming[int64_t(r) * slice + i];
+      sums[i] = sum;
+    }
+    check_mpi(MPI_Allgather(sums, static_cast<int>(slice), MPI_FLOAT, outgoing, static_cast<int>(slice), MPI_FLOAT,
+                            MPI_COMM_WORLD),
+              "MPI_Allgather");
+    std::copy(outgoing, outgoing + n, data + begin);
+  }
+}
+
 void Communicator::all_gather(const float* in, int64_t count, float* out) {
   if (size_ == 1) {
     if (count > 0 && out != in) std::memmove(out, in, size_t(count) * sizeof(float));

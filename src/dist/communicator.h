@@ -38,6 +38,10 @@ class Communicator {
   // Element-wise sum over the ranks, in place, in rank order (see above).
   void all_reduce_sum(float* data, int64_t count);
   void all_reduce_sum(double* data, int64_t count);
+  // The same sum, bit for bit, for large buffers (data-parallel gradients): each rank adds up one N-th of the
+  // elements in rank order (all-to-all), then the sums are gathered, so a rank sends and receives 2(N−1)/N of the
+  // buffer instead of all_reduce_sum's N−1 times it.
+  void all_reduce_sum_scattered(float* data, int64_t count);
   // out (size() * count elements) = every rank's `in`, concatenated in rank order.
   void all_gather(const float* in, int64_t count, float* out);
   // Copies `bytes` bytes of root's `data` into every other rank's `data`.
@@ -71,6 +75,7 @@ class Communicator {
   bool uses_mpi_ = false;
   std::vector<char> gather_scratch_;
   CollectiveStats all_reduce_stats_, all_gather_stats_, broadcast_stats_;
+  std::vector<float> scatter_scratch_;
 };
 
 // True when an MPI launcher started this process (Open MPI's, PMI/PMIx, MPICH's Hydra), whatever the rank count.

@@ -24,6 +24,19 @@ TEST(Communicator, AllReduceSumsInRankOrderOnEveryRank) {
   }
 }
 
+TEST(Communicator, ScatteredAllReduceGivesTheRankOrderSumBitForBit) {
+  Communicator& world = Communicator::world();
+  // Lengths below, at and off a multiple of the rank count (padded slices), empty, and over one 4 Mi piece.
+  for (const int n : {0, 1, 2, 3, 1001, (1 << 22) + 3}) {
+    std::vector<float> values(n);
+    for (int i = 0; i < n; ++i) values[i] = world.rank() == 0 ? 1e8f + i : 0.75f + float(world.rank()) * i * 1e-3f;
+    std::vector<float> reference = values;
+    world.all_reduce_sum(reference.data(), n);
+    world.all_reduce_sum_scattered(values.data(), n);
+    for (int i = 0; i < n; ++i) ASSERT_EQ(values[i], reference[i]) << "element " << i << " of " << n;
+  }
+}
+
 TEST(Communicator, AllReduceOfDoubles) {
   Communicator& world = Communicator::world();
   std::vector<double> values = {double(world.rank() + 1), -2.5};

@@ -4,8 +4,8 @@
 //
 // Output folder: adapter_config.json + adapter_model.safetensors (final adapter), training_log.csv
 // (step,loss,eval_loss,lr), checkpoint/ (the last checkpoint: training_state.safetensors and its adapter).
-// Deterministic: the same configuration and seed give a bit-identical adapter, whatever the optimizer memory budget
-// and wherever a resumed run was interrupted.
+// Deterministic: the same configuration and seed give a bit-identical adapter, whatever the optimizer memory budget,
+// the number of data-parallel ranks, and wherever a resumed run was interrupted.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +48,9 @@ struct FinetuneResult {
   size_t optimizer_state_bytes = 0;
   double tokens_per_second = 0.0;
   size_t peak_resident_bytes = 0;     // VmHWM
+  int num_ranks = 1;                  // data-parallel ranks (mpirun -np)
+  double all_reduce_bytes_per_step = 0.0;    // gradient bytes all-reduced (data_parallel.h)
+  double all_reduce_seconds_per_step = 0.0;  // time in them, waiting for slower ranks included
 };
 
 // How the base is loaded for training or merging: fp32 for "none", else quantized while loading (the linear
@@ -56,6 +59,9 @@ WeightLoadOptions training_load_options(const std::string& quantization, bool do
                                         uint64_t seed);
 
 // Runs (or resumes) a fine-tuning run. Throws Error for bad flags, data or model (before training starts).
+// Under an MPI launcher every rank calls it with the same configuration: data parallelism over
+// Communicator::world() (data_parallel.h), rank 0 alone writing the output folder; every rank returns the same
+// result.
 FinetuneResult run_finetune(const TrainerConfig& config, const TrainingTokenizer& tokenizer);
 
 }  // namespace pagedllm
