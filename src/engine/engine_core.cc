@@ -199,7 +199,10 @@ void EngineCore::add_request(const std::string& request_id, const PromptInput& p
     if (token < 0 || token >= model_->config().vocab_size) throw_error(ErrorKind::kInvalidArgument, "logit_bias token id {} is outside the vocabulary", token);
   }
   group->params = params;
-  if (params.structured_outputs) group->constraint = structured_outputs().compile(*params.structured_outputs);
+  if (params.structured_outputs) {
+    group->constraint = params.structured_outputs->compiled ? params.structured_outputs->compiled
+                                                            : structured_outputs().compile(*params.structured_outputs);
+  }
   group->kind = kind;
   group->lora_slot = loras_.slot_of(lora_name);
   group->on_output = std::move(on_output);
@@ -227,10 +230,10 @@ void EngineCore::add_request(const std::string& request_id, const PromptInput& p
 bool EngineCore::has_unfinished_requests() const { return !groups_.empty(); }
 
 StructuredOutputCompiler& EngineCore::structured_outputs() {
-  if (!structured_outputs_) {
+  std::call_once(structured_outputs_once_, [this] {
     auto vocabulary = std::make_shared<TokenVocabulary>(*tokenizer_, model_->config().vocab_size, eos_token_ids_);
     structured_outputs_ = std::make_unique<StructuredOutputCompiler>(std::move(vocabulary));
-  }
+  });
   return *structured_outputs_;
 }
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,10 @@ class EngineCore {
   int num_free_kv_blocks() const;
   int peak_kv_blocks_used() const { return peak_blocks_used_; }
   void reset_prefix_cache();
+  // The structured-output compiler (thread-safe, LRU-cached by constraint text), built on first use: its
+  // vocabulary trie costs a pass over the vocabulary. Callers on other threads compile with it before adding a
+  // request (StructuredOutputsParams::compiled), so compilation stays off the engine thread.
+  StructuredOutputCompiler& structured_outputs();
 
  private:
   void sample_and_process(const SchedulerOutput& output, const std::vector<int>& sample_rows);
@@ -75,8 +80,6 @@ class EngineCore {
   void finish_group_if_done(RequestGroup& group);
   std::vector<int32_t> suppressed_tokens(const SequenceState& seq) const;
   int64_t kv_capacity_tokens() const;
-  // The structured-output compiler, built on first use (its vocabulary trie costs a pass over the vocabulary).
-  StructuredOutputCompiler& structured_outputs();
 
   EngineArgs args_;
   std::unique_ptr<Tokenizer> tokenizer_;
@@ -96,6 +99,7 @@ class EngineCore {
   std::map<std::string, SequenceState*> sequences_;                   // by internal request id
   int peak_blocks_used_ = 0;
   EngineStats stats_;
+  std::once_flag structured_outputs_once_;
   std::unique_ptr<StructuredOutputCompiler> structured_outputs_;
 };
 
