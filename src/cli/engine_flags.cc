@@ -38,6 +38,10 @@ void add_engine_flags(CLI::App& app, EngineFlags& f) {
   app.add_option("--lora", f.loras, "LoRA adapter NAME=DIR, or DIR named after its folder (repeatable)");
   app.add_option("--max-loras", a.max_loras, "maximum number of LoRA adapters");
   app.add_option("--max-lora-rank", a.max_lora_rank, "maximum LoRA rank");
+  app.add_option("--structured-max-recursion-depth", a.structured_max_recursion_depth,
+                 "how deep recursive JSON Schemas ($ref) and grammar rules are expanded (1-7; each level about "
+                 "doubles the automaton)")
+      ->check(CLI::Range(1, 7));
 }
 
 std::pair<std::string, std::string> parse_lora_arg(const std::string& entry) {

@@ -35,6 +35,8 @@ struct EngineArgs {
   std::vector<std::pair<std::string, std::string>> loras;  // (name, PEFT folder)
   int max_loras = 4;
   int max_lora_rank = 64;
+  // How deep recursive JSON Schemas ($ref) and GBNF rules are expanded: 1..7 (structured/structured_output.h).
+  int structured_max_recursion_depth = 3;
 };
 
 // How the engine's weights are loaded: dtype, dummy weights, and quantization while loading (linear layers of

@@ -232,7 +232,7 @@ bool EngineCore::has_unfinished_requests() const { return !groups_.empty(); }
 StructuredOutputCompiler& EngineCore::structured_outputs() {
   std::call_once(structured_outputs_once_, [this] {
     auto vocabulary = std::make_shared<TokenVocabulary>(*tokenizer_, model_->config().vocab_size, eos_token_ids_);
-    structured_outputs_ = std::make_unique<StructuredOutputCompiler>(std::move(vocabulary));
+    structured_outputs_ = std::make_unique<StructuredOutputCompiler>(std::move(vocabulary), 64, args_.structured_max_recursion_depth);
   });
   return *structured_outputs_;
 }

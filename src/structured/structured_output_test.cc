@@ -56,5 +56,37 @@ TEST(StructuredOutputCompiler, ErrorsNameTheKeywordAndAreNotCached) {
   }
 }
 
+// A tree {"v": int, "kids": [tree...]} nested `levels` deep.
+std::string nested_tree(int levels) {
+  std::string text = R"({"v":1})";
+  for (int i = 1; i < levels; ++i) text = R"({"v":1,"kids":[)" + text + "]}";
+  return text;
+}
+
+TEST(StructuredOutputCompiler, RecursionDepthIsConfigurableUpToTheDocumentedLimit) {
+  StructuredOutputsParams tree;
+  tree.json = R"({"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer"},)"
+              R"("kids":{"type":"array","items":{"$ref":"#/$defs/node"}}},"required":["v"]}},"$ref":"#/$defs/node"})";
+  for (int depth : {kDefaultRecursionDepth, 5, kMaxRecursionDepth}) {
+    StructuredOutputCompiler compiler(small_vocabulary(), 4, depth);
+    const ByteDfa& dfa = compiler.compile(tree)->dfa();
+    EXPECT_TRUE(dfa.matches(nested_tree(depth + 1))) << depth;
+    EXPECT_FALSE(dfa.matches(nested_tree(depth + 2))) << depth;
+  }
+  StructuredOutputsParams grammar;
+  grammar.grammar = "root ::= \"(\" root? \")\"";
+  StructuredOutputCompiler compiler(small_vocabulary(), 4, 5);
+  EXPECT_TRUE(compiler.compile(grammar)->dfa().matches("(((((())))))"));
+  EXPECT_FALSE(compiler.compile(grammar)->dfa().matches("((((((()))))))"));
+  for (int depth : {0, kMaxRecursionDepth + 1}) {
+    try {
+      StructuredOutputCompiler refused(small_vocabulary(), 4, depth);
+      ADD_FAILURE() << "accepted depth " << depth;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), fmt::format("the structured-output recursion depth must be in [1, 7], got {}", depth));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pagedllm
