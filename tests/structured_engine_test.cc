@@ -1,9 +1,11 @@
 // Structured outputs in the engine on stories260K: n > 1, prefix caching, stop strings, logprobs, preemption
-// under a small KV cache, and a compile error surfacing from add_request.
+// under a small KV cache, a compile error surfacing from add_request, and constraints compiled by the caller.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <regex>
 
+#include "engine/async_engine.h"
 #include "engine/llm.h"
 #include "golden_data.h"
 #include "util/error.h"
@@ -83,6 +85,35 @@ TEST(StructuredEngine, AnUnsupportedSchemaIsRefusedAtAddRequest) {
     EXPECT_NE(std::string(e.what()).find("minProperties"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(llm.engine().has_unfinished_requests());
+}
+
+TEST(StructuredEngine, ACompiledConstraintFromTheCallerIsUsedAsIs) {
+  LLM llm(small_cache_args(512));
+  SamplingParams p = regex_params("xyz", 1);
+  // Compiled from another regex: the engine must use the handed-over automaton, not compile the fields again.
+  p.structured_outputs->compiled = llm.engine().structured_outputs().compile(regex_params("abc", 1).structured_outputs.value());
+  EXPECT_EQ(llm.generate({"Once"}, p)[0].outputs[0].text, "abc");
+}
+
+TEST(StructuredEngine, AsyncEngineRefusesAnUnsupportedSchemaOnTheCallersThreadAndKeepsServing) {
+  AsyncEngine engine(small_cache_args(512));
+  SamplingParams bad;
+  bad.structured_outputs = StructuredOutputsParams{};
+  bad.structured_outputs->json = R"({"type":"object","minProperties":2})";
+  try {
+    engine.add_request("bad", PromptInput{"Once", {}, true}, bad, OutputKind::kFinalOnly, "", [](const RequestOutput&) {});
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("minProperties"), std::string::npos) << e.what();
+  }
+  std::promise<std::string> text;
+  engine.add_request("good", PromptInput{"Once", {}, true}, regex_params("(cat|dog)s", 1), OutputKind::kFinalOnly, "",
+                     [&text](const RequestOutput& out) {
+                       if (out.finished) text.set_value(out.outputs[0].text);
+                     });
+  const std::string answer = text.get_future().get();
+  EXPECT_TRUE(answer == "cats" || answer == "dogs") << answer;
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ std::vector<PromptLine> read_prompts_file(const std::string& path, const Samplin
     } catch (const Error& e) {
       throw_error(ErrorKind::kInvalidArgument, "{}:{}: {}", path, number, e.what());
     }
-    if (auto structured = parse_structured_fields(j)) p.params.structured_outputs = structured;
+    if (auto structured = parse_structured_fields(j, nlohmann::ordered_json::parse(line))) p.params.structured_outputs = structured;
     if (j.contains("lora") && j["lora"].is_string()) p.lora = j["lora"].get<std::string>();
     lines.push_back(std::move(p));
   }

@@ -42,6 +42,10 @@ void add_engine_flags(CLI::App& app, EngineFlags& f) {
   app.add_option("--tensor-parallel-size", a.tensor_parallel_size,
                  "split the model over this many MPI ranks (-tp; run under `mpirun -np N`)");
   app.add_option("--pipeline-parallel-size", a.pipeline_parallel_size, "(-pp) not implemented: only 1");
+  app.add_option("--structured-max-recursion-depth", a.structured_max_recursion_depth,
+                 "how deep recursive JSON Schemas ($ref) and grammar rules are expanded (1-7; each level about "
+                 "doubles the automaton)")
+      ->check(CLI::Range(1, 7));
 }
 
 void expand_parallel_short_flags(int argc, char** argv) {

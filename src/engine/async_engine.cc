@@ -28,6 +28,12 @@ void AsyncEngine::add_request(const std::string& request_id, const PromptInput& 
                               std::function<void(const RequestOutput&)> on_output) {
   // Validation errors must reach the caller, so the request is added on the engine thread and the outcome
   // (an exception or success) is handed back through a promise.
+  // A constraint compiles here, on the caller's thread (a 100-property schema takes a while), and its errors
+  // reach the caller directly; the engine thread only looks the compiled automaton up.
+  SamplingParams compiled_params = params;
+  if (compiled_params.structured_outputs && !compiled_params.structured_outputs->compiled) {
+    compiled_params.structured_outputs->compiled = core_->structured_outputs().compile(*compiled_params.structured_outputs);
+  }
   auto done = std::make_shared<std::promise<void>>();
   std::future<void> result = done->get_future();
   {
@@ -35,7 +41,7 @@ void AsyncEngine::add_request(const std::string& request_id, const PromptInput& 
     if (stopping_) throw_error(ErrorKind::kResourceExhausted, "the engine is shutting down");
     commands_.push_back([=, this, on_output = std::move(on_output)]() mutable {
       try {
-        core_->add_request(request_id, prompt, params, kind, lora_name, std::move(on_output));
+        core_->add_request(request_id, prompt, compiled_params, kind, lora_name, std::move(on_output));
         done->set_value();
       } catch (...) {
         done->set_exception(std::current_exception());

@@ -39,6 +39,8 @@ struct EngineArgs {
   // Ranks the weights and KV heads are split over (model/tensor_parallel_shard.h); must equal the MPI world size.
   int tensor_parallel_size = 1;
   int pipeline_parallel_size = 1;  // only 1: pipeline parallelism is not implemented
+  // How deep recursive JSON Schemas ($ref) and GBNF rules are expanded: 1..7 (structured/structured_output.h).
+  int structured_max_recursion_depth = 3;
 };
 
 // The one check of the engine's flags, before anything loads: throws Error(kInvalidArgument) naming the flag of the

@@ -151,7 +151,10 @@ void EngineCore::add_request(const std::string& request_id, const PromptInput& p
   group->request_id = request_id;
   group->prompt_token_ids = ids;
   group->params = params;
-  if (params.structured_outputs) group->constraint = structured_outputs().compile(*params.structured_outputs);
+  if (params.structured_outputs) {
+    group->constraint = params.structured_outputs->compiled ? params.structured_outputs->compiled
+                                                            : structured_outputs().compile(*params.structured_outputs);
+  }
   group->lora_slot = loras_.slot_of(lora_name);
 
   auto request = std::make_shared<Request>();
@@ -175,10 +178,10 @@ void EngineCore::add_request(const std::string& request_id, const PromptInput& p
 bool EngineCore::has_unfinished_requests() const { return !groups_.empty(); }
 
 StructuredOutputCompiler& EngineCore::structured_outputs() {
-  if (!structured_outputs_) {
+  std::call_once(structured_outputs_once_, [this] {
     auto vocabulary = std::make_shared<TokenVocabulary>(*tokenizer_, model_->config().vocab_size, eos_token_ids_);
-    structured_outputs_ = std::make_unique<StructuredOutputCompiler>(std::move(vocabulary));
-  }
+    structured_outputs_ = std::make_unique<StructuredOutputCompiler>(std::move(vocabulary), 64, args_.structured_max_recursion_depth);
+  });
   return *structured_outputs_;
 }
 

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,6 +66,10 @@ class EngineCore {
   int num_free_kv_blocks() const;
   int peak_kv_blocks_used() const { return peak_blocks_used_; }
   void reset_prefix_cache();
+  // The structured-output compiler (thread-safe, LRU-cached by constraint text), built on first use: its
+  // vocabulary trie costs a pass over the vocabulary. Callers on other threads compile with it before adding a
+  // request (StructuredOutputsParams::compiled), so compilation stays off the engine thread.
+  StructuredOutputCompiler& structured_outputs();
 
  private:
   void sample(const SchedulerOutput& output, const std::vector<int>& sample_rows);
@@ -78,8 +83,6 @@ class EngineCore {
   // Drops a request whose last output went out.
   void forget_group(const std::string& request_id);
   std::vector<int32_t> suppressed_tokens(const SequenceState& seq) const;
-  // The structured-output compiler, built on first use (its vocabulary trie costs a pass over the vocabulary).
-  StructuredOutputCompiler& structured_outputs();
 
   EngineArgs args_;
   std::unique_ptr<Tokenizer> tokenizer_;
@@ -99,6 +102,7 @@ class EngineCore {
   std::map<std::string, std::unique_ptr<RequestGroup>> groups_;  // by user request id
   std::map<std::string, SequenceState*> sequences_;                   // by internal request id
   int peak_blocks_used_ = 0;
+  std::once_flag structured_outputs_once_;
   std::unique_ptr<StructuredOutputCompiler> structured_outputs_;
 };
 

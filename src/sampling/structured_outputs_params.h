@@ -3,11 +3,14 @@
 // sampling only carries it and applies the resulting token mask.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace pagedllm {
+
+class CompiledConstraint;  // structured/structured_output.h (sampling only carries the pointer)
 
 struct StructuredOutputsParams {
   std::optional<std::string> json;     // a JSON Schema, as JSON text
@@ -16,6 +19,9 @@ struct StructuredOutputsParams {
   std::vector<std::string> choice;     // non-empty: the output is one of these strings
   std::optional<std::string> grammar;  // GBNF (see structured/grammar_compiler.h)
   bool any_whitespace = false;         // JSON: whitespace allowed between tokens (default: compact)
+  // The constraint already compiled from the fields above by the caller (AsyncEngine compiles on the HTTP thread,
+  // so a slow schema never stalls the engine's steps); null: the engine compiles it when the request is added.
+  std::shared_ptr<CompiledConstraint> compiled;
 
   int num_kinds() const {
     return int(json.has_value()) + int(json_object) + int(regex.has_value()) + int(!choice.empty()) + int(grammar.has_value());

@@ -1,5 +1,7 @@
 // POST /v1/chat/completions: messages rendered with the chat template, then generated like a completion.
 // Streams start with one `delta: {"role": "assistant", "content": ""}` chunk per choice, as OpenAI and vLLM do.
+// With tools, calls stream as OpenAI streams them (see tool_call_stream.h), and the finish reason comes in a
+// last chunk of its own: "tool_calls" when the choice made calls and stopped.
 #include <httplib.h>
 
 #include <map>
@@ -15,6 +17,7 @@
 #include "server/sampling_fields.h"
 #include "server/server_context.h"
 #include "server/streaming_response.h"
+#include "server/tool_call_stream.h"
 #include "server/tool_calls.h"
 #include "tokenizer/tokenizer.h"
 
@@ -60,14 +63,14 @@ int resolve_max_tokens(const json& body, int num_prompt_tokens, int max_model_le
   return static_cast<int>(max_tokens.value_or(std::max(1, max_model_len - num_prompt_tokens)));
 }
 
-ChatRequest parse_request(const json& body, const ServerContext& context) {
+ChatRequest parse_request(const json& body, const nlohmann::ordered_json& ordered_body, const ServerContext& context) {
   ChatRequest request;
   request.id = context.new_request_id("chatcmpl-");
   request.lora_name = context.resolve_model(body);
   reject_unsupported_fields(body);
   request.stream = parse_stream_options(body);
-  request.params = parse_sampling_fields(body, context.engine.tokenizer().vocab_size());
-  request.tools = parse_tool_fields(body, tool_config(context));
+  request.params = parse_sampling_fields(body, ordered_body, context.engine.tokenizer().vocab_size());
+  request.tools = parse_tool_fields(body, ordered_body, tool_config(context));
   if (request.tools) {
     if (auto constraint = tool_call_constraint(*request.tools)) {
       if (request.params.structured_outputs) throw_field_error("tool_choice", "tool_choice required or a named function cannot be combined with another structured output");
@@ -84,7 +87,7 @@ ChatRequest parse_request(const json& body, const ServerContext& context) {
   if (get_bool(body, "echo").value_or(false)) {
     throw FieldError(ErrorKind::kUnsupported, "echo", "echo is not supported yet for chat completions");
   }
-  request.prompt = render_chat_prompt(body, context);
+  request.prompt = render_chat_prompt(body, ordered_body, context);
   int num_prompt_tokens = static_cast<int>(request.prompt.token_ids.size());
   set_max_tokens(request.params, resolve_max_tokens(body, num_prompt_tokens, context.engine.max_model_len()));
   context.check_context_length(num_prompt_tokens, request.params.max_tokens);
@@ -155,33 +158,42 @@ void respond_streaming(const httplib::Request& http_request, httplib::Response& 
                        std::unique_ptr<GenerationSession> session, const ServerContext& context) {
   auto num_generated = std::make_shared<int64_t>(0);
   auto finished = std::make_shared<std::set<int>>();  // choices whose finish chunk was sent
-  // With tools, a choice's text is held until it finishes, then sent as content and/or tool_calls in one delta.
-  auto held = std::make_shared<std::map<int, std::string>>();
+  auto tool_streams = std::make_shared<std::map<int, ToolCallStream>>();  // by choice, with tools
   int64_t num_prompt_tokens = static_cast<int64_t>(request.prompt.token_ids.size());
   SseCallbacks callbacks;
   callbacks.opening = opening_chunks(request, context);
-  callbacks.on_output = [request, &context, num_generated, finished, held, num_prompt_tokens](const RequestOutput& output) {
+  callbacks.on_output = [request, &context, num_generated, finished, tool_streams, num_prompt_tokens](const RequestOutput& output) {
     std::vector<json> chunks;
     for (const CompletionOutput& delta : output.outputs) {
       *num_generated += static_cast<int64_t>(delta.token_ids.size());
       if (finished->count(delta.index) != 0) continue;
       if (delta.finish_reason) finished->insert(delta.index);
       if (delta.text.empty() && delta.token_ids.empty() && !delta.finish_reason) continue;
-      json delta_json = delta.text.empty() ? json::object() : json{{"content", delta.text}};
+      std::vector<json> deltas;
       bool has_calls = false;
       if (request.tools) {
-        (*held)[delta.index] += delta.text;
-        if (!delta.finish_reason) continue;
-        delta_json = answer_fields(request, context, (*held)[delta.index], has_calls);
+        auto [it, is_new] = tool_streams->try_emplace(delta.index, *request.tools, tool_config(context),
+                                                      [&context] { return context.new_request_id("call_"); });
+        deltas = it->second.feed(delta.text, delta.finish_reason.has_value());
+        has_calls = it->second.has_calls();
+        // The finish reason comes alone after the last piece, as OpenAI sends it.
+        if (delta.finish_reason) deltas.push_back(json::object());
+      } else {
+        deltas.push_back(delta.text.empty() ? json::object() : json{{"content", delta.text}});
       }
-      json choice = {{"index", delta.index},
-                     {"delta", std::move(delta_json)},
-                     {"logprobs", logprobs_json(request, delta)},
-                     {"finish_reason", has_calls && delta.finish_reason == FinishReason::kStop ? json("tool_calls") : finish_reason_json(delta)},
-                     {"stop_reason", stop_reason_json(delta)}};
-      if (request.return_token_ids) choice["token_ids"] = delta.token_ids;
-      chunks.push_back(chunk_json(request, context, std::move(choice)));
-      if (request.stream.continuous_usage_stats) chunks.back()["usage"] = usage_json(num_prompt_tokens, *num_generated);
+      for (size_t k = 0; k < deltas.size(); ++k) {
+        const bool is_first = k == 0, is_last = k + 1 == deltas.size();
+        json choice = {{"index", delta.index},
+                       {"delta", std::move(deltas[k])},
+                       {"logprobs", is_first ? logprobs_json(request, delta) : json(nullptr)},
+                       {"finish_reason", !is_last ? json(nullptr)
+                                         : has_calls && delta.finish_reason == FinishReason::kStop ? json("tool_calls")
+                                                                                       : finish_reason_json(delta)},
+                       {"stop_reason", is_last ? stop_reason_json(delta) : json(nullptr)}};
+        if (request.return_token_ids) choice["token_ids"] = is_first ? delta.token_ids : std::vector<int32_t>{};
+        chunks.push_back(chunk_json(request, context, std::move(choice)));
+        if (request.stream.continuous_usage_stats) chunks.back()["usage"] = usage_json(num_prompt_tokens, *num_generated);
+      }
     }
     return chunks;
   };
@@ -199,7 +211,8 @@ void respond_streaming(const httplib::Request& http_request, httplib::Response& 
 
 void register_chat_completions_route(httplib::Server& server, ServerContext& context) {
   server.Post("/v1/chat/completions", [&context](const httplib::Request& http_request, httplib::Response& response) {
-    ChatRequest request = parse_request(parse_json_body(http_request.body), context);
+    const json body = parse_json_body(http_request.body);
+    ChatRequest request = parse_request(body, parse_ordered_json_body(http_request.body), context);
     auto session = std::make_unique<GenerationSession>(
         context.engine, context.active, request.stream.is_stream ? OutputKind::kDelta : OutputKind::kFinalOnly,
         context.admit(request.params.n));

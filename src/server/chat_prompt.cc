@@ -60,7 +60,7 @@ json normalize_chat_messages(const json& body) {
   return normalized;
 }
 
-ChatPrompt render_chat_prompt(const json& body, const ServerContext& context) {
+ChatPrompt render_chat_prompt(const json& body, const nlohmann::ordered_json& ordered_body, const ServerContext& context) {
   if (get_bool(body, "continue_final_message").value_or(false)) {
     throw FieldError(ErrorKind::kUnsupported, "continue_final_message", "continue_final_message is not supported yet");
   }
@@ -74,7 +74,7 @@ ChatPrompt render_chat_prompt(const json& body, const ServerContext& context) {
   // The template sees the tools unless tool_choice is "none" (then the model is not offered them).
   const json* tools = find_field(body, "tools");
   const json* tool_choice = find_field(body, "tool_choice");
-  inputs.tools = tools != nullptr && tools->is_array() && !tools->empty() && !(tool_choice && *tool_choice == "none") ? *tools : json(nullptr);
+  inputs.tools = tools != nullptr && tools->is_array() && !tools->empty() && !(tool_choice && *tool_choice == "none") ? ordered_body.at("tools") : nlohmann::ordered_json(nullptr);
   inputs.add_generation_prompt = get_bool(body, "add_generation_prompt").value_or(true);
   inputs.bos_token = tokenizer.bos_token();
   inputs.eos_token = tokenizer.eos_token();

@@ -21,7 +21,10 @@ struct ChatPrompt {
 // {"type": "text", "text"} parts joined with "\n"), `add_generation_prompt` (default true), `add_special_tokens`
 // (default false: the template writes BOS itself) and `chat_template_kwargs`. Errors name the field, e.g.
 // "messages[1].role"; a template that fails to render is a 400 with the template's message.
-ChatPrompt render_chat_prompt(const nlohmann::json& body, const ServerContext& context);
+// The template sees `tools` from `ordered_body` (the request in the client's key order, parse_ordered_json_body),
+// so their parameters print in the order the client listed them.
+ChatPrompt render_chat_prompt(const nlohmann::json& body, const nlohmann::ordered_json& ordered_body,
+                              const ServerContext& context);
 
 // The messages as the template sees them: content flattened to a string, other fields kept.
 nlohmann::json normalize_chat_messages(const nlohmann::json& body);

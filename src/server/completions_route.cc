@@ -31,14 +31,14 @@ struct CompletionRequest {
   int64_t created = unix_time_now();
 };
 
-CompletionRequest parse_request(const json& body, const ServerContext& context) {
+CompletionRequest parse_request(const json& body, const nlohmann::ordered_json& ordered_body, const ServerContext& context) {
   CompletionRequest request;
   request.id = context.new_request_id("cmpl-");
   request.lora_name = context.resolve_model(body);
   reject_unsupported_fields(body);
   request.stream = parse_stream_options(body);
   const Tokenizer& tokenizer = context.engine.tokenizer();
-  request.params = parse_sampling_fields(body, tokenizer.vocab_size());
+  request.params = parse_sampling_fields(body, ordered_body, tokenizer.vocab_size());
   set_max_tokens(request.params, static_cast<int>(get_int(body, "max_tokens", 1, INT32_MAX).value_or(16)));
   if (std::optional<int64_t> logprobs = get_int(body, "logprobs", 0, kMaxLogprobs)) {
     request.params.logprobs = static_cast<int>(*logprobs);
@@ -185,7 +185,8 @@ void respond_streaming(const httplib::Request& http_request, httplib::Response& 
 
 void register_completions_route(httplib::Server& server, ServerContext& context) {
   server.Post("/v1/completions", [&context](const httplib::Request& http_request, httplib::Response& response) {
-    CompletionRequest request = parse_request(parse_json_body(http_request.body), context);
+    const json body = parse_json_body(http_request.body);
+    CompletionRequest request = parse_request(body, parse_ordered_json_body(http_request.body), context);
     std::unique_ptr<GenerationSession> session = submit(request, context);
     if (request.stream.is_stream) {
       respond_streaming(http_request, response, request, std::move(session), context);

@@ -17,6 +17,8 @@ json parse_json_body(const std::string& body) {
   return value;
 }
 
+nlohmann::ordered_json parse_ordered_json_body(const std::string& body) { return nlohmann::ordered_json::parse(body); }
+
 std::string dump_json(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 const json* find_field(const json& object, const std::string& name) {

@@ -18,6 +18,10 @@ using nlohmann::json;
 // Parses the request body; 400 for malformed JSON, a body that is not a JSON object, or one that json_limits.h
 // refuses (nesting deeper than kMaxJsonDepth, a NUL byte).
 json parse_json_body(const std::string& body);
+// The same body keeping the client's key order (call after parse_json_body has checked it), for the values whose
+// order means something: JSON Schemas, whose properties are generated in their listed order as OpenAI, vLLM and
+// xgrammar do. `json` sorts keys, so a schema must never travel through it.
+nlohmann::ordered_json parse_ordered_json_body(const std::string& body);
 
 // Serializes for the wire; invalid UTF-8 (a token that ends inside a character) becomes U+FFFD instead of throwing.
 std::string dump_json(const json& value);

@@ -71,7 +71,7 @@ std::vector<int32_t> parse_stop_token_ids(const json& body, int vocab_size) {
 
 }  // namespace
 
-SamplingParams parse_sampling_fields(const json& body, int vocab_size) {
+SamplingParams parse_sampling_fields(const json& body, const nlohmann::ordered_json& ordered_body, int vocab_size) {
   SamplingParams p;
   p.n = static_cast<int>(get_int(body, "n", 1, kMaxN).value_or(1));
   check_best_of(body, p.n);
@@ -94,7 +94,7 @@ SamplingParams parse_sampling_fields(const json& body, int vocab_size) {
   p.spaces_between_special_tokens = get_bool(body, "spaces_between_special_tokens").value_or(true);
   p.include_stop_str_in_output = get_bool(body, "include_stop_str_in_output").value_or(false);
   p.logit_bias = parse_logit_bias(body, vocab_size);
-  p.structured_outputs = parse_structured_fields(body);
+  p.structured_outputs = parse_structured_fields(body, ordered_body);
   get_string(body, "user");  // accepted for OpenAI compatibility; only its type is checked
   return p;
 }

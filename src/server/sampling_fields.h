@@ -17,7 +17,8 @@ inline constexpr int kMaxN = 128;
 inline constexpr int kMaxLogprobs = 20;
 
 // Everything but max_tokens and logprobs, whose field names and defaults differ between the two routes.
-SamplingParams parse_sampling_fields(const nlohmann::json& body, int vocab_size);
+// `ordered_body` is the same request in the client's key order (parse_ordered_json_body), for JSON Schemas.
+SamplingParams parse_sampling_fields(const nlohmann::json& body, const nlohmann::ordered_json& ordered_body, int vocab_size);
 
 // max_tokens resolved by the route; checks min_tokens <= max_tokens.
 void set_max_tokens(SamplingParams& params, int max_tokens);

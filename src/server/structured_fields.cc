@@ -6,9 +6,10 @@
 namespace pagedllm {
 namespace {
 
-// A schema given as an object, or as a string holding one (vLLM accepts both for guided_json).
-std::string schema_text(const json& value, const std::string& param) {
-  if (value.is_object() || value.is_boolean()) return value.dump();
+// A schema given as an object, or as a string holding one (vLLM accepts both for guided_json). `ordered` is the
+// same value in the client's key order.
+std::string schema_text(const json& value, const nlohmann::ordered_json& ordered, const std::string& param) {
+  if (value.is_object() || value.is_boolean()) return ordered.dump();
   if (value.is_string()) {
     json parsed = json::parse(value.get<std::string>(), nullptr, false);
     if (parsed.is_discarded() || !(parsed.is_object() || parsed.is_boolean())) throw_field_error(param, "{} must be a JSON Schema object", param);
@@ -37,7 +38,7 @@ void set_kind(std::optional<StructuredOutputsParams>& out, const std::string& pa
 
 }  // namespace
 
-std::optional<StructuredOutputsParams> parse_structured_fields(const json& body) {
+std::optional<StructuredOutputsParams> parse_structured_fields(const json& body, const nlohmann::ordered_json& ordered_body) {
   std::optional<StructuredOutputsParams> out;
   std::string first;
   if (const json* format = get_object(body, "response_format")) {
@@ -48,14 +49,15 @@ std::optional<StructuredOutputsParams> parse_structured_fields(const json& body)
       const json* spec = get_object(*format, "json_schema");
       const json* schema = spec ? find_field(*spec, "schema") : nullptr;
       if (!schema) throw_field_error("response_format.json_schema.schema", "response_format of type json_schema needs json_schema.schema");
-      const std::string text = schema_text(*schema, "response_format.json_schema.schema");
+      const std::string text = schema_text(*schema, ordered_body.at("response_format").at("json_schema").at("schema"),
+                                            "response_format.json_schema.schema");
       set_kind(out, "response_format", first, [&](auto& s) { s.json = text; });
     } else if (type != "text") {
       throw_field_error("response_format.type", "response_format.type must be text, json_object or json_schema, got {}", type);
     }
   }
   if (const json* v = find_field(body, "guided_json")) {
-    const std::string text = schema_text(*v, "guided_json");
+    const std::string text = schema_text(*v, ordered_body.at("guided_json"), "guided_json");
     set_kind(out, "guided_json", first, [&](auto& s) { s.json = text; });
   }
   if (auto v = get_string(body, "guided_regex")) set_kind(out, "guided_regex", first, [&](auto& s) { s.regex = *v; });
@@ -66,7 +68,7 @@ std::optional<StructuredOutputsParams> parse_structured_fields(const json& body)
   if (auto v = get_string(body, "guided_grammar")) set_kind(out, "guided_grammar", first, [&](auto& s) { s.grammar = *v; });
   if (const json* so = get_object(body, "structured_outputs")) {
     if (const json* v = find_field(*so, "json")) {
-      const std::string text = schema_text(*v, "structured_outputs.json");
+      const std::string text = schema_text(*v, ordered_body.at("structured_outputs").at("json"), "structured_outputs.json");
       set_kind(out, "structured_outputs.json", first, [&](auto& s) { s.json = text; });
     }
     if (auto v = get_string(*so, "regex")) set_kind(out, "structured_outputs.regex", first, [&](auto& s) { s.regex = *v; });

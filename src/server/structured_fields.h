@@ -3,6 +3,8 @@
 // guided_choice, guided_grammar, structured_outputs ({json | regex | choice | grammar | json_object}) and
 // disable_any_whitespace. At most one may be given; errors are FieldErrors naming the field.
 // The schema itself is checked when the engine compiles it (unsupported keywords answer 400 there).
+// `body` is read for the checks; each schema's text is taken from `ordered_body` (the same request in the
+// client's key order, see parse_ordered_json_body) so that its properties keep their order.
 #pragma once
 
 #include <optional>
@@ -13,6 +15,7 @@
 
 namespace pagedllm {
 
-std::optional<StructuredOutputsParams> parse_structured_fields(const nlohmann::json& body);
+std::optional<StructuredOutputsParams> parse_structured_fields(const nlohmann::json& body,
+                                                               const nlohmann::ordered_json& ordered_body);
 
 }  // namespace pagedllm

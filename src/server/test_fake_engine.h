@@ -5,6 +5,8 @@
 // vocabulary), so tests can compute the exact expected text. Stops: max_tokens ("length") and stop_token_ids
 // ("stop", stop_reason = the id, included in the output). Logprobs: the sampled token has rank 1 and logprob
 // -0.25; alternative r (rank r+1) is token+r with logprob -1.0 - r.
+// set_scripted_text(pieces) replaces the text: step k yields pieces[k] (the token ids stay as above), and a
+// sequence stops ("stop") after the last piece, so tests can make the "model" write e.g. a <tool_call> block.
 #pragma once
 
 #include <atomic>
@@ -62,6 +64,10 @@ class FakeEngineClient : public EngineClient {
   void set_num_waiting(int num_waiting) { num_waiting_ = num_waiting; }
   void set_alive(bool is_alive) { is_alive_ = is_alive; }
   void set_step_delay(std::chrono::milliseconds delay) { step_delay_ = delay; }
+  void set_scripted_text(std::vector<std::string> pieces) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    scripted_pieces_ = std::move(pieces);
+  }
   std::set<std::string> aborted_ids() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return aborted_;
@@ -159,6 +165,8 @@ class FakeEngineClient : public EngineClient {
           if (std::find(stops.begin(), stops.end(), token) != stops.end()) {
             seq.finish_reason = FinishReason::kStop;
             seq.stop_reason = token;
+          } else if (!scripted_pieces_.empty() && seq.ids.size() >= scripted_pieces_.size()) {
+            seq.finish_reason = FinishReason::kStop;
           } else if (static_cast<int>(seq.ids.size()) >= r.params.max_tokens) {
             seq.finish_reason = FinishReason::kLength;
           }
@@ -176,7 +184,9 @@ class FakeEngineClient : public EngineClient {
   }
 
   CompletionOutput completion_of(const Running& r, int s, Sequence& seq) const {
-    std::string text = tokenizer_->decode(seq.ids, r.params.skip_special_tokens);
+    std::string text;
+    if (scripted_pieces_.empty()) text = tokenizer_->decode(seq.ids, r.params.skip_special_tokens);
+    for (size_t k = 0; k < seq.ids.size() && k < scripted_pieces_.size(); ++k) text += scripted_pieces_[k];
     bool is_delta = r.kind == OutputKind::kDelta;
     size_t first = is_delta ? seq.num_sent_ids : 0;
     CompletionOutput c;
@@ -237,6 +247,7 @@ class FakeEngineClient : public EngineClient {
   std::map<std::string, Running> requests_;
   std::set<std::string> aborted_;
   std::vector<std::pair<std::string, SamplingParams>> submitted_;
+  std::vector<std::string> scripted_pieces_;
   std::map<std::string, uint64_t> success_;
   uint64_t prompt_tokens_total_ = 0;
   uint64_t generation_tokens_total_ = 0;

@@ -19,7 +19,7 @@ void register_tokenize_route(httplib::Server& server, ServerContext& context) {
     const Tokenizer& tokenizer = context.engine.tokenizer();
     std::vector<int32_t> tokens;
     if (find_field(body, "messages") != nullptr) {
-      tokens = render_chat_prompt(body, context).token_ids;
+      tokens = render_chat_prompt(body, parse_ordered_json_body(request.body), context).token_ids;
     } else {
       std::optional<std::string> prompt = get_string(body, "prompt");
       if (!prompt) throw_field_error("prompt", "prompt (a string) or messages is required");

@@ -6,14 +6,16 @@
 namespace pagedllm {
 namespace {
 
-json function_parameters(const json& tool) {
-  const json& f = tool["function"];
-  return f.contains("parameters") && !f["parameters"].is_null() ? f["parameters"] : json{{"type", "object"}, {"properties", json::object()}};
+using ordered_json = nlohmann::ordered_json;
+
+ordered_json function_parameters(const ordered_json& tool) {
+  const ordered_json& f = tool["function"];
+  return f.contains("parameters") && !f["parameters"].is_null() ? f["parameters"] : ordered_json{{"type", "object"}, {"properties", ordered_json::object()}};
 }
 
 }  // namespace
 
-std::optional<ToolRequest> parse_tool_fields(const json& body, const ToolServerConfig& config) {
+std::optional<ToolRequest> parse_tool_fields(const json& body, const ordered_json& ordered_body, const ToolServerConfig& config) {
   const json* tools = find_field(body, "tools");
   const json* choice = find_field(body, "tool_choice");
   if (tools == nullptr || (tools->is_array() && tools->empty())) {
@@ -32,7 +34,7 @@ std::optional<ToolRequest> parse_tool_fields(const json& body, const ToolServerC
     if (t["function"].contains("parameters") && !t["function"]["parameters"].is_null() && !t["function"]["parameters"].is_object()) {
       throw_field_error(where + ".function.parameters", "{}.function.parameters must be a JSON Schema object", where);
     }
-    request.tools.push_back(t);
+    request.tools.push_back(ordered_body.at("tools")[i]);
   }
   request.parallel_tool_calls = get_bool(body, "parallel_tool_calls").value_or(true);
   if (choice == nullptr || *choice == "auto") {
@@ -66,13 +68,14 @@ std::optional<StructuredOutputsParams> tool_call_constraint(const ToolRequest& r
     return s;
   }
   if (request.choice != ToolRequest::Choice::kRequired) return std::nullopt;
-  json calls = json::array();
+  // "name" is listed first, so it is generated first (and a stream can name the call before its arguments).
+  ordered_json calls = ordered_json::array();
   for (const auto& t : request.tools) {
     calls.push_back({{"type", "object"},
                      {"properties", {{"name", {{"const", t["function"]["name"]}}}, {"parameters", function_parameters(t)}}},
                      {"required", {"name", "parameters"}}});
   }
-  json schema = {{"type", "array"}, {"items", {{"anyOf", calls}}}, {"minItems", 1}};
+  ordered_json schema = {{"type", "array"}, {"items", {{"anyOf", calls}}}, {"minItems", 1}};
   if (!request.parallel_tool_calls) schema["maxItems"] = 1;
   s.json = schema.dump();
   return s;
@@ -92,7 +95,7 @@ ParsedToolOutput extract_tool_calls(const ToolRequest& request, const ToolServer
       out.calls.push_back({request.named_function, text});
       return out;
     case ToolRequest::Choice::kRequired: {
-      json calls = json::parse(text, nullptr, false);
+      ordered_json calls = ordered_json::parse(text, nullptr, false);
       if (calls.is_discarded() || !calls.is_array()) {
         out.content = text;  // cut off by max_tokens before the structure closed
         return out;

@@ -21,7 +21,8 @@ namespace pagedllm {
 
 struct ToolRequest {
   enum class Choice { kNone, kAuto, kRequired, kNamed };
-  nlohmann::json tools = nlohmann::json::array();  // the request's function tools
+  // The request's function tools in the client's key order: their parameters schemas become constraints.
+  nlohmann::ordered_json tools = nlohmann::ordered_json::array();
   Choice choice = Choice::kAuto;
   std::string named_function;
   bool parallel_tool_calls = true;
@@ -33,7 +34,9 @@ struct ToolServerConfig {
 };
 
 // nullopt when the request has no tools. FieldErrors name the field (tools[1].function.name, tool_choice, ...).
-std::optional<ToolRequest> parse_tool_fields(const nlohmann::json& body, const ToolServerConfig& config);
+// `ordered_body` is the same request in the client's key order (parse_ordered_json_body).
+std::optional<ToolRequest> parse_tool_fields(const nlohmann::json& body, const nlohmann::ordered_json& ordered_body,
+                                             const ToolServerConfig& config);
 
 // The constraint for required and named choices, else nullopt.
 std::optional<StructuredOutputsParams> tool_call_constraint(const ToolRequest& request);

@@ -5,7 +5,8 @@
 namespace pagedllm {
 namespace {
 
-using json = nlohmann::json;
+// Arguments keep the key order the model wrote them in.
+using json = nlohmann::ordered_json;
 
 std::string trim(const std::string& s) {
   const size_t b = s.find_first_not_of(" \t\r\n");

@@ -17,7 +17,8 @@
 //   not listed names.
 // - Recursion is a bounded expansion: a $ref may be entered again at most max_recursion_depth times inside
 //   itself; beyond that the recursive branch is not offered (a schema that needs deeper nesting is refused as
-//   unsatisfiable). An unconstrained value ({} or true) nests arrays/objects at most max_any_depth deep.
+//   unsatisfiable). The depth is configurable up to kMaxRecursionDepth (structured_output.h, with its costs).
+//   An unconstrained value ({} or true) nests arrays/objects at most max_any_depth deep.
 // - Exponents have at most two digits (1e99; JSON.parse reads 1e400 as Infinity); numbers with bounds have none; a non-integer bound is tightened to the integers inside it.
 // - Whitespace is compact (no spaces) unless any_whitespace, which allows [ \t\n\r]* between tokens.
 #pragma once

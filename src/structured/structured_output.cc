@@ -9,7 +9,7 @@
 
 namespace pagedllm {
 
-std::shared_ptr<const ByteDfa> compile_structured_output(const StructuredOutputsParams& params) {
+std::shared_ptr<const ByteDfa> compile_structured_output(const StructuredOutputsParams& params, int max_recursion_depth) {
   if (params.num_kinds() != 1) {
     throw_error(ErrorKind::kInvalidArgument, "structured outputs must set exactly one of json, json_object, regex, choice and grammar");
   }
@@ -17,6 +17,7 @@ std::shared_ptr<const ByteDfa> compile_structured_output(const StructuredOutputs
   NfaFragment f;
   JsonSchemaOptions json_options;
   json_options.any_whitespace = params.any_whitespace;
+  json_options.max_recursion_depth = max_recursion_depth;
   if (params.json) {
     nlohmann::ordered_json schema = nlohmann::ordered_json::parse(*params.json, nullptr, false);
     if (schema.is_discarded()) throw_error(ErrorKind::kInvalidArgument, "the JSON schema is not valid JSON");
@@ -30,13 +31,19 @@ std::shared_ptr<const ByteDfa> compile_structured_output(const StructuredOutputs
     for (const auto& c : params.choice) options.push_back(nfa.literal(c));
     f = nfa.alt(options);
   } else {
-    f = compile_gbnf(nfa, *params.grammar);
+    f = compile_gbnf(nfa, *params.grammar, max_recursion_depth);
   }
   return std::make_shared<ByteDfa>(nfa, f);
 }
 
-StructuredOutputCompiler::StructuredOutputCompiler(std::shared_ptr<const TokenVocabulary> vocabulary, size_t max_cached)
-    : vocabulary_(std::move(vocabulary)), max_cached_(max_cached) {}
+StructuredOutputCompiler::StructuredOutputCompiler(std::shared_ptr<const TokenVocabulary> vocabulary, size_t max_cached,
+                                                   int max_recursion_depth)
+    : vocabulary_(std::move(vocabulary)), max_cached_(max_cached), max_recursion_depth_(max_recursion_depth) {
+  if (max_recursion_depth < 1 || max_recursion_depth > kMaxRecursionDepth) {
+    throw_error(ErrorKind::kInvalidArgument, "the structured-output recursion depth must be in [1, {}], got {}",
+                kMaxRecursionDepth, max_recursion_depth);
+  }
+}
 
 std::shared_ptr<CompiledConstraint> StructuredOutputCompiler::compile(const StructuredOutputsParams& params) {
   const std::string key = params.cache_key();
@@ -47,7 +54,7 @@ std::shared_ptr<CompiledConstraint> StructuredOutputCompiler::compile(const Stru
       return it->second.first;
     }
   }
-  auto compiled = std::make_shared<CompiledConstraint>(compile_structured_output(params), vocabulary_);
+  auto compiled = std::make_shared<CompiledConstraint>(compile_structured_output(params, max_recursion_depth_), vocabulary_);
   std::lock_guard<std::mutex> lock(mutex_);
   if (cache_.count(key)) return cache_[key].first;
   lru_.push_front(key);

@@ -19,8 +19,8 @@ const person = {
 
 function assertPerson(text) {
   const value = JSON.parse(text);
-  // Over HTTP the schema's properties arrive in key order (the server's JSON object sorts them).
-  assert.deepEqual(Object.keys(value), ['age', 'name', 'pets']);
+  // Properties come in the schema's order, as OpenAI and vLLM emit them.
+  assert.deepEqual(Object.keys(value), ['name', 'age', 'pets']);
   assert.equal(typeof value.name, 'string');
   assert.ok(value.name.length <= 10);
   assert.ok(Number.isInteger(value.age) && value.age >= 1 && value.age <= 99);
@@ -34,6 +34,25 @@ test('response_format json_schema yields JSON that follows the schema', async ()
   });
   assert.equal(r.choices[0].finish_reason, 'stop');
   assertPerson(r.choices[0].message.content);
+});
+
+test('properties keep the schema order end to end, not alphabetical', async () => {
+  const schema = {
+    type: 'object',
+    properties: { zeta: { type: 'integer' }, alpha: { enum: ['a', 'b'] }, mid: { type: 'boolean' } },
+    required: ['zeta', 'alpha', 'mid'],
+    additionalProperties: false,
+  };
+  const chat = await client.chat.completions.create({
+    model: modelName, messages, temperature: 1, seed: 3, max_tokens: 60,
+    response_format: { type: 'json_schema', json_schema: { name: 'order', schema, strict: true } },
+  });
+  const completion = await client.completions.create({
+    model: modelName, prompt: 'Once upon a time', temperature: 1, seed: 3, max_tokens: 60, guided_json: schema,
+  });
+  for (const text of [chat.choices[0].message.content, completion.choices[0].text]) {
+    assert.deepEqual(Object.keys(JSON.parse(text)), ['zeta', 'alpha', 'mid'], text);
+  }
 });
 
 test('response_format json_object yields a JSON object', async () => {

@@ -70,21 +70,56 @@ test('a named function is called with arguments that follow its schema', async (
   assert.equal(r.choices[0].finish_reason, 'tool_calls');
 });
 
-test('a streamed required answer carries the same calls as the whole one', async () => {
+// Collects a streamed answer with the SDK's stream helper: the raw chunks' tool_calls deltas, the argument
+// pieces per call (tool_calls.function.arguments.delta events) and the accumulated final completion.
+async function streamCalls(params) {
+  const stream = client.chat.completions.stream(params);
+  const deltas = [];
+  const pieces = {};
+  const done = {};
+  stream.on('chunk', (chunk) => { for (const c of chunk.choices) deltas.push(...(c.delta.tool_calls ?? [])); });
+  stream.on('tool_calls.function.arguments.delta', (e) => { (pieces[e.index] ??= []).push(e.arguments_delta); });
+  stream.on('tool_calls.function.arguments.done', (e) => { done[e.index] = e.arguments; });
+  const final = await stream.finalChatCompletion();
+  return { deltas, pieces, done, final };
+}
+
+test('streamed calls come as OpenAI streams them: a header per call, then argument pieces', async () => {
   const params = { model: modelName, messages, tools, tool_choice: 'required', parallel_tool_calls: false, temperature: 0, max_tokens: 120 };
+  const { deltas, pieces, done, final } = await streamCalls(params);
+  const choice = final.choices[0];
+  assert.equal(choice.finish_reason, 'tool_calls');
+  const calls = choice.message.tool_calls;
+  assert.ok(calls.length >= 1);
+  calls.forEach(assertCall);
+  calls.forEach((call, i) => {
+    // The first delta of call i names it with empty arguments; every later one is only an arguments piece.
+    const own = deltas.filter((d) => d.index === i);
+    assert.deepEqual(own[0], { index: i, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } });
+    for (const d of own.slice(1)) assert.deepEqual(Object.keys(d).sort(), ['function', 'index']);
+    assert.ok(own.length > 2, `call ${i} arrived in ${own.length - 1} pieces`);
+    assert.equal(own.slice(1).map((d) => d.function.arguments).join(''), call.function.arguments);
+    assert.equal(pieces[i].join(''), call.function.arguments);
+    assert.equal(done[i], call.function.arguments);
+  });
+  // Indexes only grow: call i + 1 starts after call i's last piece.
+  const order = deltas.map((d) => d.index);
+  assert.deepEqual(order, [...order].sort((a, b) => a - b));
+  // The whole answer has the same calls.
   const whole = await client.chat.completions.create(params);
-  const stream = await client.chat.completions.create({ ...params, stream: true });
-  const calls = [];
-  let finish = null;
-  for await (const chunk of stream) {
-    for (const c of chunk.choices) {
-      for (const t of c.delta.tool_calls ?? []) calls.push(t);
-      finish = c.finish_reason ?? finish;
-    }
-  }
-  assert.equal(finish, 'tool_calls');
-  assert.deepEqual(calls.map((c) => [c.function.name, c.function.arguments]),
-    whole.choices[0].message.tool_calls.map((c) => [c.function.name, c.function.arguments]));
+  assert.deepEqual(whole.choices[0].message.tool_calls.map((c) => [c.function.name, JSON.parse(c.function.arguments)]),
+    calls.map((c) => [c.function.name, JSON.parse(c.function.arguments)]));
+});
+
+test('a named function streams its arguments in pieces', async () => {
+  const { deltas, final } = await streamCalls({
+    model: modelName, messages, tools, tool_choice: { type: 'function', function: { name: 'get_weather' } }, temperature: 1, seed: 2, max_tokens: 60,
+  });
+  assert.equal(final.choices[0].finish_reason, 'tool_calls');
+  const [call] = final.choices[0].message.tool_calls;
+  assertCall(call);
+  assert.ok(deltas.length > 2);
+  assert.equal(deltas.slice(1).map((d) => d.function.arguments).join(''), call.function.arguments);
 });
 
 test('tool_choice none answers with plain content', async () => {
