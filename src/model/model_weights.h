@@ -39,6 +39,10 @@ struct WeightLoadOptions {
   uint64_t dummy_seed = 0;
   WeightTransform transform_linear;   // applied to every linear layer of the blocks
   WeightTransform transform_lm_head;  // applied to the LM head (not the embeddings) when set
+  // --kv-cache-dtype, resolved into config.kv_cache_dtype once the weights' format is known ("auto": float32
+  // for fp32 linear layers, else bfloat16). Not a weight property, but the config is what the KV cache is built
+  // from.
+  std::string kv_cache_dtype = "auto";
 };
 
 struct ModelWeights {
