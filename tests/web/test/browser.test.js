@@ -209,6 +209,8 @@ describe('stories260K with a LoRA adapter', () => {
     assert.match(log, /^INFO: {5}serving the base in nf4 with double quantization, the format LoRA adapter /m);
     assert.match(log, /^INFO: {5}weights: NF4\+DQ linear layers, F32 LM head, \d+\.\d MiB$/m);
     assert.match(log, /^INFO: {5}KV cache: \d+ blocks of 16 tokens \(\d+ tokens\), \d+\.\d MiB$/m);
+    // --kv-cache-dtype auto: bf16 for the quantized base; 5 layers × 4 kv heads × head_dim 8 × K and V × 2 bytes.
+    assert.match(log, /^INFO: {5}KV cache dtype: bfloat16 \(640 bytes per token\)$/m);
     assert.match(log, new RegExp(`^INFO: {5}LoRA adapter: ${LORA}$`, 'm'));
     assert.match(log, new RegExp(`^INFO: {5}listening on ${server.url} \\(press CTRL\\+C to quit\\)$`, 'm'));
     assert.match(log, new RegExp(`^INFO: {5}web UI: ${server.url}/$`, 'm'));
