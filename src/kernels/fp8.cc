@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace pagedllm {
@@ -20,27 +21,28 @@ struct Fp8Format {
     return std::ldexp(static_cast<float>((1 << kManBits) + man), exp - kBias - kManBits);
   }
 
+  // Integer arithmetic on the fp32 bits (no libm calls: the KV cache encodes every key and value it stores).
   static uint8_t encode(float x) {
-    const uint8_t sign = std::signbit(x) ? 0x80 : 0x00;
-    if (std::isnan(x)) return sign | 0x7F;
+    uint32_t bits;
+    std::memcpy(&bits, &x, 4);
+    const uint8_t sign = static_cast<uint8_t>((bits >> 24) & 0x80);
+    const uint32_t abs = bits & 0x7FFFFFFFu;
+    if (abs > 0x7F800000u) return sign | 0x7F;  // NaN
     const float a = std::fabs(x);
-    const float max = decode_magnitude(kMaxCode);
-    if (a >= max) return sign | kMaxCode;
-    // Below the smallest normal the step is the subnormal unit; above it, 2^(e - kManBits) in binade [2^e, 2^(e+1)).
-    // a / step is exact (a power of two), and nearbyint rounds it to nearest-even under the default rounding mode.
-    int e = std::ilogb(a);  // a == 0 gives a very negative e, handled as subnormal
-    if (a == 0.0f || e < 1 - kBias) e = 1 - kBias;
-    const float steps = std::nearbyint(std::ldexp(a, kManBits - e));
-    // steps is in [0, 2^(kManBits+1)]; reaching 2^(kManBits+1) carries into the next binade, which the code
-    // arithmetic below does by itself (mantissa overflow increments the exponent field).
-    int code;
-    if (e == 1 - kBias && steps < (1 << kManBits)) {
-      code = static_cast<int>(steps);  // subnormal (or zero)
-    } else {
-      code = ((e + kBias) << kManBits) + static_cast<int>(steps) - (1 << kManBits);
+    if (a >= decode_magnitude(kMaxCode)) return sign | kMaxCode;  // saturate, infinities included
+    constexpr int kShift = 23 - kManBits;                         // fp32 mantissa bits dropped
+    constexpr uint32_t kMinNormalBits = static_cast<uint32_t>(127 + 1 - kBias) << 23;
+    if (abs < kMinNormalBits) {
+      // Subnormal: a / 2^(1 - kBias - kManBits) < 2^kManBits, exact (a power of two); adding and subtracting 2^23
+      // rounds it to an integer, nearest-even, in fp32 arithmetic.
+      const float units = a * static_cast<float>(1u << (kBias - 1 + kManBits));
+      const float rounded = (units + 0x1.0p23f) - 0x1.0p23f;
+      return sign | static_cast<uint8_t>(rounded);  // 2^kManBits here is the smallest normal's code
     }
-    if (code > kMaxCode) code = kMaxCode;  // rounded up past max: saturate
-    return sign | static_cast<uint8_t>(code);
+    // Normal: round the fp32 mantissa to kManBits bits, nearest-even (a carry bumps the exponent field, which is
+    // the next binade's code), then rebias the exponent from 127 to kBias.
+    const uint32_t rounded = (abs + ((1u << (kShift - 1)) - 1) + ((abs >> kShift) & 1u)) >> kShift;
+    return sign | static_cast<uint8_t>(rounded - (static_cast<uint32_t>(127 - kBias) << kManBits));
   }
 
   static std::array<float, 256> table() {
