@@ -307,7 +307,8 @@ void expect_qlora_within_three_percent_of_lora(bool bf16) {
 TEST(QLoraVsLora, MeanFinalEvalLossWithinThreePercent) { expect_qlora_within_three_percent_of_lora(false); }
 
 // The QLoRA paper's setting: NF4 storage, BF16 computation. The same 3% must hold with the frozen NF4 base's
-// products rounded to bf16.
+// products rounded to bf16. Measured on AMD EPYC (Zen 4): qlora 0.7605, lora 0.7409 (+2.6%), against 0.7604 with
+// fp32 products.
 TEST(QLoraVsLora, MeanFinalEvalLossWithinThreePercentWithBf16Products) {
   if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU (or PAGEDLLM_NO_BF16=1): --bf16 runs fp32 products";
   expect_qlora_within_three_percent_of_lora(true);
