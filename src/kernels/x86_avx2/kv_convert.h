@@ -1,5 +1,5 @@
 // AVX2 widening of KV cache rows to fp32; only call after has_avx2_fma_f16c() (kernels/cpu_features.h).
-// Same contract and results, bit for bit, as kv_to_f32 in kernels/kv_convert.h.
+// Same contract and results, bit for bit, as kv_to_f32 in kernels/kv_convert.h (NaN payloads aside).
 #pragma once
 
 #include <cstdint>
