@@ -89,7 +89,9 @@ std::string alpaca_prompt(const std::string& instruction) {
 std::vector<float> serving_logits(LlamaModel& model, const LoraManager* loras, int slot,
                                   const std::vector<int32_t>& ids) {
   const int n = static_cast<int>(ids.size()), block_size = 16, num_blocks = (n + block_size - 1) / block_size;
-  PagedKVCache cache(model.config(), num_blocks, block_size);
+  // An fp32 cache whatever the weights (`auto` gives NF4 models a bf16 one): the training forward it is compared with
+  // keeps its keys and values in fp32.
+  PagedKVCache cache(model.config(), num_blocks, block_size, KVCacheDType::kFloat32);
   std::vector<int64_t> positions(n), slots(n);
   std::vector<int32_t> rows(n), block_table(num_blocks);
   for (int t = 0; t < n; ++t) positions[t] = slots[t] = rows[t] = t;
