@@ -1,7 +1,6 @@
 #include "kernels/attention.h"
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "kernels/attention_args.h"

@@ -14,12 +14,22 @@ template <int kExpBits, int kManBits, uint8_t kMaxCode>
 struct Fp8Format {
   static constexpr int kBias = (1 << (kExpBits - 1)) - 1;
 
-  static float decode_magnitude(uint8_t mag) {
-    int exp = mag >> kManBits;
-    int man = mag & ((1 << kManBits) - 1);
-    if (exp == 0) return std::ldexp(static_cast<float>(man), 1 - kBias - kManBits);
-    return std::ldexp(static_cast<float>((1 << kManBits) + man), exp - kBias - kManBits);
+  // 2^e, exactly, at compile time (e in fp32's normal range).
+  static constexpr float pow2(int e) {
+    float x = 1.0f;
+    for (; e > 0; --e) x *= 2.0f;
+    for (; e < 0; ++e) x *= 0.5f;
+    return x;
   }
+
+  static constexpr float decode_magnitude(uint8_t mag) {
+    const int exp = mag >> kManBits;
+    const int man = mag & ((1 << kManBits) - 1);
+    if (exp == 0) return static_cast<float>(man) * pow2(1 - kBias - kManBits);
+    return static_cast<float>((1 << kManBits) + man) * pow2(exp - kBias - kManBits);
+  }
+
+  static constexpr float kMaxValue = decode_magnitude(kMaxCode);
 
   // Integer arithmetic on the fp32 bits (no libm calls: the KV cache encodes every key and value it stores).
   static uint8_t encode(float x) {
@@ -29,7 +39,7 @@ struct Fp8Format {
     const uint32_t abs = bits & 0x7FFFFFFFu;
     if (abs > 0x7F800000u) return sign | 0x7F;  // NaN
     const float a = std::fabs(x);
-    if (a >= decode_magnitude(kMaxCode)) return sign | kMaxCode;  // saturate, infinities included
+    if (a >= kMaxValue) return sign | kMaxCode;  // saturate, infinities included
     constexpr int kShift = 23 - kManBits;                         // fp32 mantissa bits dropped
     constexpr uint32_t kMinNormalBits = static_cast<uint32_t>(127 + 1 - kBias) << 23;
     if (abs < kMinNormalBits) {
@@ -59,6 +69,7 @@ struct Fp8Format {
 
 using E4M3 = Fp8Format<4, 3, 0x7E>;
 using E5M2 = Fp8Format<5, 2, 0x7B>;
+static_assert(E4M3::kMaxValue == 448.0f && E5M2::kMaxValue == 57344.0f);
 
 }  // namespace
 
