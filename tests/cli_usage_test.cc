@@ -74,6 +74,19 @@ TEST(CliUsage, MissingRequiredFlagNamesIt) {
             "pagedllm generate: --model is required\n(`pagedllm generate --help` lists the flags and their defaults)\n");
 }
 
+// Every engine command takes --kv-cache-dtype and names the allowed values for a bad one.
+TEST(CliUsage, BadKvCacheDtypeListsTheAllowedValues) {
+  for (const std::string command : {"generate --prompt hi", "serve", "perplexity --file x", "bench throughput"}) {
+    const std::string name = command.substr(0, command.find(" --"));
+    const testing::CommandResult r = run_pagedllm(command + " --model " + kModel + " --kv-cache-dtype fp16");
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_EQ(r.out, "pagedllm " + name +
+                         ": --kv-cache-dtype: must be one of auto, float32, bfloat16, fp8, fp8_e4m3, fp8_e5m2, got "
+                         "'fp16'\n(`pagedllm " + name + " --help` lists the flags and their defaults)\n")
+        << command;
+  }
+}
+
 TEST(CliUsage, ServeHelpShowsDefaults) {
   const testing::CommandResult r = run_pagedllm("serve --help");
   EXPECT_EQ(r.exit_code, 0);

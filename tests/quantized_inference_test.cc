@@ -25,6 +25,9 @@ EngineArgs args_with(const std::string& quantization) {
   a.model = testing::kStoriesDir;
   a.num_kv_blocks = 256;
   a.quantization = quantization;
+  // These tests measure what quantizing the weights costs, so the KV cache stays fp32 (`auto` would make it bf16
+  // for the quantized models only; tests/kv_cache_dtype_test.cc measures the cache's own cost).
+  a.kv_cache_dtype = "float32";
   return a;
 }
 

@@ -12,6 +12,7 @@ class EngineArgs:
     quant_block_size: int
     quantize_lm_head: bool
     block_size: int
+    kv_cache_dtype: str
     kv_cache_memory: int
     num_kv_blocks: int
     max_model_len: int

@@ -23,6 +23,7 @@ PromptType = Union[str, Dict[str, Any]]
 _DTYPES = ("auto", "float32", "bfloat16", "float16", "half", "float", "bf16", "fp16", "fp32")
 _QUANTIZATIONS = ("nf4", "fp4", "int4", "int8", "q8_0")
 _LOAD_FORMATS = ("auto", "safetensors", "dummy")
+_KV_CACHE_DTYPES = ("auto", "float32", "bfloat16", "fp8", "fp8_e4m3", "fp8_e5m2")
 
 
 def _check_int(name: str, value, minimum: int) -> None:
@@ -59,6 +60,8 @@ class LLM:
         enable_chunked_prefill: split long prompts across steps (default on).
         load_format: "auto" (safetensors) or "dummy" (random weights of the config's shape).
         enable_lora, max_loras, max_lora_rank: serve LoRA adapters given per request as ``LoRARequest``.
+        kv_cache_dtype: element type of the KV cache (vLLM's): "auto" (bfloat16 for 16-bit and quantized weights,
+            float32 for fp32 ones), "float32", "bfloat16", "fp8" (= "fp8_e4m3") or "fp8_e5m2".
         kv_cache_memory: bytes of KV cache (default: a quarter of the available memory).
         num_kv_blocks: exact number of KV blocks (overrides kv_cache_memory).
         num_threads: compute threads (default: all cores).
@@ -86,6 +89,7 @@ class LLM:
         enable_lora: bool = False,
         max_loras: int = 4,
         max_lora_rank: int = 64,
+        kv_cache_dtype: str = "auto",
         kv_cache_memory: Optional[int] = None,
         num_kv_blocks: Optional[int] = None,
         num_threads: Optional[int] = None,
@@ -113,6 +117,8 @@ class LLM:
             raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
         if quantization is not None and quantization not in _QUANTIZATIONS:
             raise ValueError(f"quantization must be None or one of {', '.join(_QUANTIZATIONS)}, got {quantization!r}")
+        if kv_cache_dtype not in _KV_CACHE_DTYPES:
+            raise ValueError(f"kv_cache_dtype must be one of {', '.join(_KV_CACHE_DTYPES)}, got {kv_cache_dtype!r}")
         if load_format not in _LOAD_FORMATS:
             raise ValueError(f"load_format must be one of {', '.join(_LOAD_FORMATS)}, got {load_format!r}")
         _check_int("seed", seed, 0)
@@ -154,6 +160,7 @@ class LLM:
             args.enable_prefix_caching = enable_prefix_caching
         if enable_chunked_prefill is not None:
             args.enable_chunked_prefill = enable_chunked_prefill
+        args.kv_cache_dtype = kv_cache_dtype
         args.kv_cache_memory = kv_cache_memory or 0
         args.num_kv_blocks = num_kv_blocks or 0
         args.num_threads = num_threads or 0

@@ -142,6 +142,7 @@ void bind_engine_args(py::module_& m) {
       .def_readwrite("quant_block_size", &EngineArgs::quant_block_size)
       .def_readwrite("quantize_lm_head", &EngineArgs::quantize_lm_head)
       .def_readwrite("block_size", &EngineArgs::block_size)
+      .def_readwrite("kv_cache_dtype", &EngineArgs::kv_cache_dtype)
       .def_readwrite("kv_cache_memory", &EngineArgs::kv_cache_memory)
       .def_readwrite("num_kv_blocks", &EngineArgs::num_kv_blocks)
       .def_readwrite("max_model_len", &EngineArgs::max_model_len)

@@ -64,6 +64,7 @@ def test_model_folder_without_weights_raises_naming_the_file(tmp_path):
     ({"dtype": "float8"}, ValueError, "dtype must be one of"),
     ({"quantization": "gptq"}, ValueError, "quantization must be None or one of"),
     ({"load_format": "pt"}, ValueError, "load_format must be one of"),
+    ({"kv_cache_dtype": "fp16"}, ValueError, "kv_cache_dtype must be one of auto, float32, bfloat16, fp8"),
     ({"block_size": 0}, ValueError, "block_size must be at least 1"),
     ({"max_num_seqs": 0}, ValueError, "max_num_seqs must be at least 1"),
     ({"max_model_len": "long"}, TypeError, "max_model_len must be an integer"),

@@ -116,3 +116,22 @@ def test_one_sampling_params_per_prompt_and_max_tokens_none(stories_llm):
     (r,) = stories_llm.generate("Once", SamplingParams(temperature=0, max_tokens=None, ignore_eos=True),
                                 use_tqdm=False)
     assert len(r.prompt_token_ids) + len(r.outputs[0].token_ids) == 512
+
+
+def test_kv_cache_dtype_reaches_the_engine_as_the_cli_flag_does(tmp_path):
+    story = load_golden("long_200")
+    ids = story["prompt_token_ids"] + story["greedy_token_ids_ignoring_bos_stop"]
+    prompts = [{"prompt_token_ids": ids[:20 + 9 * i]} for i in range(8)]
+    prompts_file = tmp_path / "prompts.jsonl"
+    prompts_file.write_text("".join(json.dumps(p) + "\n" for p in prompts))
+    params = SamplingParams(temperature=0, max_tokens=32)
+    by_dtype = {}
+    for dtype in ("float32", "fp8_e5m2"):
+        cli = cli_generate_json("--prompts-file", str(prompts_file), "--temperature", "0", "--max-tokens", "32",
+                                "--num-kv-blocks", "512", "--kv-cache-dtype", dtype)
+        outputs = LLM(model=STORIES, num_kv_blocks=512, kv_cache_dtype=dtype).generate(prompts, params, use_tqdm=False)
+        for out, c in zip(outputs, cli):
+            assert output_as_cli_json(out) == dict(c, prompt=None)
+        by_dtype[dtype] = [out.outputs[0].token_ids for out in outputs]
+    # E5M2 keeps two mantissa bits: somewhere in 8 × 32 greedy tokens it picks another token than fp32.
+    assert by_dtype["fp8_e5m2"] != by_dtype["float32"]

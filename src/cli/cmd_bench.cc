@@ -11,6 +11,7 @@
 #include "engine/tensor_parallel_worker.h"
 #include "engine/llm.h"
 #include "kernels/roofline.h"
+#include "model/paged_kv_cache.h"
 #include "bench/quant_bench.h"
 #include "bench/bench_serve.h"
 #include "tokenizer/tokenizer.h"
@@ -75,8 +76,10 @@ void run_throughput(ThroughputOptions& o) {
   const double decode_time = stats.inter_token_latency_seconds.sum / std::max<uint64_t>(1, stats.inter_token_latency_seconds.count);
   std::cout << fmt::format("mean TTFT: {:.3f} s, mean inter-token latency: {:.2f} ms ({:.2f} decode tokens/s per stream)\n",
                            ttft, decode_time * 1e3, decode_time > 0 ? 1.0 / decode_time : 0.0);
-  std::cout << fmt::format("peak KV blocks used: {} of {}, preemptions: {}\n", llm.engine().peak_kv_blocks_used(),
-                           llm.engine().num_kv_blocks(), stats.num_preemptions_total);
+  std::cout << fmt::format("peak KV blocks used: {} of {}, preemptions: {}, KV cache: {} ({} bytes per token)\n",
+                           llm.engine().peak_kv_blocks_used(), llm.engine().num_kv_blocks(),
+                           stats.num_preemptions_total, kv_cache_dtype_name(config.kv_cache_dtype),
+                           PagedKVCache::bytes_per_block(config, 1));
   if (!o.roofline) return;
   RooflineResult r = measure_roofline(num_threads());
   print_roofline(r);

@@ -11,6 +11,7 @@
 #include "engine/tensor_parallel_worker.h"
 #include "cli/output_json.h"
 #include "engine/llm.h"
+#include "model/paged_kv_cache.h"
 #include "server/structured_fields.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
@@ -136,10 +137,12 @@ void run_generate(const GenerateOptions& o, bool seed_given) {
   }
   std::cout.flush();
   const EngineStats stats = llm.engine().stats();
+  const ModelConfig& config = llm.engine().model().config();
   std::cerr << fmt::format(
       "requests: {}, prompt tokens: {}, generated tokens: {}, elapsed: {:.3f} s, {:.2f} tokens/s (generated), "
-      "peak KV blocks used: {} of {}, preemptions: {}, {}\n",
+      "KV cache: {} ({} bytes per token), peak KV blocks used: {} of {}, preemptions: {}, {}\n",
       outputs.size(), prompt_tokens, generated_tokens, elapsed, generated_tokens / std::max(elapsed, 1e-9),
+      kv_cache_dtype_name(config.kv_cache_dtype), PagedKVCache::bytes_per_block(config, 1),
       llm.engine().peak_kv_blocks_used(), llm.engine().num_kv_blocks(), stats.num_preemptions_total,
       prefix_cache_summary(args, stats));
   llm.engine().reset_prefix_cache();

@@ -48,6 +48,8 @@ void log_engine_summary(const AsyncEngine& engine, const EngineArgs& args, const
   text += fmt::format("INFO:     KV cache: {} blocks of {} tokens ({} tokens), {:.1f} MiB\n", core.num_kv_blocks(),
                       args.block_size, static_cast<int64_t>(core.num_kv_blocks()) * args.block_size,
                       kv_bytes / kMiB);
+  text += fmt::format("INFO:     KV cache dtype: {} ({} bytes per token)\n", kv_cache_dtype_name(weights.config.kv_cache_dtype),
+                      PagedKVCache::bytes_per_block(weights.config, 1));
   for (const std::string& lora : core.lora_names()) text += fmt::format("INFO:     LoRA adapter: {}\n", lora);
   std::fputs(text.c_str(), stderr);
 }

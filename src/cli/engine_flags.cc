@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "cli/model_folder.h"
+#include "kernels/kv_cache_dtype.h"
 #include "util/error.h"
 
 namespace pagedllm {
@@ -27,6 +28,17 @@ void add_engine_flags(CLI::App& app, EngineFlags& f) {
                  "weights per absmax block of the 4-bit formats (bitsandbytes' blocksize)");
   app.add_flag("--quantize-lm-head", a.quantize_lm_head, "also quantize the LM head");
   app.add_option("--block-size", a.block_size, "tokens per KV block");
+  app.add_option("--kv-cache-dtype", a.kv_cache_dtype,
+                 "KV cache element type: auto (bfloat16 for 16-bit and quantized weights, float32 for fp32) | float32 | "
+                 "bfloat16 | fp8 (= fp8_e4m3) | fp8_e4m3 | fp8_e5m2")
+      ->check([](const std::string& value) {
+        try {
+          check_kv_cache_dtype_name(value);
+          return std::string();
+        } catch (const Error&) {  // CLI11 puts the flag's name in front
+          return fmt::format("must be one of {}, got '{}'", kKVCacheDTypeChoices, value);
+        }
+      });
   app.add_option("--kv-cache-memory", a.kv_cache_memory, "bytes of KV cache (0: a quarter of available RAM)");
   app.add_option("--num-kv-blocks", a.num_kv_blocks, "exact number of KV blocks (overrides --kv-cache-memory)");
   app.add_option("--max-model-len", a.max_model_len, "maximum prompt + output tokens per request (0: the model's)");

@@ -21,6 +21,7 @@ struct EngineArgs {
   int quant_block_size = 64;         // weights per absmax of the 4-bit formats (bitsandbytes' blocksize)
   bool quantize_lm_head = false;
   int block_size = 16;
+  std::string kv_cache_dtype = "auto";  // auto, float32, bfloat16, fp8 (= fp8_e4m3), fp8_e4m3, fp8_e5m2
   int64_t kv_cache_memory = 0;       // bytes for the KV cache; 0 = a share of available RAM
   int num_kv_blocks = 0;             // overrides kv_cache_memory when > 0 (tests)
   int max_model_len = 0;             // 0 = the model's max_position_embeddings

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/kv_cache_dtype.h"
+
 namespace pagedllm {
 
 struct RopeScaling {
@@ -38,6 +40,9 @@ struct ModelConfig {
   std::optional<int> bos_token_id;
   std::vector<int> eos_token_ids;
   std::string torch_dtype = "float32";
+  // Not from config.json: the KV cache element type load_model_weights resolved from --kv-cache-dtype
+  // (WeightLoadOptions::kv_cache_dtype); PagedKVCache and the KV sizing read it from here.
+  KVCacheDType kv_cache_dtype = KVCacheDType::kFloat32;
 
   // Per-pair inverse frequencies of the rotary embedding (head_dim / 2 values), scaling applied.
   std::vector<float> rope_inv_freq() const;

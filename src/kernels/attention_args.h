@@ -5,13 +5,15 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/kv_cache_dtype.h"
+
 namespace pagedllm {
 
 struct PagedAttentionArgs {
   float* out;                  // (n_tokens, n_heads, head_dim)
   const float* q;              // (n_tokens, n_heads, head_dim)
-  const float* key_cache;      // (num_blocks, block_size, n_kv_heads, head_dim)
-  const float* value_cache;    // (num_blocks, block_size, n_kv_heads, head_dim)
+  const void* key_cache;       // (num_blocks, block_size, n_kv_heads, head_dim) of kv_dtype
+  const void* value_cache;     // (num_blocks, block_size, n_kv_heads, head_dim) of kv_dtype
   const int32_t* block_tables;  // (num_seqs, max_blocks_per_seq)
   int max_blocks_per_seq;
   const int32_t* seq_lens;     // (num_seqs)
@@ -22,6 +24,9 @@ struct PagedAttentionArgs {
   int head_dim;
   int block_size;
   float scale;
+  KVCacheDType kv_dtype = KVCacheDType::kFloat32;
+  float k_scale = 1.0f;  // fp8: stored code · k_scale is the key
+  float v_scale = 1.0f;
 
   int group_size() const { return n_heads / n_kv_heads; }
   int32_t q_len(int seq) const { return query_start[seq + 1] - query_start[seq]; }
@@ -30,6 +35,12 @@ struct PagedAttentionArgs {
     int64_t block = block_tables[static_cast<int64_t>(seq) * max_blocks_per_seq + position / block_size];
     int64_t slot = block * block_size + position % block_size;
     return (slot * n_kv_heads + kv_head) * head_dim;
+  }
+  const void* key_row(int seq, int64_t position, int kv_head) const {
+    return static_cast<const char*>(key_cache) + cache_offset(seq, position, kv_head) * kv_cache_dtype_size(kv_dtype);
+  }
+  const void* value_row(int seq, int64_t position, int kv_head) const {
+    return static_cast<const char*>(value_cache) + cache_offset(seq, position, kv_head) * kv_cache_dtype_size(kv_dtype);
   }
 };
 
@@ -40,5 +51,27 @@ constexpr int kMaxGroupRows = 16;
 constexpr int kPositionTile = 32;
 
 inline int queries_per_group(int group_size) { return std::max(1, kMaxGroupRows / group_size); }
+
+// The fp32 K and V rows of positions [p0, p1) of kv head kv_head: pointers into the cache when it holds fp32,
+// else rows widened by `widen` (kv_to_f32's signature) into `scratch`, 2 · kPositionTile · head_dim floats. Each
+// row is widened once per tile and then read by every query row of the group.
+template <typename Widen>
+void tile_rows(const PagedAttentionArgs& a, int seq, int kv_head, int64_t p0, int64_t p1, const float** keys,
+               const float** values, float* scratch, Widen widen) {
+  const int n = static_cast<int>(p1 - p0);
+  for (int p = 0; p < n; ++p) {
+    if (a.kv_dtype == KVCacheDType::kFloat32) {
+      keys[p] = static_cast<const float*>(a.key_row(seq, p0 + p, kv_head));
+      values[p] = static_cast<const float*>(a.value_row(seq, p0 + p, kv_head));
+      continue;
+    }
+    float* k = scratch + static_cast<int64_t>(p) * a.head_dim;
+    float* v = scratch + static_cast<int64_t>(kPositionTile + p) * a.head_dim;
+    widen(a.key_row(seq, p0 + p, kv_head), k, a.head_dim, a.kv_dtype, a.k_scale);
+    widen(a.value_row(seq, p0 + p, kv_head), v, a.head_dim, a.kv_dtype, a.v_scale);
+    keys[p] = k;
+    values[p] = v;
+  }
+}
 
 }  // namespace pagedllm

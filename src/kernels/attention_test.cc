@@ -10,6 +10,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/generic/attention.h"
+#include "kernels/kv_convert.h"
 #include "kernels/x86_avx2/attention.h"
 #include "util/error.h"
 #include "util/rng.h"
@@ -49,17 +50,23 @@ TEST(ReshapeAndCache, SkipsNegativeSlots) {
 
 // A batch of sequences with history and chunks, its K/V written into a paged cache through shuffled block tables,
 // and the dense reference computed from the unpaged K/V.
+// With a 16-bit or 8-bit dtype, seq_k/seq_v hold the values the cache stores (rounded through the dtype), so the
+// reference is exact attention over what the kernels read.
 struct AttentionCase {
   AttentionCase(int n_heads, int n_kv_heads, int head_dim, int block_size, std::vector<int32_t> history,
-                std::vector<int32_t> q_lens)
+                std::vector<int32_t> q_lens, KVCacheDType dtype = KVCacheDType::kFloat32)
       : n_heads(n_heads), n_kv_heads(n_kv_heads), head_dim(head_dim), block_size(block_size),
-        history(std::move(history)), q_lens(std::move(q_lens)) {}
+        history(std::move(history)), q_lens(std::move(q_lens)), dtype(dtype) {}
 
   int n_heads, n_kv_heads, head_dim, block_size;
   std::vector<int32_t> history, q_lens;
+  KVCacheDType dtype;
+  // fp8 scales other than 1 so that a kernel dropping or swapping them fails.
+  float k_scale = 0.25f, v_scale = 0.5f;
   // Filled by build():
   std::vector<std::vector<float>> seq_k, seq_v;  // per sequence (seq_len, n_kv_heads, head_dim)
-  std::vector<float> q, key_cache, value_cache;
+  std::vector<float> q;
+  std::vector<uint8_t> key_cache, value_cache;  // (num_blocks, block_size, n_kv_heads, head_dim) of dtype
   std::vector<int32_t> block_tables, seq_lens, query_start;
   int max_blocks_per_seq = 0;
 
@@ -79,20 +86,28 @@ struct AttentionCase {
     std::iota(ids.begin(), ids.end(), 0);
     for (int i = num_blocks - 1; i > 0; --i) std::swap(ids[i], ids[static_cast<int>(rng.uniform() * (i + 1))]);
     block_tables = ids;  // row s is ids[s·max_blocks_per_seq ...]: disjoint, non-contiguous blocks
-    key_cache.assign(static_cast<size_t>(num_blocks) * block_size * row(), std::numeric_limits<float>::quiet_NaN());
-    value_cache = key_cache;  // slots nobody wrote stay NaN: reading one poisons the result
+    // Slots nobody wrote hold NaN: reading one poisons the result.
+    const size_t elem = kv_cache_dtype_size(dtype);
+    std::vector<uint8_t> nan_code(elem);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    f32_to_kv(&nan, nan_code.data(), 1, dtype, 1.0f);
+    key_cache.resize(static_cast<size_t>(num_blocks) * block_size * row() * elem);
+    for (size_t i = 0; i < key_cache.size(); ++i) key_cache[i] = nan_code[i % elem];
+    value_cache = key_cache;
     for (int s = 0; s < num_seqs(); ++s) {
       seq_k.emplace_back(seq_lens[s] * row());
       seq_v.emplace_back(seq_lens[s] * row());
       for (float& x : seq_k[s]) x = uniform();
       for (float& x : seq_v[s]) x = uniform();
+      round_through_dtype(seq_k[s], k_scale);
+      round_through_dtype(seq_v[s], v_scale);
       std::vector<int64_t> slots(seq_lens[s]);
       for (int32_t p = 0; p < seq_lens[s]; ++p) {
         slots[p] = static_cast<int64_t>(block_tables[s * max_blocks_per_seq + p / block_size]) * block_size +
                    p % block_size;
       }
-      reshape_and_cache(seq_k[s].data(), seq_v[s].data(), key_cache.data(), value_cache.data(), slots.data(),
-                        seq_lens[s], n_kv_heads, head_dim, block_size);
+      reshape_and_cache(seq_k[s].data(), seq_v[s].data(), layer(), slots.data(), seq_lens[s], n_kv_heads, head_dim,
+                        block_size);
     }
     q.resize(static_cast<size_t>(query_start.back()) * n_heads * head_dim);
     for (float& x : q) x = uniform();
@@ -128,9 +143,18 @@ struct AttentionCase {
     return out;
   }
 
+  void round_through_dtype(std::vector<float>& x, float scale) const {
+    std::vector<uint8_t> stored(x.size() * kv_cache_dtype_size(dtype));
+    f32_to_kv(x.data(), stored.data(), static_cast<int64_t>(x.size()), dtype, scale);
+    kv_to_f32(stored.data(), x.data(), static_cast<int64_t>(x.size()), dtype, scale);
+  }
+
+  KVCacheLayer layer() { return {key_cache.data(), value_cache.data(), dtype, k_scale, v_scale}; }
+
   PagedAttentionArgs args(float* out, float scale) const {
-    return {out, q.data(), key_cache.data(), value_cache.data(), block_tables.data(), max_blocks_per_seq,
-            seq_lens.data(), query_start.data(), num_seqs(), n_heads, n_kv_heads, head_dim, block_size, scale};
+    return {out,          q.data(),   key_cache.data(), value_cache.data(), block_tables.data(), max_blocks_per_seq,
+            seq_lens.data(), query_start.data(), num_seqs(), n_heads, n_kv_heads, head_dim, block_size, scale,
+            dtype,        k_scale,    v_scale};
   }
 };
 
@@ -152,17 +176,18 @@ using AttentionFn = void (*)(const PagedAttentionArgs&);
 
 // Runs fn on every layout (head sizes, grouped heads, block sizes, sequence mixes) against the double reference,
 // into an output filled with NaN so that a row the kernel leaves unwritten fails.
-void check_every_layout(AttentionFn fn, const char* name) {
+void check_every_layout(AttentionFn fn, const char* name, KVCacheDType dtype = KVCacheDType::kFloat32) {
   Rng rng(11);
   for (int head_dim : {8, 12, 64, 128}) {  // 12: the scalar tail after the 8-wide loops
     for (int group : {1, 2, 4, 8}) {
       for (int block_size : {1, 16}) {
         // A prefill from scratch, a decode with long history, a chunk with history, an empty chunk, a 1-token
         // prompt: more query rows than one group task holds, history lengths off the block boundaries.
-        AttentionCase c{2 * group, 2, head_dim, block_size, {0, 45, 20, 7, 0}, {19, 1, 13, 0, 1}};
+        AttentionCase c{2 * group, 2, head_dim, block_size, {0, 45, 20, 7, 0}, {19, 1, 13, 0, 1}, dtype};
         c.build(rng);
         float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-        SCOPED_TRACE(testing::Message() << "head_dim " << head_dim << " group " << group << " block " << block_size);
+        SCOPED_TRACE(testing::Message() << kv_cache_dtype_name(dtype) << " head_dim " << head_dim << " group "
+                                        << group << " block " << block_size);
         std::vector<float> out(c.q.size(), std::numeric_limits<float>::quiet_NaN());
         fn(c.args(out.data(), scale));
         expect_near_reference(out, c.reference(scale), attention_tolerance(head_dim, scale), name);
@@ -172,18 +197,69 @@ void check_every_layout(AttentionFn fn, const char* name) {
 }
 
 void dispatching_paged_attention(const PagedAttentionArgs& a) {
-  paged_attention(a.out, a.q, a.key_cache, a.value_cache, a.block_tables, a.max_blocks_per_seq, a.seq_lens,
-                  a.query_start, a.num_seqs, a.n_heads, a.n_kv_heads, a.head_dim, a.block_size, a.scale);
+  KVCacheLayer cache{const_cast<void*>(a.key_cache), const_cast<void*>(a.value_cache), a.kv_dtype, a.k_scale, a.v_scale};
+  paged_attention(a.out, a.q, cache, a.block_tables, a.max_blocks_per_seq, a.seq_lens, a.query_start, a.num_seqs,
+                  a.n_heads, a.n_kv_heads, a.head_dim, a.block_size, a.scale);
 }
 
-TEST(PagedAttention, MatchesDenseCausalReferenceForEveryLayout) {
-  check_every_layout(dispatching_paged_attention, "dispatch");
-  check_every_layout(generic::paged_attention, "generic");
+constexpr KVCacheDType kAllDTypes[] = {KVCacheDType::kFloat32, KVCacheDType::kBFloat16, KVCacheDType::kFp8E4M3,
+                                       KVCacheDType::kFp8E5M2};
+
+// Every dtype against exact attention over the values the cache holds: widening is exact, so the bound is the
+// fp32 one (attention_tolerance) whatever the storage.
+TEST(PagedAttention, MatchesDenseCausalReferenceForEveryLayoutAndDType) {
+  for (KVCacheDType dtype : kAllDTypes) {
+    check_every_layout(dispatching_paged_attention, "dispatch", dtype);
+    check_every_layout(generic::paged_attention, "generic", dtype);
+  }
 }
 
-TEST(PagedAttention, Avx2MatchesDenseCausalReferenceForEveryLayout) {
+TEST(PagedAttention, Avx2MatchesDenseCausalReferenceForEveryLayoutAndDType) {
   if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 path is not tested";
-  check_every_layout(avx2::paged_attention, "avx2");
+  for (KVCacheDType dtype : kAllDTypes) check_every_layout(avx2::paged_attention, "avx2", dtype);
+}
+
+// The AVX2 path against the portable one on the same 16-bit and 8-bit caches: both are within attention_tolerance
+// of the same exact value, so within twice it of each other.
+TEST(PagedAttention, Avx2MatchesPortableKernelForEveryDType) {
+  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 path is not tested";
+  for (KVCacheDType dtype : kAllDTypes) {
+    Rng rng(21);
+    AttentionCase c{8, 2, 64, 16, {70, 0, 33}, {1, 40, 9}, dtype};
+    c.build(rng);
+    const float scale = 0.125f;
+    std::vector<float> fast(c.q.size()), portable(c.q.size());
+    avx2::paged_attention(c.args(fast.data(), scale));
+    generic::paged_attention(c.args(portable.data(), scale));
+    const double tol = 2 * attention_tolerance(64, scale);
+    for (size_t i = 0; i < fast.size(); ++i) ASSERT_NEAR(fast[i], portable[i], tol) << kv_cache_dtype_name(dtype) << " " << i;
+  }
+}
+
+// Storage error against fp32 K/V, with |k|, |v| ≤ 1 and scores ≤ head_dim·scale = 1: a relative error ε per stored
+// element moves each score by ≤ ε and the output by ≤ about 2ε + ε (weights, then values). ε is 2⁻⁹ for bf16,
+// 2⁻⁴ for e4m3 and 2⁻³ for e5m2 (half an ulp of the mantissa); e4m3's subnormals (below 2⁻⁶ · scale) add an
+// absolute 2⁻¹⁰ · scale. Bounds asserted: 3ε + 2⁻⁸.
+TEST(PagedAttention, StoredDTypesStayNearFp32Attention) {
+  const std::pair<KVCacheDType, double> cases[] = {{KVCacheDType::kBFloat16, 0x1.0p-9},
+                                                   {KVCacheDType::kFp8E4M3, 0x1.0p-4},
+                                                   {KVCacheDType::kFp8E5M2, 0x1.0p-3}};
+  for (auto [dtype, eps] : cases) {
+    Rng exact_rng(31), stored_rng(31);
+    AttentionCase exact{4, 2, 64, 16, {50}, {20}};
+    AttentionCase stored{4, 2, 64, 16, {50}, {20}, dtype};
+    exact.build(exact_rng);
+    stored.build(stored_rng);
+    const float scale = 1.0f / 64;
+    std::vector<float> out(stored.q.size());
+    paged_attention(out.data(), stored.q.data(), stored.layer(), stored.block_tables.data(), stored.max_blocks_per_seq,
+                    stored.seq_lens.data(), stored.query_start.data(), stored.num_seqs(), 4, 2, 64, 16, scale);
+    std::vector<double> expected = exact.reference(scale);
+    double max_err = 0;
+    for (size_t i = 0; i < out.size(); ++i) max_err = std::max(max_err, std::abs(out[i] - expected[i]));
+    EXPECT_LE(max_err, 3 * eps + 0x1.0p-8) << kv_cache_dtype_name(dtype);
+    EXPECT_GT(max_err, 0.0) << kv_cache_dtype_name(dtype) << ": the storage should round something";
+  }
 }
 
 TEST(PagedAttention, LongContextSpansManyPositionTiles) {
@@ -192,9 +268,8 @@ TEST(PagedAttention, LongContextSpansManyPositionTiles) {
   c.build(rng);
   float scale = 0.125f;
   std::vector<float> out(c.q.size());
-  paged_attention(out.data(), c.q.data(), c.key_cache.data(), c.value_cache.data(), c.block_tables.data(),
-                  c.max_blocks_per_seq, c.seq_lens.data(), c.query_start.data(), c.num_seqs(), c.n_heads,
-                  c.n_kv_heads, c.head_dim, c.block_size, scale);
+  paged_attention(out.data(), c.q.data(), c.layer(), c.block_tables.data(), c.max_blocks_per_seq, c.seq_lens.data(),
+                  c.query_start.data(), c.num_seqs(), c.n_heads, c.n_kv_heads, c.head_dim, c.block_size, scale);
   expect_near_reference(out, c.reference(scale), attention_tolerance(64, scale), "dispatch");
 }
 
@@ -204,8 +279,8 @@ TEST(PagedAttention, RejectsInconsistentArguments) {
   c.build(rng);
   std::vector<float> out(c.q.size());
   auto run = [&](int n_heads, int n_kv_heads, std::vector<int32_t> seq_lens, int max_blocks_per_seq) {
-    paged_attention(out.data(), c.q.data(), c.key_cache.data(), c.value_cache.data(), c.block_tables.data(),
-                    max_blocks_per_seq, seq_lens.data(), c.query_start.data(), 1, n_heads, n_kv_heads, 8, 16, 1.0f);
+    paged_attention(out.data(), c.q.data(), c.layer(), c.block_tables.data(), max_blocks_per_seq, seq_lens.data(),
+                    c.query_start.data(), 1, n_heads, n_kv_heads, 8, 16, 1.0f);
   };
   EXPECT_THROW(run(4, 3, {8}, c.max_blocks_per_seq), Error);  // heads not a multiple of kv heads
   EXPECT_THROW(run(4, 2, {2}, c.max_blocks_per_seq), Error);  // fewer cached tokens than query tokens

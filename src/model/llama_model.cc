@@ -71,10 +71,10 @@ void LlamaModel::attention_block(int layer, const ForwardBatch& batch, PagedKVCa
   linear_group({{kQProj, q_.data()}, {kKProj, k_.data()}, {kVProj, v_.data()}}, layer, xn_.data(), batch);
   rope(q_.data(), batch.positions, n, c.num_attention_heads, c.head_dim, c.head_dim, inv_freq_.data());
   rope(k_.data(), batch.positions, n, c.num_key_value_heads, c.head_dim, c.head_dim, inv_freq_.data());
-  reshape_and_cache(k_.data(), v_.data(), cache.key_cache(layer), cache.value_cache(layer), batch.slot_mapping, n,
-                    c.num_key_value_heads, c.head_dim, cache.block_size());
-  paged_attention(attn_.data(), q_.data(), cache.key_cache(layer), cache.value_cache(layer), batch.block_tables,
-                  batch.max_blocks_per_seq, batch.seq_lens, batch.query_start, batch.num_seqs, c.num_attention_heads,
+  const KVCacheLayer kv = cache.layer(layer);
+  reshape_and_cache(k_.data(), v_.data(), kv, batch.slot_mapping, n, c.num_key_value_heads, c.head_dim,
+                    cache.block_size());
+  paged_attention(attn_.data(), q_.data(), kv, batch.block_tables, batch.max_blocks_per_seq, batch.seq_lens, batch.query_start, batch.num_seqs, c.num_attention_heads,
                   c.num_key_value_heads, c.head_dim, cache.block_size(), 1.0f / std::sqrt(float(c.head_dim)));
   linear(layer, kOProj, attn_.data(), xn_.data(), batch);
   if (weights_.shard.is_sharded()) Communicator::world().all_reduce_sum(xn_.data(), n * h);

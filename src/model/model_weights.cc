@@ -231,6 +231,7 @@ WeightTransform make_quantize_transform(const std::string& quantization, bool do
 }
 
 ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOptions& options) {
+  check_kv_cache_dtype_name(options.kv_cache_dtype);
   ModelWeights w;
   w.config = load_model_config(model_dir);
   const ModelConfig& c = w.config;
@@ -272,6 +273,11 @@ ModelWeights load_model_weights(const std::string& model_dir, const WeightLoadOp
     w.lm_head = source.matrix(name, c.vocab_size, h, options.transform_lm_head, rows);
   }
   w.checkpoint = source.release_checkpoint();
+  // "auto" follows the blocks' linear layers as loaded: fp32 there keeps an fp32 cache (exact outputs of fp32
+  // checkpoints and of --dtype float32); 16-bit and quantized layers get a bf16 cache.
+  const WeightMatrix& first_linear = c.num_hidden_layers > 0 ? w.layers[0].linear(0) : *w.embed_tokens;
+  w.config.kv_cache_dtype = resolve_kv_cache_dtype(options.kv_cache_dtype, first_linear.format() == WeightFormat::kF32);
+  w.shard_config.kv_cache_dtype = w.config.kv_cache_dtype;  // a rank's cache holds its heads in the same dtype
   return w;
 }
 

@@ -43,6 +43,10 @@ struct WeightLoadOptions {
   // Load only this rank's slices (model/tensor_parallel_shard.h). Dense checkpoint tensors split by rows are mapped,
   // not copied, so a rank reads only its own pages; quantization while loading quantizes the slice.
   TensorParallelShard shard;
+  // --kv-cache-dtype, resolved into config.kv_cache_dtype once the weights' format is known ("auto": float32
+  // for fp32 linear layers, else bfloat16). Not a weight property, but the config is what the KV cache is built
+  // from.
+  std::string kv_cache_dtype = "auto";
 };
 
 struct ModelWeights {

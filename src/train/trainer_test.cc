@@ -21,6 +21,7 @@
 #include "train/merge_adapter.h"
 #include "formats/peft_adapter.h"
 #include "kernels/compute_dtype.h"
+#include "kernels/cpu_features.h"
 #include "train/stories_test_tokenizer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
@@ -88,7 +89,9 @@ std::string alpaca_prompt(const std::string& instruction) {
 std::vector<float> serving_logits(LlamaModel& model, const LoraManager* loras, int slot,
                                   const std::vector<int32_t>& ids) {
   const int n = static_cast<int>(ids.size()), block_size = 16, num_blocks = (n + block_size - 1) / block_size;
-  PagedKVCache cache(model.config(), num_blocks, block_size);
+  // An fp32 cache whatever the weights (`auto` gives NF4 models a bf16 one): the training forward it is compared with
+  // keeps its keys and values in fp32.
+  PagedKVCache cache(model.config(), num_blocks, block_size, KVCacheDType::kFloat32);
   std::vector<int64_t> positions(n), slots(n);
   std::vector<int32_t> rows(n), block_table(num_blocks);
   for (int t = 0; t < n; ++t) positions[t] = slots[t] = rows[t] = t;
@@ -276,28 +279,45 @@ void expect_nf4_base_differs_from_fp32_base() {
   }
 }
 
+// Mean final eval loss over 3 seeds. `bf16`: qlora.py's compute dtype, the frozen base's products in bf16
+// (TrainerConfig::bf16); it changes the NF4 runs only, since fp32 weights always multiply in fp32.
+double mean_final_eval_loss(const char* quantization, bool bf16) {
+  double sum = 0;
+  for (uint64_t seed : {7, 8, 9}) {
+    TrainerConfig c = small_config(temp_dir(std::string("compare_") + quantization));
+    c.quantization = quantization;
+    c.learning_rate = 1e-3;
+    c.seed = seed;
+    c.eval_steps = 50;
+    c.bf16 = bf16;
+    const FinetuneResult r = run_finetune(c, training_tokenizer());
+    EXPECT_TRUE(r.final_eval_loss);
+    std::printf("seed %llu %s%s: ", static_cast<unsigned long long>(seed), quantization, bf16 ? " bf16" : "");
+    print_curve(quantization, r);
+    sum += r.final_eval_loss.value_or(0.0);
+  }
+  return sum / 3;
+}
+
+// The QLoRA paper's claim at our scale: NF4 storage within 3% of the fp32 base, with fp32 products and, where the
+// CPU has AVX512-BF16, with the paper's bf16 products (the LoRA reference runs once for both: its fp32 weights
+// multiply in fp32 either way). Measured on AMD EPYC (Zen 4): lora 0.7409; qlora 0.7604 fp32, 0.7605 bf16 (+2.6%).
 TEST(QLoraVsLora, MeanFinalEvalLossWithinThreePercent) {
   expect_nf4_base_differs_from_fp32_base();
   ASSERT_FALSE(testing::Test::HasFailure()) << "the nf4 base is not quantized: the comparison would mean nothing";
-  double qlora_sum = 0, lora_sum = 0;
-  for (uint64_t seed : {7, 8, 9}) {
-    for (const char* quantization : {"nf4", "none"}) {
-      TrainerConfig c = small_config(temp_dir(std::string("compare_") + quantization));
-      c.quantization = quantization;
-      c.learning_rate = 1e-3;
-      c.seed = seed;
-      c.eval_steps = 50;
-      const FinetuneResult r = run_finetune(c, training_tokenizer());
-      ASSERT_TRUE(r.final_eval_loss);
-      std::printf("seed %llu %s: ", static_cast<unsigned long long>(seed), quantization);
-      print_curve(quantization, r);
-      (std::string(quantization) == "nf4" ? qlora_sum : lora_sum) += *r.final_eval_loss;
-    }
-  }
-  const double qlora = qlora_sum / 3, lora = lora_sum / 3;
+  const double lora = mean_final_eval_loss("none", false);
+  const double qlora = mean_final_eval_loss("nf4", false);
   std::printf("mean final eval loss over 3 seeds: qlora %.4f, lora %.4f (%+.1f%%)\n", qlora, lora,
               100 * (qlora - lora) / lora);
   EXPECT_LT(std::abs(qlora - lora) / lora, 0.03);
+  if (!has_avx512_bf16()) {
+    std::printf("no AVX512-BF16 on this CPU (or PAGEDLLM_NO_BF16=1): the bf16-products comparison does not apply\n");
+    return;
+  }
+  const double qlora_bf16 = mean_final_eval_loss("nf4", true);
+  std::printf("mean final eval loss over 3 seeds (bf16 products): qlora %.4f, lora %.4f (%+.1f%%)\n", qlora_bf16, lora,
+              100 * (qlora_bf16 - lora) / lora);
+  EXPECT_LT(std::abs(qlora_bf16 - lora) / lora, 0.03);
 }
 
 // A two-layer checkpoint with N(0, 0.3) weights and N(0, 1) biases, small enough to write here: Qwen2 (q/k/v

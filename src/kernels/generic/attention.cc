@@ -5,6 +5,8 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/kv_convert.h"
+
 namespace pagedllm::generic {
 namespace {
 
@@ -17,9 +19,13 @@ struct GroupState {
   std::vector<float> sum;     // running Σ exp(score - max)
   std::vector<float> acc;     // (rows, head_dim) running Σ exp(score - max) · v
   std::vector<float> scores;  // (rows, kPositionTile) scores, then weights, of the current tile
+  std::vector<float> widened;  // (2, kPositionTile, head_dim) the tile's K and V rows widened to fp32
 };
 
 void attend_tile(const PagedAttentionArgs& a, int seq, int kv_head, int64_t p0, int64_t p1, GroupState& st) {
+  const float* keys[kPositionTile];
+  const float* values[kPositionTile];
+  tile_rows(a, seq, kv_head, p0, p1, keys, values, st.widened.data(), &kv_to_f32);
   int rows = static_cast<int>(st.q.size());
   for (int r = 0; r < rows; ++r) {
     int64_t end = std::min(p1, st.last[r] + 1);
@@ -27,7 +33,7 @@ void attend_tile(const PagedAttentionArgs& a, int seq, int kv_head, int64_t p0, 
     float* s = st.scores.data() + r * kPositionTile;
     float tile_max = -std::numeric_limits<float>::infinity();
     for (int64_t p = p0; p < end; ++p) {
-      const float* k = a.key_cache + a.cache_offset(seq, p, kv_head);
+      const float* k = keys[p - p0];
       float dot = 0.0f;
       for (int d = 0; d < a.head_dim; ++d) dot += st.q[r][d] * k[d];
       s[p - p0] = dot * a.scale;
@@ -41,7 +47,7 @@ void attend_tile(const PagedAttentionArgs& a, int seq, int kv_head, int64_t p0, 
     for (int64_t p = p0; p < end; ++p) {
       float weight = std::exp(s[p - p0] - new_max);
       st.sum[r] += weight;
-      const float* v = a.value_cache + a.cache_offset(seq, p, kv_head);
+      const float* v = values[p - p0];
       for (int d = 0; d < a.head_dim; ++d) acc[d] += weight * v[d];
     }
     st.max[r] = new_max;
@@ -61,6 +67,7 @@ void paged_attention_group(const PagedAttentionArgs& a, int seq, int kv_head, in
   st.sum.assign(rows, 0.0f);
   st.acc.assign(static_cast<size_t>(rows) * a.head_dim, 0.0f);
   st.scores.resize(static_cast<size_t>(rows) * kPositionTile);
+  if (a.kv_dtype != KVCacheDType::kFloat32) st.widened.resize(size_t{2} * kPositionTile * a.head_dim);
   for (int r = 0; r < rows; ++r) {
     int64_t token = a.query_start[seq] + q_begin + r / group;
     int head = kv_head * group + r % group;

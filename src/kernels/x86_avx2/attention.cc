@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/simd/avx2.h"
+#include "kernels/x86_avx2/kv_convert.h"
 
 namespace pagedllm::avx2 {
 namespace {
@@ -102,17 +103,13 @@ struct GroupState {
   std::vector<float> sum;
   std::vector<float> acc;     // (rows, head_dim)
   std::vector<float> scores;  // (rows, kPositionTile)
+  std::vector<float> widened;  // (2, kPositionTile, head_dim) the tile's K and V rows widened to fp32
 };
 
 void attend_tile(const PagedAttentionArgs& a, int seq, int kv_head, int64_t p0, int64_t p1, GroupState& st) {
   const float* keys[kPositionTile];
   const float* values[kPositionTile];
-  int num_positions = static_cast<int>(p1 - p0);
-  for (int p = 0; p < num_positions; ++p) {
-    int64_t offset = a.cache_offset(seq, p0 + p, kv_head);
-    keys[p] = a.key_cache + offset;
-    values[p] = a.value_cache + offset;
-  }
+  tile_rows(a, seq, kv_head, p0, p1, keys, values, st.widened.data(), &avx2::kv_to_f32);
   int rows = static_cast<int>(st.q.size());
   for (int r = 0; r < rows; ++r) {
     int n = static_cast<int>(std::min(p1, st.last[r] + 1) - p0);
@@ -152,6 +149,7 @@ void paged_attention_group(const PagedAttentionArgs& a, int seq, int kv_head, in
   st.sum.assign(rows, 0.0f);
   st.acc.assign(static_cast<size_t>(rows) * a.head_dim, 0.0f);
   st.scores.resize(static_cast<size_t>(rows) * kPositionTile);
+  if (a.kv_dtype != KVCacheDType::kFloat32) st.widened.resize(size_t{2} * kPositionTile * a.head_dim);
   for (int r = 0; r < rows; ++r) {
     int64_t token = a.query_start[seq] + q_begin + r / group;
     int head = kv_head * group + r % group;
