@@ -15,6 +15,7 @@ from .llm import LLM
 from .lora import LoRARequest
 from .outputs import CompletionOutput, Logprob, RequestOutput
 from .sampling_params import SamplingParams
+from .structured_outputs import GuidedDecodingParams, StructuredOutputsParams
 from .tokenizer import Tokenizer
 
 __version__ = "0.1.0"
@@ -22,6 +23,8 @@ __version__ = "0.1.0"
 __all__ = [
     "LLM",
     "SamplingParams",
+    "StructuredOutputsParams",
+    "GuidedDecodingParams",
     "RequestOutput",
     "CompletionOutput",
     "Logprob",

@@ -28,6 +28,15 @@ class EngineArgs:
     max_lora_rank: int
     def __init__(self) -> None: ...
 
+class StructuredOutputsParams:
+    json: Optional[str]
+    json_object: bool
+    regex: Optional[str]
+    choice: List[str]
+    grammar: Optional[str]
+    any_whitespace: bool
+    def __init__(self) -> None: ...
+
 class SamplingParams:
     n: int
     presence_penalty: float
@@ -49,6 +58,7 @@ class SamplingParams:
     spaces_between_special_tokens: bool
     include_stop_str_in_output: bool
     logit_bias: Dict[int, float]
+    structured_outputs: Optional[StructuredOutputsParams]
     def __init__(self) -> None: ...
     def validate(self) -> None: ...
 

@@ -105,7 +105,8 @@ class LLM:
             if value not in (None, False):
                 raise ValueError(f"LLM() got an argument pagedllm does not support: {name}={value!r}")
         if tensor_parallel_size != 1:
-            raise ValueError(f"tensor_parallel_size must be 1 on pagedllm (one CPU process), got {tensor_parallel_size}")
+            raise ValueError(f"tensor_parallel_size must be 1 in the Python LLM (one process), got {tensor_parallel_size}; "
+                             "tensor parallelism runs from the CLI under MPI: mpirun -np N pagedllm serve -tp N ...")
         if not isinstance(model, (str, os.PathLike)) or not os.fspath(model):
             raise ValueError(f"model must name a model folder, got {model!r}")
         model = os.fspath(model)

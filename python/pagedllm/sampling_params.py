@@ -7,6 +7,7 @@ import math
 from typing import Dict, List, Optional, Union
 
 from . import _pagedllm
+from .structured_outputs import GuidedDecodingParams, StructuredOutputsParams
 
 _SAMPLING_EPS = 1e-5
 
@@ -42,6 +43,8 @@ class SamplingParams:
         spaces_between_special_tokens: kept for vLLM compatibility.
         include_stop_str_in_output: keep the stop string in the text.
         logit_bias: {token id: bias in [-100, 100]} added to the logits.
+        structured_outputs: a ``StructuredOutputsParams`` (JSON Schema, JSON object, regex, choice or grammar) the
+            output must follow; ``guided_decoding`` is vLLM's older name for it.
 
     ``best_of`` (other than ``n``), ``prompt_logprobs``, ``bad_words``, ``allowed_token_ids``,
     ``logits_processors``, ``truncate_prompt_tokens`` and ``detokenize=False`` raise ``NotImplementedError``.
@@ -75,6 +78,8 @@ class SamplingParams:
         truncate_prompt_tokens: Optional[int] = None,
         logit_bias: Optional[Dict[int, float]] = None,
         allowed_token_ids: Optional[List[int]] = None,
+        structured_outputs: Optional[StructuredOutputsParams] = None,
+        guided_decoding: Optional[GuidedDecodingParams] = None,
     ) -> None:
         self.n = n
         self.best_of = best_of
@@ -107,6 +112,9 @@ class SamplingParams:
         self.truncate_prompt_tokens = truncate_prompt_tokens
         self.logit_bias = dict(logit_bias) if logit_bias else None
         self.allowed_token_ids = allowed_token_ids
+        if structured_outputs is not None and guided_decoding is not None:
+            raise ValueError("give structured_outputs or guided_decoding (its older name), not both")
+        self.structured_outputs = structured_outputs if structured_outputs is not None else guided_decoding
         self._verify_args()
         if self.temperature < _SAMPLING_EPS:
             # Greedy: the filters have no effect, as in vLLM.
@@ -197,6 +205,9 @@ class SamplingParams:
                     raise ValueError(f"logit_bias keys must be token ids (integers), got {token!r}.")
                 if not _is_number(bias) or not -100.0 <= bias <= 100.0:
                     raise ValueError(f"logit_bias values must be in [-100, 100], got {bias!r} for token {token}.")
+        if self.structured_outputs is not None and not isinstance(self.structured_outputs, StructuredOutputsParams):
+            raise ValueError("structured_outputs must be a StructuredOutputsParams, got "
+                             f"{type(self.structured_outputs).__name__}.")
         for name in ("bad_words", "allowed_token_ids", "logits_processors"):
             if getattr(self, name):
                 raise NotImplementedError(f"{name} is not supported by pagedllm")
@@ -241,6 +252,8 @@ class SamplingParams:
         p.spaces_between_special_tokens = self.spaces_between_special_tokens
         p.include_stop_str_in_output = self.include_stop_str_in_output
         p.logit_bias = self.logit_bias or {}
+        if self.structured_outputs is not None:
+            p.structured_outputs = self.structured_outputs._to_native()
         return p
 
     def __repr__(self) -> str:

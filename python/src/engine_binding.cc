@@ -159,6 +159,15 @@ void bind_engine_args(py::module_& m) {
 }
 
 void bind_sampling_params(py::module_& m) {
+  py::class_<StructuredOutputsParams>(m, "StructuredOutputsParams",
+                                      "The engine's StructuredOutputsParams (validated by pagedllm.StructuredOutputsParams)")
+      .def(py::init<>())
+      .def_readwrite("json", &StructuredOutputsParams::json)
+      .def_readwrite("json_object", &StructuredOutputsParams::json_object)
+      .def_readwrite("regex", &StructuredOutputsParams::regex)
+      .def_readwrite("choice", &StructuredOutputsParams::choice)
+      .def_readwrite("grammar", &StructuredOutputsParams::grammar)
+      .def_readwrite("any_whitespace", &StructuredOutputsParams::any_whitespace);
   py::class_<SamplingParams>(m, "SamplingParams", "The engine's SamplingParams (validated by pagedllm.SamplingParams)")
       .def(py::init<>())
       .def_readwrite("n", &SamplingParams::n)
@@ -181,6 +190,7 @@ void bind_sampling_params(py::module_& m) {
       .def_readwrite("spaces_between_special_tokens", &SamplingParams::spaces_between_special_tokens)
       .def_readwrite("include_stop_str_in_output", &SamplingParams::include_stop_str_in_output)
       .def_readwrite("logit_bias", &SamplingParams::logit_bias)
+      .def_readwrite("structured_outputs", &SamplingParams::structured_outputs)
       .def("validate", &SamplingParams::validate);
 }
 
