@@ -1,7 +1,6 @@
 #include "engine/engine_core.h"
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -25,7 +24,6 @@ struct SequenceState {
   int index = 0;
   Rng rng;
   std::unique_ptr<ConstraintMatcher> matcher;  // structured outputs: this sample's position in the constraint
-  bool finished = false;
 };
 
 // A user request: one sequence until its first sample, then n sharing the prompt's blocks.
@@ -198,7 +196,6 @@ void EngineCore::process_token(SequenceState& seq, const SampledToken& sampled,
   if (seq.matcher) seq.matcher->accept_token(sampled.token_id);
   const bool structure_terminated = seq.matcher && seq.matcher->is_terminated();
   if (auto reason = outputs_->process_token(seq.group->request_id, seq.index, sampled, structure_terminated)) {
-    seq.finished = true;
     finished.emplace_back(seq.request->request_id, *reason);
   }
 }
