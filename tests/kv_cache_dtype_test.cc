@@ -17,6 +17,7 @@
 #include "model/llama_model.h"
 #include "model/paged_kv_cache.h"
 #include "model/perplexity.h"
+#include "model/single_sequence_batch.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
@@ -139,27 +140,11 @@ std::string write_bf16_dummy_config() {
 std::vector<float> prefill_logits(LlamaModel& model, const std::vector<int32_t>& tokens) {
   const int n = static_cast<int>(tokens.size()), block_size = 16, num_blocks = (n + block_size - 1) / block_size;
   PagedKVCache cache(model.config(), num_blocks, block_size);
-  std::vector<int32_t> table(num_blocks), rows(n);
-  std::iota(table.begin(), table.end(), 0);
+  std::vector<int32_t> rows(n);
   std::iota(rows.begin(), rows.end(), 0);
-  std::vector<int64_t> positions(n);
-  std::iota(positions.begin(), positions.end(), 0);
-  int32_t query_start[2] = {0, n};
-  int32_t seq_len = n;
-  ForwardBatch batch;
-  batch.n_tokens = n;
-  batch.token_ids = tokens.data();
-  batch.positions = positions.data();
-  batch.slot_mapping = positions.data();
-  batch.num_seqs = 1;
-  batch.query_start = query_start;
-  batch.seq_lens = &seq_len;
-  batch.block_tables = table.data();
-  batch.max_blocks_per_seq = num_blocks;
-  batch.num_logits = n;
-  batch.logits_rows = rows.data();
+  const SingleSequenceBatch prompt(tokens.data(), n, block_size, rows);
   std::vector<float> logits(static_cast<size_t>(n) * model.config().vocab_size);
-  model.forward(batch, cache, logits.data());
+  model.forward(prompt.batch(), cache, logits.data());
   return logits;
 }
 
