@@ -124,7 +124,8 @@ void add_finetune_command(CLI::App& app) {
   cmd->add_flag("--group-by-length", c.group_by_length, "batch examples of similar length");
   add_switch(*cmd, "gradient-checkpointing", c.gradient_checkpointing, "recompute block activations in backward");
   c.bf16 = has_avx512_bf16();
-  add_switch(*cmd, "bf16", c.bf16, "frozen-base products in bf16 (fp32 accumulation; on where the CPU has AVX512-BF16)");
+  add_switch(*cmd, "bf16", c.bf16,
+             "products in bf16 with fp32 accumulation, dense base weights in bf16 (on where the CPU has AVX512-BF16)");
   cmd->add_option("--optim", c.optim, "paged_adamw_32bit | paged_adamw_8bit | adamw")->capture_default_str();
   cmd->add_option("--optimizer-memory", c.optimizer_memory, "resident bytes of the paged optimizer state (0: all)");
   cmd->add_option("--save-steps", c.save_steps, "checkpoint every N steps (0: never)");

@@ -44,8 +44,9 @@ void check_shape(const AttentionShape& s) {
 }  // namespace
 
 // Both passes work per (sequence, head) on contiguous copies of that head's rows and in blocks of kRowBlock query
-// rows: block [r0, r1) only needs keys [0, r1), so the products are GEMMs (gemm<T>, kernels/gemm.h) over the causal part,
-// about half of the full T × T.
+// rows: block [r0, r1) only needs keys [0, r1), so the products are GEMMs over the causal part, about half of the full
+// T × T. They run in training's compute dtype (gemm_in<T>, kernels/gemm.h): bf16 with fp32 accumulation under
+// `finetune --bf16`, as PyTorch's bf16 autocast runs attention's matmuls.
 constexpr int64_t kRowBlock = 128;
 
 // Rows [0, T) of head `head` of x (row stride `stride`, head_dim hd) into a contiguous (T, hd) buffer, and back.
@@ -65,6 +66,7 @@ void causal_attention_forward(T* out, T* lse, const T* q, const T* k, const T* v
   const int hd = shape.head_dim;
   const int group = shape.n_heads / shape.n_kv_heads;
   const T scale = T(1) / std::sqrt(static_cast<T>(hd));
+  const ComputeDType dtype = training_matmul_compute();
   const int64_t q_stride = static_cast<int64_t>(shape.n_heads) * hd;
   const int64_t kv_stride = static_cast<int64_t>(shape.n_kv_heads) * hd;
   // One task per (sequence, head): rows of out and lse have exactly one writer.
@@ -81,7 +83,7 @@ void causal_attention_forward(T* out, T* lse, const T* q, const T* k, const T* v
       for (int64_t r0 = 0; r0 < T_len; r0 += kRowBlock) {
         const int64_t r1 = std::min(T_len, r0 + kRowBlock), rows = r1 - r0;
         // scores (rows, r1) = scale · Q[r0:r1] · K[0:r1]ᵀ, then a masked softmax per row.
-        gemm<T>(false, true, rows, r1, hd, scale, qh.data() + r0 * hd, kh.data(), T(0), scores.data());
+        gemm_in<T>(dtype, false, true, rows, r1, hd, scale, qh.data() + r0 * hd, kh.data(), T(0), scores.data());
         for (int64_t i = 0; i < rows; ++i) {
           const int64_t t = r0 + i;
           T* row = scores.data() + i * r1;
@@ -90,7 +92,7 @@ void causal_attention_forward(T* out, T* lse, const T* q, const T* k, const T* v
           std::fill(row + t + 1, row + r1, T(0));
           lse[(s * T_len + t) * shape.n_heads + h] = row_lse;
         }
-        gemm<T>(false, false, rows, hd, r1, T(1), scores.data(), vh.data(), T(0), oh.data() + r0 * hd);
+        gemm_in<T>(dtype, false, false, rows, hd, r1, T(1), scores.data(), vh.data(), T(0), oh.data() + r0 * hd);
       }
       scatter_head(oh.data(), q_stride, h, hd, T_len, out + s * T_len * q_stride);
     }
@@ -109,6 +111,7 @@ void causal_attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* q, c
   const int hd = shape.head_dim;
   const int group = shape.n_heads / shape.n_kv_heads;
   const T scale = T(1) / std::sqrt(static_cast<T>(hd));
+  const ComputeDType dtype = training_matmul_compute();
   const int64_t q_stride = static_cast<int64_t>(shape.n_heads) * hd;
   const int64_t kv_stride = static_cast<int64_t>(shape.n_kv_heads) * hd;
   parallel_for(shape.n_seqs * shape.n_kv_heads, 1, [&](int64_t begin, int64_t end) {
@@ -135,8 +138,8 @@ void causal_attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* q, c
           const T* q_block = qh.data() + r0 * hd;
           const T* do_block = doh.data() + r0 * hd;
           // p (rows, r1): the forward's probabilities, recomputed from lse; dp = dO · Vᵀ; then ds in place of dp.
-          gemm<T>(false, true, rows, r1, hd, scale, q_block, kh.data(), T(0), p.data());
-          gemm<T>(false, true, rows, r1, hd, T(1), do_block, vh.data(), T(0), dp.data());
+          gemm_in<T>(dtype, false, true, rows, r1, hd, scale, q_block, kh.data(), T(0), p.data());
+          gemm_in<T>(dtype, false, true, rows, r1, hd, T(1), do_block, vh.data(), T(0), dp.data());
           for (int64_t i = 0; i < rows; ++i) {
             const int64_t t = r0 + i;
             const T row_lse = lse[(s * T_len + t) * shape.n_heads + h];
@@ -147,9 +150,9 @@ void causal_attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* q, c
             std::fill(p_row + t + 1, p_row + r1, T(0));
             std::fill(ds_row + t + 1, ds_row + r1, T(0));
           }
-          gemm<T>(false, false, rows, hd, r1, scale, dp.data(), kh.data(), T(0), dqh.data() + r0 * hd);
-          gemm<T>(true, false, r1, hd, rows, scale, dp.data(), q_block, T(1), dkh.data());
-          gemm<T>(true, false, r1, hd, rows, T(1), p.data(), do_block, T(1), dvh.data());
+          gemm_in<T>(dtype, false, false, rows, hd, r1, scale, dp.data(), kh.data(), T(0), dqh.data() + r0 * hd);
+          gemm_in<T>(dtype, true, false, r1, hd, rows, scale, dp.data(), q_block, T(1), dkh.data());
+          gemm_in<T>(dtype, true, false, r1, hd, rows, T(1), p.data(), do_block, T(1), dvh.data());
         }
         scatter_head(dqh.data(), q_stride, h, hd, T_len, dq + s * T_len * q_stride);
       }

@@ -7,8 +7,10 @@
 // rows (the streaming decode kernels) are unaffected.
 //
 // Serving and training have separate settings: serving (WeightMatrix::matmul) defaults to bf16 where the CPU has it;
-// training (matmul_exact, matmul_backward_input) defaults to fp32 and a fine-tune opts in (its --bf16 flag), so code
-// that checks training products against fp32 references keeps them unless it asks.
+// training defaults to fp32 and a fine-tune opts in (its --bf16 flag), so code that checks training products against
+// fp32 references keeps them unless it asks. Training's setting governs every product of a step, as PyTorch's bf16
+// autocast does: the frozen base's (matmul_exact, matmul_backward_input), the LoRA adapters' and attention's
+// (gemm_in, kernels/gemm.h). The adapters' weights, gradients and optimizer state and the loss stay fp32.
 //
 // Thread-safety: atomics; set them before products run (a product already under way may see either value).
 #pragma once

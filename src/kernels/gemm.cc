@@ -18,24 +18,38 @@ void pin_openblas_to_one_thread() {
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
-// N is split in multiples of this so every slice keeps the GEMM kernels' register tiles full.
+// N is split in multiples of this so every slice keeps the GEMM kernels' register tiles full; M likewise (both
+// kernels' register tiles are 14 rows).
 constexpr int64_t kColumnAlign = 64;
+constexpr int64_t kRowAlign = 28;
 
-// Calls fn(j0, j1) for one slice of the n output columns per thread (on the pool; one call when n is a single
-// slice): each slice packs only its own part of B, and fewer, larger products beat many small ones.
+// Calls fn(i0, i1, j0, j1) for one block of C per thread (on the pool; one call when C is a single block). Slices
+// of the n columns when there are enough for every thread: each slice packs only its own part of B, and fewer,
+// larger products beat many small ones. Otherwise slices of the m rows: a product with a rank-64 LoRA adapter has
+// 64 output columns, one column slice, and would leave every other thread idle.
 template <class Fn>
-void for_column_slices(int64_t n, Fn&& fn) {
-  const int64_t num_slices = std::min<int64_t>(num_threads(), (n + kColumnAlign - 1) / kColumnAlign);
-  if (num_slices <= 1) {
-    if (n > 0) fn(int64_t{0}, n);
+void for_output_blocks(int64_t m, int64_t n, Fn&& fn) {
+  const int64_t threads = num_threads();
+  const int64_t column_slices = std::min(threads, (n + kColumnAlign - 1) / kColumnAlign);
+  const int64_t row_slices = std::min(threads, (m + kRowAlign - 1) / kRowAlign);
+  if (column_slices <= 1 && row_slices <= 1) {
+    if (m > 0 && n > 0) fn(int64_t{0}, m, int64_t{0}, n);
     return;
   }
-  int64_t slice = (n + num_slices - 1) / num_slices;
-  slice = (slice + kColumnAlign - 1) / kColumnAlign * kColumnAlign;
+  const bool by_columns = column_slices >= row_slices;
+  const int64_t extent = by_columns ? n : m, align = by_columns ? kColumnAlign : kRowAlign;
+  const int64_t num_slices = by_columns ? column_slices : row_slices;
+  int64_t slice = (extent + num_slices - 1) / num_slices;
+  slice = (slice + align - 1) / align * align;
   parallel_for(num_slices, 1, [&](int64_t begin, int64_t end) {
     for (int64_t s = begin; s < end; ++s) {
-      const int64_t j0 = s * slice, j1 = std::min(n, j0 + slice);
-      if (j0 < j1) fn(j0, j1);
+      const int64_t e0 = s * slice, e1 = std::min(extent, e0 + slice);
+      if (e0 >= e1) continue;
+      if (by_columns) {
+        fn(int64_t{0}, m, e0, e1);
+      } else {
+        fn(e0, e1, int64_t{0}, n);
+      }
     }
   });
 }
@@ -67,9 +81,11 @@ void gemm_f32_general(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t 
     gemm_f32_general_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  for_column_slices(n, [&](int64_t j0, int64_t j1) {
+  for_output_blocks(m, n, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    const float* a_slice = trans_a ? a + i0 : a + i0 * lda;
     const float* b_slice = trans_b ? b + j0 * ldb : b + j0;
-    gemm_f32_general_serial(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_slice, ldb, beta, c + j0, ldc);
+    gemm_f32_general_serial(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, a_slice, lda, b_slice, ldb, beta,
+                            c + i0 * ldc + j0, ldc);
   });
 }
 
@@ -87,8 +103,9 @@ bool gemm_f32_half_weight(bool bf16, int64_t m, int64_t n_out, int64_t n_in, con
                           float* y) {
   if (!has_avx512()) return false;
   if (m <= 0 || n_out <= 0) return true;
-  for_column_slices(n_out, [&](int64_t j0, int64_t j1) {
-    avx512::sgemm_half_b(bf16, true, m, j1 - j0, n_in, x, n_in, w + j0 * n_in, n_in, 0.0f, y + j0, n_out);
+  for_output_blocks(m, n_out, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    avx512::sgemm_half_b(bf16, true, i1 - i0, j1 - j0, n_in, x + i0 * n_in, n_in, w + j0 * n_in, n_in, 0.0f,
+                         y + i0 * n_out + j0, n_out);
   });
   return true;
 }
@@ -114,9 +131,10 @@ bool gemm_bf16(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_
     return gemm_bf16_serial(b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
   }
   const int64_t element_bytes = b_format == WeightFormat::kF32 ? 4 : 2;
-  for_column_slices(n, [&](int64_t j0, int64_t j1) {
+  for_output_blocks(m, n, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
     const auto* b_slice = static_cast<const uint8_t*>(b) + (trans_b ? j0 * ldb : j0) * element_bytes;
-    gemm_bf16_serial(b_format, trans_b, m, j1 - j0, k, a, lda, b_slice, ldb, beta, c + j0, ldc);
+    gemm_bf16_serial(b_format, trans_b, i1 - i0, j1 - j0, k, a + i0 * lda, lda, b_slice, ldb, beta,
+                     c + i0 * ldc + j0, ldc);
   });
   return true;
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "kernels/compute_dtype.h"
 #include "kernels/weight_matrix.h"
 
 namespace pagedllm {
@@ -37,6 +38,14 @@ bool gemm_f32_half_weight(bool bf16, int64_t m, int64_t n_out, int64_t n_in, con
 template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, const T* b, T beta,
           T* c);
+
+// gemm<T> in the compute dtype `dtype`. For float, kBF16 runs the bf16 GEMM below where the CPU has it (runs_bf16):
+// both operands rounded to bf16, fp32 accumulation, |C − C_exact| ≤ (2⁻⁷ + 2⁻¹⁶) · |alpha| · Σ|a·b| plus fp32
+// rounding, as PyTorch's bf16 autocast multiplies fp32 parameters; otherwise, and always for double (the gradient
+// checks' reference), gemm<T>. A transposed A (and an alpha folded into it) costs one copy of A.
+template <typename T>
+void gemm_in(ComputeDType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+             const T* b, T beta, T* c);
 
 // C[m, n] = A[m, k] · op(B) + beta · C in bf16 with fp32 accumulation (kernels/x86_avx512_bf16/bf16_gemm.h: A and
 // B rounded to bf16, |error| ≤ (2⁻⁷ + 2⁻¹⁶) · Σ|a·b|), B's elements F32, F16 or BF16 (`b_format`), op(B) as in

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kernels/compute_dtype.h"
 #include "kernels/gemm.h"
 #include "util/error.h"
 #include "util/rng.h"
@@ -52,13 +53,14 @@ template <typename T>
 void lora_forward(T* y, T* xa, const T* x, const uint8_t* keep, const T* A, const T* B, int64_t n_rows,
                   const LoraDims& d) {
   const T scale = static_cast<T>(d.scale);
+  const ComputeDType dtype = training_matmul_compute();
   if (keep != nullptr) {
     const std::vector<T> xd = apply_dropout(x, keep, n_rows * d.n_in, d.dropout);
-    gemm<T>(false, true, n_rows, d.rank, d.n_in, T(1), xd.data(), A, T(0), xa);
+    gemm_in<T>(dtype, false, true, n_rows, d.rank, d.n_in, T(1), xd.data(), A, T(0), xa);
   } else {
-    gemm<T>(false, true, n_rows, d.rank, d.n_in, T(1), x, A, T(0), xa);
+    gemm_in<T>(dtype, false, true, n_rows, d.rank, d.n_in, T(1), x, A, T(0), xa);
   }
-  gemm<T>(false, true, n_rows, d.n_out, d.rank, scale, xa, B, T(1), y);
+  gemm_in<T>(dtype, false, true, n_rows, d.n_out, d.rank, scale, xa, B, T(1), y);
 }
 
 // dB += scale·dyᵀ·xa;  dxa = scale·dy·B;  dA += dxaᵀ·dropout(x);  dx += dropout'(dxa·A).
@@ -66,20 +68,28 @@ template <typename T>
 void lora_backward(T* dx, T* dA, T* dB, const T* dy, const T* x, const uint8_t* keep, const T* xa, const T* A,
                    const T* B, int64_t n_rows, const LoraDims& d) {
   const T scale = static_cast<T>(d.scale);
-  gemm<T>(true, false, d.n_out, d.rank, n_rows, scale, dy, xa, T(1), dB);
+  const ComputeDType dtype = training_matmul_compute();
+  {
+    // dB as (xaᵀ·dy)ᵀ: the bf16 GEMM copies a transposed left operand, and xa (n_rows, rank) is far smaller than dy.
+    std::vector<T> dbt(d.rank * d.n_out);
+    gemm_in<T>(dtype, true, false, d.rank, d.n_out, n_rows, T(1), xa, dy, T(0), dbt.data());
+    for (int64_t o = 0; o < d.n_out; ++o) {
+      for (int64_t r = 0; r < d.rank; ++r) dB[o * d.rank + r] += scale * dbt[r * d.n_out + o];
+    }
+  }
   std::vector<T> dxa(n_rows * d.rank);
-  gemm<T>(false, false, n_rows, d.rank, d.n_out, scale, dy, B, T(0), dxa.data());
+  gemm_in<T>(dtype, false, false, n_rows, d.rank, d.n_out, scale, dy, B, T(0), dxa.data());
   if (keep == nullptr) {
-    gemm<T>(true, false, d.rank, d.n_in, n_rows, T(1), dxa.data(), x, T(1), dA);
-    if (dx != nullptr) gemm<T>(false, false, n_rows, d.n_in, d.rank, T(1), dxa.data(), A, T(1), dx);
+    gemm_in<T>(dtype, true, false, d.rank, d.n_in, n_rows, T(1), dxa.data(), x, T(1), dA);
+    if (dx != nullptr) gemm_in<T>(dtype, false, false, n_rows, d.n_in, d.rank, T(1), dxa.data(), A, T(1), dx);
     return;
   }
   const int64_t n = n_rows * d.n_in;
   const std::vector<T> xd = apply_dropout(x, keep, n, d.dropout);
-  gemm<T>(true, false, d.rank, d.n_in, n_rows, T(1), dxa.data(), xd.data(), T(1), dA);
+  gemm_in<T>(dtype, true, false, d.rank, d.n_in, n_rows, T(1), dxa.data(), xd.data(), T(1), dA);
   if (dx == nullptr) return;
   std::vector<T> dxd(n);
-  gemm<T>(false, false, n_rows, d.n_in, d.rank, T(1), dxa.data(), A, T(0), dxd.data());
+  gemm_in<T>(dtype, false, false, n_rows, d.n_in, d.rank, T(1), dxa.data(), A, T(0), dxd.data());
   const T inv_keep = T(1) / (T(1) - static_cast<T>(d.dropout));
   for (int64_t i = 0; i < n; ++i) {
     if (keep[i]) dx[i] += dxd[i] * inv_keep;

@@ -30,7 +30,7 @@ void merge_adapter(const MergeOptions& o) {
   const PeftAdapter adapter = load_peft_adapter(o.adapter_dir);
   bool double_quant = false;
   const std::string format = base_format(o, adapter.config, double_quant);
-  const ModelWeights base = load_model_weights(o.model_dir, training_load_options(format, double_quant, false, 0));
+  const ModelWeights base = load_model_weights(o.model_dir, training_load_options(format, double_quant, false, 0, "float32"));
   const ModelConfig& c = base.config;
 
   std::map<std::pair<int64_t, int>, const LoraModuleWeights*> by_layer;

@@ -205,9 +205,9 @@ StepLog train_step(Communicator& comm, GradientReducer& reducer, LoraLlama& mode
 }  // namespace
 
 WeightLoadOptions training_load_options(const std::string& quantization, bool double_quant, bool is_dummy,
-                                        uint64_t seed) {
+                                        uint64_t seed, const std::string& dense_dtype) {
   WeightLoadOptions load;
-  load.dtype = "float32";
+  load.dtype = dense_dtype;
   load.dummy = is_dummy;
   load.dummy_seed = seed;
   load.transform_linear = make_quantize_transform(quantization, double_quant);
@@ -237,7 +237,8 @@ FinetuneResult run_finetune(const TrainerConfig& c, const TrainingTokenizer& tok
   const int64_t num_steps = total_steps(c, loader);
 
   const ModelWeights base =
-      load_model_weights(c.model_dir, training_load_options(c.quantization, c.double_quant, c.is_dummy_weights, c.seed));
+      load_model_weights(c.model_dir, training_load_options(c.quantization, c.double_quant, c.is_dummy_weights, c.seed,
+                                                       runs_bf16(c.bf16 ? ComputeDType::kBF16 : ComputeDType::kF32) ? "bfloat16" : "float32"));
   Rng rng(c.seed);
   LoraLlama model(base, init_lora_modules(module_specs(base, targets), c.lora_r, rng), c.lora_alpha / c.lora_r,
                   static_cast<float>(c.lora_dropout));

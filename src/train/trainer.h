@@ -53,10 +53,12 @@ struct FinetuneResult {
   double all_reduce_seconds_per_step = 0.0;  // time in them, waiting for slower ranks included
 };
 
-// How the base is loaded for training or merging: fp32 for "none", else quantized while loading (the linear
-// layers of the blocks). Throws Error(kInvalidArgument) for an unknown format.
+// How the base is loaded for training or merging: the blocks' linear layers quantized while loading (or dense for
+// "none"), every dense matrix (the embeddings, the LM head, the linear layers of "none") in `dense_dtype`
+// ("float32", or "bfloat16" for a fine-tune computing in bf16, as qlora.py casts them with --bf16: half the memory,
+// and the products take the bf16 GEMM). Throws Error(kInvalidArgument) for an unknown format.
 WeightLoadOptions training_load_options(const std::string& quantization, bool double_quant, bool is_dummy,
-                                        uint64_t seed);
+                                        uint64_t seed, const std::string& dense_dtype);
 
 // Runs (or resumes) a fine-tuning run. Throws Error for bad flags, data or model (before training starts).
 // Under an MPI launcher every rank calls it with the same configuration: data parallelism over

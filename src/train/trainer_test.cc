@@ -166,7 +166,7 @@ TEST_F(QLoraRun, TrainingLossFallsBelowHalfOfInitial) {
 }
 
 TEST_F(QLoraRun, ServedAdapterAnswersHeldInPromptAsTaught) {
-  LlamaModel model(load_model_weights(kModel, training_load_options("nf4", true, false, 0)));
+  LlamaModel model(load_model_weights(kModel, training_load_options("nf4", true, false, 0, "float32")));
   LoraManager loras;
   loras.add(load_served_adapter("stories", *dir_, model.config(), 64));
   const std::vector<int32_t> prompt = test_tokenizer().encode(alpaca_prompt("What is the name of the girl?"), true);
@@ -195,13 +195,13 @@ TEST_F(QLoraRun, AdapterConfigRecordsTrainingBase) {
 TEST_F(QLoraRun, SavedAdapterServesLogitsOfTrainedModel) {
   // Served inputs past the decode limit are multiplied in bf16 by default; these compare them with fp32 training.
   ScopedMatmulCompute fp32(ComputeDType::kF32);
-  const ModelWeights base = load_model_weights(kModel, training_load_options("nf4", true, false, 0));
+  const ModelWeights base = load_model_weights(kModel, training_load_options("nf4", true, false, 0, "float32"));
   LoraLlama trained(base, result_->modules, 16.0 / 8, 0.0f);
   const std::vector<int32_t> ids = test_tokenizer().encode(alpaca_prompt("What color is the sky?"), true);
   TokenizedExample example{ids, std::vector<int32_t>(ids.size(), 0)};
   const std::vector<float> expected = trained.logits(make_batch({&example}, 0));
 
-  LlamaModel model(load_model_weights(kModel, training_load_options("nf4", true, false, 0)));
+  LlamaModel model(load_model_weights(kModel, training_load_options("nf4", true, false, 0, "float32")));
   LoraManager loras;
   loras.add(load_served_adapter("stories", *dir_, model.config(), 64));
   const std::vector<float> served = serving_logits(model, &loras, 1, ids);
@@ -220,7 +220,7 @@ TEST_F(QLoraRun, MergedModelGivesLogitsOfBasePlusAdapter) {
   EXPECT_TRUE(file_exists(merged_dir + "/tokenizer.json"));
   const std::vector<int32_t> ids = test_tokenizer().encode(alpaca_prompt("Who helped Lily?"), true);
 
-  LlamaModel base(load_model_weights(kModel, training_load_options("nf4", true, false, 0)));
+  LlamaModel base(load_model_weights(kModel, training_load_options("nf4", true, false, 0, "float32")));
   LoraManager loras;
   loras.add(load_served_adapter("stories", *dir_, base.config(), 64));
   const std::vector<float> expected = serving_logits(base, &loras, 1, ids);
@@ -251,8 +251,8 @@ std::vector<float> all_values(const WeightMatrix& w) {
 // the widest gap between code values, 0.152, plus the absmax's 8-bit rounding; 0.215 measured), and the one for
 // "none" holds the checkpoint's fp32 values.
 void expect_nf4_base_differs_from_fp32_base() {
-  const ModelWeights nf4 = load_model_weights(kModel, training_load_options("nf4", true, false, 0));
-  const ModelWeights f32 = load_model_weights(kModel, training_load_options("none", true, false, 0));
+  const ModelWeights nf4 = load_model_weights(kModel, training_load_options("nf4", true, false, 0, "float32"));
+  const ModelWeights f32 = load_model_weights(kModel, training_load_options("none", true, false, 0, "float32"));
   ASSERT_EQ(nf4.layers.size(), f32.layers.size());
   for (size_t l = 0; l < f32.layers.size(); ++l) {
     for (int m = 0; m < kNumLinearModules; ++m) {
@@ -381,17 +381,17 @@ void expect_biases_enter_the_training_forward(bool llama) {
   TokenizedExample example{ids, std::vector<int32_t>(ids.size(), 0)};
   const Batch batch = make_batch({&example}, 0);
   for (const char* quantization : {"none", "nf4"}) {
-    const ModelWeights base = load_model_weights(dir, training_load_options(quantization, true, false, 0));
+    const ModelWeights base = load_model_weights(dir, training_load_options(quantization, true, false, 0, "float32"));
     LoraLlama trained(base, {}, 2.0, 0.0f);
     const std::vector<float> got = trained.logits(batch);
 
-    LlamaModel model(load_model_weights(dir, training_load_options(quantization, true, false, 0)));
+    LlamaModel model(load_model_weights(dir, training_load_options(quantization, true, false, 0, "float32")));
     const std::vector<float> served = serving_logits(model, nullptr, 0, ids);
     ASSERT_EQ(got.size(), served.size());
     for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], served[i], 1e-4) << quantization << " " << i;
 
     for (int m = 0; m < kNumLinearModules; ++m) {
-      ModelWeights unbiased = load_model_weights(dir, training_load_options(quantization, true, false, 0));
+      ModelWeights unbiased = load_model_weights(dir, training_load_options(quantization, true, false, 0, "float32"));
       if (unbiased.layers[0].biases[m].empty()) {
         EXPECT_TRUE(!llama && m >= 3) << linear_module_names(m).path;
         continue;
