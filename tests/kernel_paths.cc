@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
       return p.is_on ? 0 : 77;
     }
   }
-  std::fprintf(stderr, "kernel_paths: unknown path '%s' (portable, avx2, avx512, avx512_vnni, amx_bf16, amx_int8)\n", argv[1]);
+  std::fprintf(stderr, "kernel_paths: unknown path '%s' (portable, avx2, avx512, avx512_vnni, amx_bf16, amx_int8)\n",
+               argv[1]);
   return 2;
 }

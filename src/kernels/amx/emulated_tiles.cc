@@ -51,7 +51,8 @@ void check_dot_shapes(const char* instruction, int c, int a, int b) {
                              cfg.colsb[a] / 4, cfg.rows[b]));
   }
   if (cfg.colsb[b] != cfg.colsb[c]) {
-    fault("#UD", fmt::format("{}: B rows are {} bytes, C rows {} (N differs)", instruction, cfg.colsb[b], cfg.colsb[c]));
+    fault("#UD",
+          fmt::format("{}: B rows are {} bytes, C rows {} (N differs)", instruction, cfg.colsb[b], cfg.colsb[c]));
   }
 }
 

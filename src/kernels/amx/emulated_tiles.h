@@ -13,12 +13,15 @@
 //   tdpbf16ps / tdpbusd C, A, B: three distinct tiles; A.rows = C.rows (M); A.colsb / 4 = B.rows (K groups);
 //              B.colsb = C.colsb (N · 4 bytes).
 // Semantics (Intel intrinsics guide, _tile_dpbf16ps / _tile_dpbusd operation):
-//   tdpbf16ps: for each row m, group k, column n: c += a.bf16[2k]·b[k].bf16[2n], then c += a.bf16[2k+1]·b[k].bf16[2n+1],
-//              in fp32 with round-to-nearest-even (a bf16 product is exact in fp32, so each step rounds once);
+//   tdpbf16ps: for each row m, group k, column n: c += a.bf16[2k]·b[k].bf16[2n], then
+//              c += a.bf16[2k+1]·b[k].bf16[2n+1], in fp32 with round-to-nearest-even (a bf16 product is exact in fp32, so each step rounds once);
 //              input denormals are read as zero and output denormals flushed to zero.
 //   tdpbusd:   c.int32[n] += Σ_{e<4} zero_extend(a.u8[4k+e]) · sign_extend(b[k].s8[4n+e]), wrapping modulo 2³².
 //   sttilecfg stores the loaded configuration, or 64 zero bytes where none is.
 //   Results write the C rows up to C.rows and zero every byte past C.colsb and every row past C.rows.
+// Read at https://felixcloutier.com/x86/tdpbf16ps, https://felixcloutier.com/x86/tdpbssd:tdpbsud:tdpbusd:tdpbuud
+// (the SDM's pages: #UD conditions, DAZ/FTZ, round-to-nearest-even) and Intel's compiler reference for
+// _tile_dpbusd / _tile_dpbf16ps (the FOR m / k / n pseudo-code, write_row_and_zero, zero_upper_rows).
 #pragma once
 
 #include <cstdint>

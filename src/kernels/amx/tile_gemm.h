@@ -170,9 +170,11 @@ void gemm_bf16_tiles(bool trans_b, int64_t m, int64_t n, int64_t k, const float*
       const auto* packed_b = reinterpret_cast<const uint8_t*>(b_buffer.data());
       for (int64_t rp = 0; rp < num_row_panels; rp += 2) {
         for (int64_t cp = 0; cp < num_col_panels; cp += 2) {
-          run_tile_block<Tiles, false>(std::min<int64_t>(2, num_row_panels - rp), std::min<int64_t>(2, num_col_panels - cp),
-                                       packed_a + rp * panel_bytes, panel_bytes, packed_b + cp * panel_bytes,
-                                       panel_bytes, num_steps, reinterpret_cast<uint8_t*>(out));
+          const int64_t row_tiles = std::min<int64_t>(2, num_row_panels - rp);
+          const int64_t col_tiles = std::min<int64_t>(2, num_col_panels - cp);
+          run_tile_block<Tiles, false>(row_tiles, col_tiles, packed_a + rp * panel_bytes, panel_bytes,
+                                       packed_b + cp * panel_bytes, panel_bytes, num_steps,
+                                       reinterpret_cast<uint8_t*>(out));
           const int64_t i0 = rp * kPanel, jb = j0 + cp * kPanel;
           const int64_t rows = std::min(kBlock, m - i0), cols = std::min(kBlock, n - jb);
           for (int64_t i = 0; i < rows; ++i) {
@@ -200,9 +202,11 @@ void gemm_u8s8_tiles(int64_t m, int64_t n, int64_t k_packed, int64_t k0, int64_t
   const auto* b_bytes = reinterpret_cast<const uint8_t*>(packed_b);
   for (int64_t rp = 0; rp < num_row_panels; rp += 2) {
     for (int64_t cp = 0; cp < num_col_panels; cp += 2) {
-      run_tile_block<Tiles, true>(std::min<int64_t>(2, num_row_panels - rp), std::min<int64_t>(2, num_col_panels - cp),
-                                  packed_a + rp * panel_bytes + first, panel_bytes, b_bytes + cp * panel_bytes + first,
-                                  panel_bytes, num_steps, reinterpret_cast<uint8_t*>(out));
+      const int64_t row_tiles = std::min<int64_t>(2, num_row_panels - rp);
+      const int64_t col_tiles = std::min<int64_t>(2, num_col_panels - cp);
+      run_tile_block<Tiles, true>(row_tiles, col_tiles, packed_a + rp * panel_bytes + first, panel_bytes,
+                                  b_bytes + cp * panel_bytes + first, panel_bytes, num_steps,
+                                  reinterpret_cast<uint8_t*>(out));
       const int64_t i0 = rp * kPanel, j0 = cp * kPanel;
       const int64_t rows = std::min(kBlock, m - i0), cols = std::min(kBlock, n - j0);
       for (int64_t i = 0; i < rows; ++i) {

@@ -4,8 +4,8 @@
 //   2. the OS enables the tile state: XCR0 (xgetbv 0) bits 17 XTILECFG and 18 XTILEDATA, read only if CPUID.1 ECX
 //      bit 27 (OSXSAVE) says xgetbv exists;
 //   3. Linux (5.16+) grants this process the XTILEDATA state: arch_prctl(ARCH_REQ_XCOMP_PERM 0x1023, 18), without
-//      which the first tile data instruction raises SIGILL (Documentation/arch/x86/xstate.rst); the grant covers
-//      every thread of the process, present and future;
+//      which the first tile data instruction raises SIGILL; the grant covers every thread of the process, present
+//      and future (https://docs.kernel.org/arch/x86/xstate.html, tools/testing/selftests/x86/amx.c);
 //   4. a tiny product on the tiles runs without a signal and matches the scalar result (some VMs pass 1-3 and still
 //      fault: llama.cpp's AMX path dies with SIGILL there).
 #pragma once
