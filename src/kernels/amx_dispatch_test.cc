@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -74,6 +75,21 @@ TEST(AmxDispatch, GemmBf16RunsWithoutAmx) {
   std::vector<float> a(64 * 96, 0.25f), b(80 * 96, 0.5f), c(64 * 80, -1.0f);
   ASSERT_TRUE(gemm_bf16(WeightFormat::kF32, true, 64, 80, 96, a.data(), 96, b.data(), 96, 0.0f, c.data(), 80));
   for (float v : c) ASSERT_EQ(v, 0.125f * 96);
+}
+
+// With AMX, gemm_bf16 runs products of 16 rows or more on the tiles: the same bits as the AMX kernel called directly
+// (the AVX512-BF16 kernel sums in another order). The Bf16Gemm tests check those products against the references.
+TEST(AmxDispatch, GemmBf16TakesTheTilesWithAmx) {
+  if (!has_amx_bf16()) GTEST_SKIP() << amx_status();
+  const int64_t m = 40, n = 48, k = 300;
+  std::vector<float> a(m * k), b(n * k), direct(m * n), dispatched(m * n);
+  for (int64_t i = 0; i < m * k; ++i) a[i] = std::sin(static_cast<float>(i));
+  for (int64_t i = 0; i < n * k; ++i) b[i] = std::cos(static_cast<float>(i));
+  amx::gemm_bf16(amx::TileBackend::kHardware, WeightFormat::kF32, true, m, n, k, a.data(), k, b.data(), k, 0.0f,
+                 direct.data(), n);
+  ASSERT_TRUE(gemm_bf16_serial(WeightFormat::kF32, true, m, n, k, a.data(), k, b.data(), k, 0.0f, dispatched.data(),
+                               n));
+  EXPECT_EQ(dispatched, direct);
 }
 
 // Someone else released this thread's tiles (tilerelease, another library): the next product loads the
