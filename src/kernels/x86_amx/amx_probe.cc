@@ -1,7 +1,6 @@
 #include "kernels/x86_amx/amx_probe.h"
 
 #include <cpuid.h>
-#include <immintrin.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -13,6 +12,7 @@
 
 #include "kernels/amx/amx_gemm.h"
 #include "kernels/x86_amx/hardware_gemm.h"
+#include "kernels/x86_amx/hardware_tiles.h"
 
 namespace pagedllm::amx {
 namespace {
@@ -110,7 +110,7 @@ ProbeResult probe_tile_product(bool int8) {
   const int signal = sigsetjmp(probe_jump, /*savemask=*/1);
   if (signal == 0) {
     exact = int8 ? int8_product_is_exact() : bf16_product_is_exact();
-    _tile_release();  // the probing thread keeps no tile state; GEMMs reload their configuration
+    HardwareTiles::release();  // the probing thread keeps no tile state; GEMMs reload their configuration
   }
   probing_thread.store(0);
   sigaction(SIGILL, &saved_sigill, nullptr);
