@@ -146,10 +146,11 @@ TEST(AmxBf16Gemm, HardwareAgreesWithEmulator) {
           ASSERT_EQ(hardware[i * n + j], emulated[i * n + j]) << i << "," << j;
           continue;
         }
-        // Two fp32 summations of the same k bf16 products differ by at most 2 (k + 2) · 2⁻²⁴ · Σ|a·b|.
+        // Two fp32 summations of the same k bf16 products, each within (k + 1) · 2⁻²³ · Σ|a·b| of the exact sum
+        // even if one of them truncated instead of rounding to nearest, differ by less than 4 (k + 2) · 2⁻²⁴ · Σ|a·b|.
         double magnitude = 0.0;
         for (int64_t p = 0; p < k; ++p) magnitude += std::fabs(to_bf16(a[i * k + p]) * to_bf16(b[j * k + p]));
-        ASSERT_NEAR(hardware[i * n + j], emulated[i * n + j], 2.0 * (k + 2) * 0x1.0p-24 * magnitude) << i << "," << j;
+        ASSERT_NEAR(hardware[i * n + j], emulated[i * n + j], 4.0 * (k + 2) * 0x1.0p-24 * magnitude) << i << "," << j;
       }
     }
   }
