@@ -74,6 +74,7 @@ void bench_attention(int num_seqs, int context, int q_len) {
 void compare_bf16_products() {
   using namespace pagedllm;
   fmt::print("AVX512-BF16: {}\n", has_avx512_bf16() ? "yes" : "no (bf16 rows show the fp32 path)");
+  fmt::print("{} (PAGEDLLM_NO_AMX=1 compares AVX512-BF16)\n", amx_status());
   for (auto [n_out, n_in] : {std::pair<int64_t, int64_t>{5632, 2048}, {2048, 5632}, {2048, 2048}, {256, 2048}}) {
     for (bool backward : {false, true}) {
       double gflops[2];

@@ -28,11 +28,14 @@ int main(int argc, char** argv) {
       {"avx2", "AVX2+FMA+F16C", has_avx2_fma_f16c()},
       {"avx512", "AVX-512 F/CD/BW/DQ/VL, not PAGEDLLM_NO_AVX512=1", has_avx512()},
       {"avx512_vnni", "the avx512 path and AVX-512 VNNI", has_avx512_vnni()},
+      {"amx_bf16", "AMX-BF16 tiles granted and probed, not PAGEDLLM_NO_AMX=1", has_amx_bf16()},
+      {"amx_int8", "AMX-INT8 tiles granted and probed, not PAGEDLLM_NO_AMX=1", has_amx_int8()},
   };
   const char* no_avx512 = std::getenv("PAGEDLLM_NO_AVX512");
   if (argc < 2) {
     for (const KernelPath& p : paths) print(p);
     if (no_avx512 != nullptr) std::printf("PAGEDLLM_NO_AVX512=%s\n", no_avx512);
+    std::printf("%s\n", amx_status());
     return 0;
   }
   for (const KernelPath& p : paths) {
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
       return p.is_on ? 0 : 77;
     }
   }
-  std::fprintf(stderr, "kernel_paths: unknown path '%s' (portable, avx2, avx512, avx512_vnni)\n", argv[1]);
+  std::fprintf(stderr, "kernel_paths: unknown path '%s' (portable, avx2, avx512, avx512_vnni, amx_bf16, amx_int8)\n",
+               argv[1]);
   return 2;
 }

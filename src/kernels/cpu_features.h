@@ -19,6 +19,16 @@ bool has_avx512_vnni();
 // false, so the fp32 products run instead on a CPU that has it.
 bool has_avx512_bf16();
 
-// There is no AMX path: without an AMX CPU to test one on, Sapphire Rapids runs the AVX512-BF16 GEMM.
+// AMX tiles (Sapphire Rapids and later), usable by this process: the CPU reports AMX-TILE and AMX-BF16 /
+// AMX-INT8, the OS enables the tile state, Linux grants the process the tile data permission, and a probe product
+// on the tiles ran without a signal and matched the scalar result (x86_amx/amx_probe.h). Decided once, on the first
+// call; PAGEDLLM_NO_AMX=1 makes both false without touching the tiles. has_amx_bf16() also needs has_avx512_bf16()
+// (so PAGEDLLM_NO_BF16=1 and PAGEDLLM_NO_AVX512=1 turn it off too), has_amx_int8() has_avx512().
+bool has_amx_bf16();
+bool has_amx_int8();
+
+// One line saying which way the AMX decision went and why (e.g. "AMX not used: the CPU does not report AMX-TILE").
+// Where the CPU reports AMX the line is also written to stderr once, when the decision is made.
+const char* amx_status();
 
 }  // namespace pagedllm

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "kernels/amx/amx_gemm.h"
 #include "kernels/cpu_features.h"
 #include "kernels/x86_avx512/sgemm.h"
 #include "kernels/x86_avx512_bf16/bf16_gemm.h"
@@ -17,6 +18,10 @@ void pin_openblas_to_one_thread() {
   static std::once_flag once;
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
+
+// Products of at least this many rows take the AMX tiles where they work (a tile holds 16 rows of A; fewer rows
+// would multiply padding). Not tuned: no AMX machine has run it yet.
+constexpr int64_t kAmxMinRows = 16;
 
 // N is split in multiples of this so every slice keeps the GEMM kernels' register tiles full; M likewise (both
 // kernels' register tiles are 14 rows).
@@ -118,6 +123,10 @@ bool gemm_bf16_serial(WeightFormat b_format, bool trans_b, int64_t m, int64_t n,
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
     }
+    return true;
+  }
+  if (m >= kAmxMinRows && has_amx_bf16()) {
+    amx::gemm_bf16(amx::TileBackend::kHardware, b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
     return true;
   }
   avx512_bf16::gemm_bf16(b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);

@@ -49,8 +49,9 @@ void gemm_in(ComputeDType dtype, bool trans_a, bool trans_b, int64_t m, int64_t 
 
 // C[m, n] = A[m, k] · op(B) + beta · C in bf16 with fp32 accumulation (kernels/x86_avx512_bf16/bf16_gemm.h: A and
 // B rounded to bf16, |error| ≤ (2⁻⁷ + 2⁻¹⁶) · Σ|a·b|), B's elements F32, F16 or BF16 (`b_format`), op(B) as in
-// gemm_f32. Only with AVX512-BF16 (has_avx512_bf16()): returns false, doing nothing, otherwise, and the caller takes
-// its fp32 path.
+// gemm_f32. Products of 16 rows or more run on the AMX tiles where has_amx_bf16() (amx/amx_gemm.h, same contract
+// and bound), the others on AVX512-BF16. Only with AVX512-BF16 (has_avx512_bf16()): returns false, doing nothing,
+// otherwise, and the caller takes its fp32 path.
 // On the pool like gemm_f32; the _serial form on the calling thread.
 bool gemm_bf16(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                const void* b, int64_t ldb, float beta, float* c, int64_t ldc);

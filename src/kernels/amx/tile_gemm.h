@@ -1,0 +1,225 @@
+// The AMX GEMMs' blocking, packing and loops, written once over a tile backend: x86_amx/hardware_tiles.h (the
+// instructions) or amx/emulated_tiles.h (the portable model). Included by exactly one translation unit per backend
+// (amx/amx_gemm.cc, x86_amx/hardware_gemm.cc); internal to each (unnamed namespace), since the hardware one is
+// compiled with AMX flags and the linker must never pick its copy of a shared inline function for the other.
+//
+// Packed operands are panels of 16 (rows of A, columns of op(B)), each panel a run of 1 KiB tiles, one per step
+// of depth (32 k for bf16, 64 k for int8), loaded with a 64-byte stride:
+//   A tile:  16 rows × 64 bytes: row r holds A[r, step's k] (32 bf16 or 64 u8), zero past m and past k.
+//   B tile:  16 rows × 16 columns × 4 bytes, the VNNI layout: row q, column j holds op(B)[2q, j], op(B)[2q + 1, j]
+//            (bf16) or op(B)[4q + e, j] for e < 4 (s8) of the step's k, zero past n and past k.
+// A register block is 2 × 2 C tiles (32 rows × 32 columns): tmm0-3 accumulate C, tmm4-5 hold A, tmm6-7 hold B;
+// blocks on the edges use 1 row or column of tiles, and rows or columns past m or n are computed on zeros and
+// never written.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "kernels/amx/tile_config.h"
+#include "util/half.h"
+
+namespace pagedllm::amx {
+namespace {
+
+constexpr int64_t kPanel = 16;       // rows of A or columns of B per panel
+constexpr int64_t kBlock = 32;       // rows and columns of a 2 × 2 register block
+constexpr int64_t kBf16Step = 32;    // k per bf16 tile
+constexpr int64_t kInt8Step = 64;    // k per int8 tile
+// bf16 cache blocks: a depth block of B (kDepth × kWidth bf16 = 256 KiB) stays in L2 while every A panel pair runs
+// over it, as in x86_avx512_bf16/bf16_gemm.cc.
+constexpr int64_t kDepth = 512;
+constexpr int64_t kWidth = 256;
+
+// Loads the configuration unless this thread has it loaded already. sttilecfg reads what is loaded now, so a
+// pool thread, a foreign thread calling the _serial form, or a thread whose tiles someone released or reconfigured
+// since (tilerelease, another library's ldtilecfg) all end up with the right one; it costs far less than a block.
+template <class Tiles>
+void ensure_tile_config() {
+  static constexpr TileConfig kWanted = full_tile_config();
+  TileConfig current;
+  Tiles::store_config(&current);
+  if (std::memcmp(&current, &kWanted, sizeof(TileConfig)) != 0) Tiles::load_config(kWanted);
+}
+
+// out (32 × 32 four-byte values, 128-byte rows) = the block's product over num_steps tiles of depth: A panels at
+// a and a + a_panel_bytes, B panels at b and b + b_panel_bytes. Only the tiles of kRowTiles × kColTiles are written.
+template <class Tiles, bool kInt8, int kRowTiles, int kColTiles>
+void tile_block(const uint8_t* a, int64_t a_panel_bytes, const uint8_t* b, int64_t b_panel_bytes, int64_t num_steps,
+                uint8_t* out) {
+  constexpr int64_t kOutStride = kBlock * 4;
+  constexpr bool kTwoRows = kRowTiles == 2, kTwoCols = kColTiles == 2;
+  Tiles::template zero<0>();
+  if constexpr (kTwoCols) Tiles::template zero<1>();
+  if constexpr (kTwoRows) Tiles::template zero<2>();
+  if constexpr (kTwoRows && kTwoCols) Tiles::template zero<3>();
+  for (int64_t step = 0; step < num_steps; ++step) {
+    const int64_t offset = step * kTileBytes;
+    Tiles::template load<4>(a + offset, kMaxRowBytes);
+    if constexpr (kTwoRows) Tiles::template load<5>(a + a_panel_bytes + offset, kMaxRowBytes);
+    Tiles::template load<6>(b + offset, kMaxRowBytes);
+    if constexpr (kTwoCols) Tiles::template load<7>(b + b_panel_bytes + offset, kMaxRowBytes);
+    if constexpr (kInt8) {
+      Tiles::template dot_u8s8<0, 4, 6>();
+      if constexpr (kTwoCols) Tiles::template dot_u8s8<1, 4, 7>();
+      if constexpr (kTwoRows) Tiles::template dot_u8s8<2, 5, 6>();
+      if constexpr (kTwoRows && kTwoCols) Tiles::template dot_u8s8<3, 5, 7>();
+    } else {
+      Tiles::template dot_bf16<0, 4, 6>();
+      if constexpr (kTwoCols) Tiles::template dot_bf16<1, 4, 7>();
+      if constexpr (kTwoRows) Tiles::template dot_bf16<2, 5, 6>();
+      if constexpr (kTwoRows && kTwoCols) Tiles::template dot_bf16<3, 5, 7>();
+    }
+  }
+  Tiles::template store<0>(out, kOutStride);
+  if constexpr (kTwoCols) Tiles::template store<1>(out + kPanel * 4, kOutStride);
+  if constexpr (kTwoRows) Tiles::template store<2>(out + kPanel * kOutStride, kOutStride);
+  if constexpr (kTwoRows && kTwoCols) Tiles::template store<3>(out + kPanel * kOutStride + kPanel * 4, kOutStride);
+}
+
+template <class Tiles, bool kInt8>
+void run_tile_block(int64_t row_tiles, int64_t col_tiles, const uint8_t* a, int64_t a_panel_bytes, const uint8_t* b,
+                    int64_t b_panel_bytes, int64_t num_steps, uint8_t* out) {
+  if (row_tiles == 2 && col_tiles == 2) {
+    tile_block<Tiles, kInt8, 2, 2>(a, a_panel_bytes, b, b_panel_bytes, num_steps, out);
+  } else if (row_tiles == 2) {
+    tile_block<Tiles, kInt8, 2, 1>(a, a_panel_bytes, b, b_panel_bytes, num_steps, out);
+  } else if (col_tiles == 2) {
+    tile_block<Tiles, kInt8, 1, 2>(a, a_panel_bytes, b, b_panel_bytes, num_steps, out);
+  } else {
+    tile_block<Tiles, kInt8, 1, 1>(a, a_panel_bytes, b, b_panel_bytes, num_steps, out);
+  }
+}
+
+// ---- bf16: C[m, n] = A[m, k] · op(B) + beta · C ----
+
+// How each storage type of B becomes bf16 (nearest-even, as the AVX512-BF16 kernel rounds).
+struct F32ToBf16 {
+  using Storage = float;
+  static uint16_t load(const float* p) { return f32_to_bf16(*p); }
+};
+struct F16ToBf16 {
+  using Storage = uint16_t;
+  static uint16_t load(const uint16_t* p) { return f32_to_bf16(f16_to_f32(*p)); }
+};
+struct Bf16AsIs {
+  using Storage = uint16_t;
+  static uint16_t load(const uint16_t* p) { return *p; }
+};
+
+// A[0 : m, p0 : p0 + kc] → ⌈m / 16⌉ panels of num_steps bf16 tiles.
+inline void pack_bf16_a(const float* a, int64_t lda, int64_t m, int64_t p0, int64_t kc, int64_t num_steps,
+                        uint16_t* out) {
+  const int64_t panel_values = num_steps * kTileBytes / 2;
+  for (int64_t i = 0; i < (m + kPanel - 1) / kPanel * kPanel; ++i) {
+    uint16_t* panel = out + i / kPanel * panel_values + i % kPanel * kBf16Step;
+    for (int64_t p = 0; p < num_steps * kBf16Step; ++p) {
+      panel[p / kBf16Step * (kTileBytes / 2) + p % kBf16Step] = i < m && p < kc ? f32_to_bf16(a[i * lda + p0 + p]) : 0;
+    }
+  }
+}
+
+// op(B)[p0 : p0 + kc, j0 : j0 + nc] → ⌈nc / 16⌉ panels of num_steps VNNI bf16 tiles.
+template <class Elem>
+void pack_bf16_b(bool trans_b, const typename Elem::Storage* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
+                 int64_t nc, int64_t num_steps, uint16_t* out) {
+  const int64_t num_panels = (nc + kPanel - 1) / kPanel;
+  const int64_t panel_values = num_steps * kTileBytes / 2;
+  std::fill(out, out + num_panels * panel_values, uint16_t{0});
+  // Element (p, j) of the block goes to panel j / 16, tile p / 32, row p % 32 / 2, column j % 16, half p % 2.
+  const auto slot = [&](int64_t p, int64_t j) {
+    return j / kPanel * panel_values + p / kBf16Step * (kTileBytes / 2) + p % kBf16Step / 2 * kPanel * 2 +
+           j % kPanel * 2 + p % 2;
+  };
+  if (trans_b) {  // b is (n, k): each column of op(B) is a contiguous row of b
+    for (int64_t j = 0; j < nc; ++j) {
+      const auto* row = b + (j0 + j) * ldb + p0;
+      for (int64_t p = 0; p < kc; ++p) out[slot(p, j)] = Elem::load(row + p);
+    }
+  } else {
+    for (int64_t p = 0; p < kc; ++p) {
+      const auto* row = b + (p0 + p) * ldb + j0;
+      for (int64_t j = 0; j < nc; ++j) out[slot(p, j)] = Elem::load(row + j);
+    }
+  }
+}
+
+template <class Tiles, class Elem>
+void gemm_bf16_tiles(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                     const typename Elem::Storage* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  ensure_tile_config<Tiles>();
+  thread_local std::vector<uint16_t> a_buffer, b_buffer;
+  const int64_t num_row_panels = (m + kPanel - 1) / kPanel;
+  alignas(64) float out[kBlock * kBlock];
+  for (int64_t p0 = 0; p0 < k; p0 += kDepth) {
+    const int64_t kc = std::min(kDepth, k - p0);
+    const int64_t num_steps = (kc + kBf16Step - 1) / kBf16Step;
+    const int64_t panel_bytes = num_steps * kTileBytes;
+    a_buffer.resize(static_cast<size_t>(num_row_panels * panel_bytes / 2));
+    pack_bf16_a(a, lda, m, p0, kc, num_steps, a_buffer.data());
+    // The first depth block applies beta (0 overwrites, so C may hold garbage); later ones accumulate.
+    const float scale_c = p0 == 0 ? beta : 1.0f;
+    for (int64_t j0 = 0; j0 < n; j0 += kWidth) {
+      const int64_t nc = std::min(kWidth, n - j0);
+      const int64_t num_col_panels = (nc + kPanel - 1) / kPanel;
+      b_buffer.resize(static_cast<size_t>(num_col_panels * panel_bytes / 2));
+      pack_bf16_b<Elem>(trans_b, b, ldb, p0, kc, j0, nc, num_steps, b_buffer.data());
+      const auto* packed_a = reinterpret_cast<const uint8_t*>(a_buffer.data());
+      const auto* packed_b = reinterpret_cast<const uint8_t*>(b_buffer.data());
+      for (int64_t rp = 0; rp < num_row_panels; rp += 2) {
+        for (int64_t cp = 0; cp < num_col_panels; cp += 2) {
+          const int64_t row_tiles = std::min<int64_t>(2, num_row_panels - rp);
+          const int64_t col_tiles = std::min<int64_t>(2, num_col_panels - cp);
+          run_tile_block<Tiles, false>(row_tiles, col_tiles, packed_a + rp * panel_bytes, panel_bytes,
+                                       packed_b + cp * panel_bytes, panel_bytes, num_steps,
+                                       reinterpret_cast<uint8_t*>(out));
+          const int64_t i0 = rp * kPanel, jb = j0 + cp * kPanel;
+          const int64_t rows = std::min(kBlock, m - i0), cols = std::min(kBlock, n - jb);
+          for (int64_t i = 0; i < rows; ++i) {
+            float* row = c + (i0 + i) * ldc + jb;
+            for (int64_t j = 0; j < cols; ++j) {
+              row[j] = scale_c == 0.0f ? out[i * kBlock + j] : scale_c * row[j] + out[i * kBlock + j];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- int8: C_i32[m, n] (+)= A_u8 · B_s8ᵀ over packed operands (amx/amx_gemm.h) ----
+
+template <class Tiles>
+void gemm_u8s8_tiles(int64_t m, int64_t n, int64_t k_packed, int64_t k0, int64_t k, const uint8_t* packed_a,
+                     const int8_t* packed_b, bool accumulate, int32_t* c, int64_t ldc) {
+  ensure_tile_config<Tiles>();
+  const int64_t panel_bytes = k_packed / kInt8Step * kTileBytes;
+  const int64_t first = k0 / kInt8Step * kTileBytes, num_steps = k / kInt8Step;
+  const int64_t num_row_panels = (m + kPanel - 1) / kPanel, num_col_panels = (n + kPanel - 1) / kPanel;
+  alignas(64) uint32_t out[kBlock * kBlock];
+  const auto* b_bytes = reinterpret_cast<const uint8_t*>(packed_b);
+  for (int64_t rp = 0; rp < num_row_panels; rp += 2) {
+    for (int64_t cp = 0; cp < num_col_panels; cp += 2) {
+      const int64_t row_tiles = std::min<int64_t>(2, num_row_panels - rp);
+      const int64_t col_tiles = std::min<int64_t>(2, num_col_panels - cp);
+      run_tile_block<Tiles, true>(row_tiles, col_tiles, packed_a + rp * panel_bytes + first, panel_bytes,
+                                  b_bytes + cp * panel_bytes + first, panel_bytes, num_steps,
+                                  reinterpret_cast<uint8_t*>(out));
+      const int64_t i0 = rp * kPanel, j0 = cp * kPanel;
+      const int64_t rows = std::min(kBlock, m - i0), cols = std::min(kBlock, n - j0);
+      for (int64_t i = 0; i < rows; ++i) {
+        int32_t* row = c + (i0 + i) * ldc + j0;
+        for (int64_t j = 0; j < cols; ++j) {
+          // Wrapping like the tile accumulators (unsigned arithmetic: signed overflow would be undefined).
+          const uint32_t old = accumulate ? static_cast<uint32_t>(row[j]) : 0u;
+          row[j] = static_cast<int32_t>(old + out[i * kBlock + j]);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pagedllm::amx

@@ -1,0 +1,272 @@
+// The AMX GEMMs (amx/amx_gemm.h) on both tile backends:
+//   bf16: against two references computed in double, as the AVX512-BF16 kernel is (bf16_gemm_test.cc):
+//         exact     |C − exact| ≤ (2⁻⁷ + 2⁻¹⁶) · Σ|a·b| (2⁻⁸ for BF16 B, whose values are already bf16),
+//         emulated  the product of the bf16-rounded operands; only fp32 accumulation differs: ≤ 1e-5 · Σ|a·b|.
+//   int8: exactly equal to a scalar int32 reference.
+// Shapes are ragged in m, n and k around the 16-row/column panels, the 32 × 32 register blocks, the 32- and 64-k
+// tiles and the 512-k, 256-column cache blocks. The kHardware tests skip where has_amx_* is false (not on this
+// project's development machine: the hardware path has only run where CI has an AMX CPU); there the emulator is
+// also compared with the hardware bit for bit on data whose sums are exact, and within the fp32 summation bound
+// elsewhere (the hardware's internal rounding order is not documented to match the pseudo-code's).
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels/amx/amx_gemm.h"
+#include "kernels/cpu_features.h"
+#include "util/error.h"
+#include "util/half.h"
+#include "util/rng.h"
+
+namespace pagedllm {
+namespace {
+
+using amx::TileBackend;
+
+struct Operand {
+  std::vector<float> values;  // what the storage holds, as fp32 (exact)
+  std::vector<uint8_t> storage;
+};
+
+Operand random_operand(Rng& rng, int64_t n, WeightFormat format) {
+  Operand out;
+  out.values.resize(static_cast<size_t>(n));
+  out.storage.resize(static_cast<size_t>(n) * (format == WeightFormat::kF32 ? 4 : 2));
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = static_cast<float>(rng.uniform() * 2.0 - 1.0);
+    if (format == WeightFormat::kF32) {
+      out.values[i] = v;
+      reinterpret_cast<float*>(out.storage.data())[i] = v;
+    } else {
+      const uint16_t h = format == WeightFormat::kBF16 ? f32_to_bf16(v) : f32_to_f16(v);
+      out.values[i] = format == WeightFormat::kBF16 ? bf16_to_f32(h) : f16_to_f32(h);
+      reinterpret_cast<uint16_t*>(out.storage.data())[i] = h;
+    }
+  }
+  return out;
+}
+
+double to_bf16(float v) { return bf16_to_f32(f32_to_bf16(v)); }
+
+void expect_amx_bf16_matches(TileBackend backend, WeightFormat format, bool trans_b, int64_t m, int64_t n, int64_t k,
+                             float beta) {
+  Rng rng(static_cast<uint64_t>(m * 7919 + n * 31 + k * 3 + (trans_b ? 1 : 0)));
+  const int64_t lda = k + 3, ldb = (trans_b ? k : n) + 5, ldc = n + 2;
+  std::vector<float> a(static_cast<size_t>(m * lda));
+  for (float& v : a) v = static_cast<float>(rng.uniform() * 2.0 - 1.0);
+  const Operand b = random_operand(rng, (trans_b ? n : k) * ldb, format);
+  std::vector<float> c(static_cast<size_t>(m * ldc));
+  for (float& v : c) v = static_cast<float>(rng.uniform());
+  const std::vector<float> c0 = c;
+  const double rounding = format == WeightFormat::kBF16 ? 0x1.0p-8 : 0x1.0p-7 + 0x1.0p-16;
+  amx::gemm_bf16(backend, format, trans_b, m, n, k, a.data(), lda, b.storage.data(), ldb, beta, c.data(), ldc);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < ldc; ++j) {
+      const float got = c[i * ldc + j];
+      if (j >= n) {
+        ASSERT_EQ(got, c0[i * ldc + j]) << "wrote outside C at " << i << "," << j;
+        continue;
+      }
+      double exact = 0.0, emulated = 0.0, magnitude = 0.0;
+      for (int64_t p = 0; p < k; ++p) {
+        const float bv = trans_b ? b.values[j * ldb + p] : b.values[p * ldb + j];
+        const float av = a[i * lda + p];
+        exact += static_cast<double>(av) * bv;
+        emulated += to_bf16(av) * to_bf16(bv);
+        magnitude += std::fabs(static_cast<double>(av) * bv);
+      }
+      const double old = beta == 0.0f ? 0.0 : static_cast<double>(beta) * c0[i * ldc + j];
+      const auto where = [&] {
+        return std::string(weight_format_name(format)) + " " + std::to_string(m) + "x" + std::to_string(n) + "x" +
+               std::to_string(k) + " trans_b=" + std::to_string(trans_b) + " beta=" + std::to_string(beta) + " at " +
+               std::to_string(i) + "," + std::to_string(j);
+      };
+      ASSERT_NEAR(got, exact + old, rounding * magnitude + 1e-6 * (magnitude + std::fabs(old)) + 1e-6) << where();
+      ASSERT_NEAR(got, emulated + old, 1e-5 * (magnitude + std::fabs(old)) + 1e-6) << where();
+    }
+  }
+}
+
+// {m, n, k}: every edge of a panel (16), a register block (32), a bf16 tile (32 k), a depth block (512 k) and a
+// column block (256).
+const std::vector<std::array<int64_t, 3>> kBf16Shapes = {
+    {1, 1, 1}, {15, 17, 16}, {16, 16, 32}, {17, 33, 33}, {33, 15, 100}, {100, 47, 31}, {31, 100, 511}, {20, 300, 70}};
+
+void run_bf16_shapes(TileBackend backend) {
+  for (WeightFormat format : {WeightFormat::kBF16, WeightFormat::kF16, WeightFormat::kF32}) {
+    for (bool trans_b : {true, false}) {
+      for (float beta : {0.0f, 1.0f}) {
+        for (auto [m, n, k] : kBf16Shapes) expect_amx_bf16_matches(backend, format, trans_b, m, n, k, beta);
+      }
+    }
+  }
+  // Past one 512-k depth block: the later blocks accumulate through C (beta 0.5 applies once).
+  expect_amx_bf16_matches(backend, WeightFormat::kF32, true, 18, 40, 1030, 0.5f);
+  expect_amx_bf16_matches(backend, WeightFormat::kBF16, false, 18, 40, 1030, 0.0f);
+}
+
+TEST(AmxBf16Gemm, EmulatedMatchesReferencesOnRaggedShapes) { run_bf16_shapes(TileBackend::kEmulated); }
+
+TEST(AmxBf16Gemm, HardwareMatchesReferencesOnRaggedShapes) {
+  if (!has_amx_bf16()) GTEST_SKIP() << amx_status();
+  run_bf16_shapes(TileBackend::kHardware);
+}
+
+TEST(AmxBf16Gemm, EmptyDepthScalesC) {
+  std::vector<float> c = {1.0f, 2.0f, 3.0f, 4.0f};
+  amx::gemm_bf16(TileBackend::kEmulated, WeightFormat::kF32, true, 2, 2, 0, nullptr, 1, nullptr, 1, 0.5f, c.data(),
+                 2);
+  EXPECT_EQ(c, (std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f}));
+}
+
+// The emulator is the hardware's reference: the same blocking, tiles and order of tile instructions.
+TEST(AmxBf16Gemm, HardwareAgreesWithEmulator) {
+  if (!has_amx_bf16()) GTEST_SKIP() << amx_status();
+  for (bool exact_data : {true, false}) {
+    const int64_t m = 70, n = 90, k = 600;
+    std::vector<float> a(m * k), b(n * k);
+    Rng rng(5);
+    for (int64_t i = 0; i < m * k; ++i) {
+      a[i] = exact_data ? static_cast<float>(i % 7 - 3) : static_cast<float>(rng.uniform() * 2.0 - 1.0);
+    }
+    for (int64_t i = 0; i < n * k; ++i) {
+      b[i] = exact_data ? static_cast<float>(i % 5 - 2) : static_cast<float>(rng.uniform() * 2.0 - 1.0);
+    }
+    std::vector<float> hardware(m * n), emulated(m * n);
+    amx::gemm_bf16(TileBackend::kHardware, WeightFormat::kF32, true, m, n, k, a.data(), k, b.data(), k, 0.0f,
+                   hardware.data(), n);
+    amx::gemm_bf16(TileBackend::kEmulated, WeightFormat::kF32, true, m, n, k, a.data(), k, b.data(), k, 0.0f,
+                   emulated.data(), n);
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        if (exact_data) {  // small integers: every partial sum exact, so any summation order gives these bits
+          ASSERT_EQ(hardware[i * n + j], emulated[i * n + j]) << i << "," << j;
+          continue;
+        }
+        // Two fp32 summations of the same k bf16 products, each within (k + 1) · 2⁻²³ · Σ|a·b| of the exact sum
+        // even if one of them truncated instead of rounding to nearest, differ by less than 4 (k + 2) · 2⁻²⁴ · Σ|a·b|.
+        double magnitude = 0.0;
+        for (int64_t p = 0; p < k; ++p) magnitude += std::fabs(to_bf16(a[i * k + p]) * to_bf16(b[j * k + p]));
+        ASSERT_NEAR(hardware[i * n + j], emulated[i * n + j], 4.0 * (k + 2) * 0x1.0p-24 * magnitude) << i << "," << j;
+      }
+    }
+  }
+}
+
+// ---- int8 ----
+
+struct Int8Case {
+  int64_t m, n, k_packed;
+};
+
+void expect_amx_int8_exact(TileBackend backend, int64_t m, int64_t n, int64_t k_packed, int64_t k0, int64_t k,
+                           bool accumulate) {
+  Rng rng(static_cast<uint64_t>(m * 131 + n * 17 + k_packed + k0));
+  const int64_t lda = k_packed + 7, ldb = k_packed + 3, ldc = n + 3;
+  std::vector<uint8_t> a(static_cast<size_t>(m * lda));
+  std::vector<int8_t> b(static_cast<size_t>(n * ldb));
+  for (auto& v : a) v = static_cast<uint8_t>(rng.uniform() * 256.0);
+  for (auto& v : b) v = static_cast<int8_t>(static_cast<int>(rng.uniform() * 256.0) - 128);
+  // The extremes too: 255 · −128 in every product of the first row and column.
+  for (int64_t p = 0; p < k_packed; ++p) a[p] = 255;
+  for (int64_t p = 0; p < k_packed; ++p) b[p] = -128;
+  std::vector<uint8_t> packed_a(static_cast<size_t>(amx::packed_u8_a_bytes(m, k_packed)), 0xEE);
+  std::vector<int8_t> packed_b(static_cast<size_t>(amx::packed_s8_b_bytes(n, k_packed)), 0x5A);
+  amx::pack_u8_a(m, k_packed, a.data(), lda, packed_a.data());
+  amx::pack_s8_b(n, k_packed, b.data(), ldb, packed_b.data());
+  std::vector<int32_t> c(static_cast<size_t>(m * ldc));
+  for (auto& v : c) v = static_cast<int32_t>(rng.uniform() * 2e6) - 1000000;
+  const std::vector<int32_t> c0 = c;
+  amx::gemm_u8s8(backend, m, n, k_packed, k0, k, packed_a.data(), packed_b.data(), accumulate, c.data(), ldc);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < ldc; ++j) {
+      if (j >= n) {
+        ASSERT_EQ(c[i * ldc + j], c0[i * ldc + j]) << "wrote outside C at " << i << "," << j;
+        continue;
+      }
+      int64_t expected = accumulate ? c0[i * ldc + j] : 0;
+      for (int64_t p = k0; p < k0 + k; ++p) expected += int64_t{a[i * lda + p]} * b[j * ldb + p];
+      ASSERT_EQ(c[i * ldc + j], expected) << m << "x" << n << " k " << k0 << "+" << k << " of " << k_packed
+                                          << " accumulate=" << accumulate << " at " << i << "," << j;
+    }
+  }
+}
+
+void run_int8_shapes(TileBackend backend) {
+  for (int64_t m : {1, 15, 16, 17, 33, 100}) {
+    for (int64_t n : {1, 16, 17, 47}) {
+      for (bool accumulate : {false, true}) {
+        expect_amx_int8_exact(backend, m, n, 64, 0, 64, accumulate);
+        expect_amx_int8_exact(backend, m, n, 192, 0, 192, accumulate);
+        expect_amx_int8_exact(backend, m, n, 256, 64, 128, accumulate);  // one quantization block of a packed row
+      }
+    }
+  }
+  expect_amx_int8_exact(backend, 40, 70, 1024, 0, 1024, false);
+  expect_amx_int8_exact(backend, 3, 5, 128, 128, 0, true);  // an empty range leaves C as it was
+}
+
+TEST(AmxInt8Gemm, EmulatedEqualsScalarReference) { run_int8_shapes(TileBackend::kEmulated); }
+
+TEST(AmxInt8Gemm, HardwareEqualsScalarReference) {
+  if (!has_amx_int8()) GTEST_SKIP() << amx_status();
+  run_int8_shapes(TileBackend::kHardware);
+}
+
+// The layouts amx_gemm.h documents, byte for byte (the quantized products will pack to them).
+TEST(AmxInt8Gemm, PackedLayoutsAreTheDocumentedOnes) {
+  const int64_t m = 20, n = 18, k_packed = 128, steps = 2;
+  std::vector<uint8_t> a(m * k_packed);
+  std::vector<int8_t> b(n * k_packed);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint8_t>(i * 7 + 1);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<int8_t>(i * 5 + 3);
+  std::vector<uint8_t> packed_a(static_cast<size_t>(amx::packed_u8_a_bytes(m, k_packed)));
+  std::vector<int8_t> packed_b(static_cast<size_t>(amx::packed_s8_b_bytes(n, k_packed)));
+  ASSERT_EQ(packed_a.size(), 2u * steps * 1024);
+  ASSERT_EQ(packed_b.size(), 2u * steps * 1024);
+  amx::pack_u8_a(m, k_packed, a.data(), k_packed, packed_a.data());
+  amx::pack_s8_b(n, k_packed, b.data(), k_packed, packed_b.data());
+  for (int64_t s = 0; s < 2; ++s) {
+    for (int64_t q = 0; q < steps; ++q) {
+      for (int64_t r = 0; r < 16; ++r) {
+        for (int64_t e = 0; e < 64; ++e) {
+          const int64_t row = 16 * s + r;
+          ASSERT_EQ(packed_a[(s * steps + q) * 1024 + 64 * r + e], row < m ? a[row * k_packed + 64 * q + e] : 0);
+        }
+        for (int64_t j = 0; j < 16; ++j) {
+          for (int64_t e = 0; e < 4; ++e) {
+            const int64_t col = 16 * s + j;
+            ASSERT_EQ(packed_b[(s * steps + q) * 1024 + 64 * r + 4 * j + e],
+                      col < n ? b[col * k_packed + 64 * q + 4 * r + e] : 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(AmxInt8Gemm, RejectsDepthsOffTheTileGrid) {
+  std::vector<uint8_t> a(1024);
+  std::vector<int8_t> b(1024);
+  std::vector<int32_t> c(1);
+  const auto call = [&](int64_t k_packed, int64_t k0, int64_t k) {
+    amx::gemm_u8s8(TileBackend::kEmulated, 1, 1, k_packed, k0, k, a.data(), b.data(), false, c.data(), 1);
+  };
+  EXPECT_THROW(call(100, 0, 100), Error);
+  EXPECT_THROW(call(128, 32, 64), Error);
+  EXPECT_THROW(call(128, 0, 96), Error);
+  EXPECT_THROW(call(128, 64, 128), Error);
+  try {
+    call(128, 64, 128);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+    EXPECT_EQ(std::string(e.what()), "AMX int8 GEMM: k0 + k = 64 + 128 is past the packed depth 128");
+  }
+  EXPECT_THROW(amx::pack_u8_a(1, 65, a.data(), 65, a.data()), Error);
+}
+
+}  // namespace
+}  // namespace pagedllm

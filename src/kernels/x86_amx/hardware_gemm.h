@@ -1,0 +1,16 @@
+// The AMX GEMMs on the tile instructions (compiled with -mamx-tile -mamx-bf16 -mamx-int8). Enter only through
+// amx/amx_gemm.h, which checks has_amx_bf16() / has_amx_int8() first; same contracts.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/weight_matrix.h"
+
+namespace pagedllm::amx::hardware {
+
+void gemm_bf16(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+               const void* b, int64_t ldb, float beta, float* c, int64_t ldc);
+void gemm_u8s8(int64_t m, int64_t n, int64_t k_packed, int64_t k0, int64_t k, const uint8_t* packed_a,
+               const int8_t* packed_b, bool accumulate, int32_t* c, int64_t ldc);
+
+}  // namespace pagedllm::amx::hardware
