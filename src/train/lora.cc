@@ -1,6 +1,7 @@
 #include "train/lora.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/compute_dtype.h"
 #include "kernels/gemm.h"
@@ -32,11 +33,33 @@ std::vector<uint8_t> make_dropout_mask(uint64_t seed, float p, int64_t n) {
   if (p == 0.0f) return {};
   std::vector<uint8_t> keep(n);
   const int64_t num_runs = (n + kDropoutRun - 1) / kDropoutRun;
+  // uniform() ≥ p, decided on the 53 bits uniform() scales: (x >> 11) · 2⁻⁵³ ≥ p ⟺ (x >> 11) ≥ ⌈p · 2⁵³⌉ (p · 2⁵³
+  // is exact in double), without the conversion.
+  const uint64_t threshold = static_cast<uint64_t>(std::ceil(static_cast<double>(p) * 0x1.0p53));
+  // Runs are drawn kLanes at a time, element i of each in one iteration: the generators' dependency chains are
+  // independent, so the CPU overlaps them (one chain at a time was 5% of a SmolLM2 fine-tuning step).
+  constexpr int64_t kLanes = 4;
   parallel_for(num_runs, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      Rng rng(mix(seed, static_cast<uint64_t>(r)));
-      const int64_t last = std::min(n, (r + 1) * kDropoutRun);
-      for (int64_t i = r * kDropoutRun; i < last; ++i) keep[i] = rng.uniform() >= p ? 1 : 0;
+    for (int64_t r0 = begin; r0 < end; r0 += kLanes) {
+      const int64_t lanes = std::min(kLanes, end - r0);
+      Rng rngs[kLanes];
+      int64_t starts[kLanes], lengths[kLanes];
+      int64_t common = kDropoutRun;
+      for (int64_t l = 0; l < lanes; ++l) {
+        rngs[l] = Rng(mix(seed, static_cast<uint64_t>(r0 + l)));
+        starts[l] = (r0 + l) * kDropoutRun;
+        lengths[l] = std::min(n, starts[l] + kDropoutRun) - starts[l];
+        common = std::min(common, lengths[l]);
+      }
+      int64_t i = 0;
+      if (lanes == kLanes) {
+        for (; i < common; ++i) {
+          for (int64_t l = 0; l < kLanes; ++l) keep[starts[l] + i] = (rngs[l].next_u64() >> 11) >= threshold ? 1 : 0;
+        }
+      }
+      for (int64_t l = 0; l < lanes; ++l) {
+        for (int64_t j = i; j < lengths[l]; ++j) keep[starts[l] + j] = (rngs[l].next_u64() >> 11) >= threshold ? 1 : 0;
+      }
     }
   });
   return keep;

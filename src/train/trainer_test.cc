@@ -245,6 +245,19 @@ std::vector<float> all_values(const WeightMatrix& w) {
   return values;
 }
 
+// A fine-tune computing in bf16 loads its dense base matrices in bf16, as qlora.py casts them under --bf16: the
+// embeddings and LM head beside an NF4 base, every linear layer of a "none" base; "float32" keeps them exact.
+TEST(TrainingLoad, DenseMatricesTakeTheRequestedDtype) {
+  const ModelWeights nf4 = load_model_weights(kModel, training_load_options("nf4", true, false, 0, "bfloat16"));
+  EXPECT_EQ(nf4.embed_tokens->format(), WeightFormat::kBF16);
+  EXPECT_EQ(nf4.lm_head->format(), WeightFormat::kBF16);
+  EXPECT_EQ(nf4.layers[0].linear(0).format(), WeightFormat::kNF4);
+  const ModelWeights none = load_model_weights(kModel, training_load_options("none", true, false, 0, "bfloat16"));
+  EXPECT_EQ(none.layers[0].linear(0).format(), WeightFormat::kBF16);
+  const ModelWeights exact = load_model_weights(kModel, training_load_options("nf4", true, false, 0, "float32"));
+  EXPECT_EQ(exact.lm_head->format(), WeightFormat::kF32);
+}
+
 // The comparison below means something only if the two bases differ: the load run_finetune makes for "nf4" holds
 // every linear layer of the blocks as NF4+DQ (4.127 bits per weight plus each matrix's constants: ≤ 0.52 bytes
 // here) with most values moved to the NF4 grid, each by at most 0.25 of the largest |w| of its block of 64 (half
