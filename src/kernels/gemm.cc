@@ -115,8 +115,9 @@ bool gemm_f32_half_weight(bool bf16, int64_t m, int64_t n_out, int64_t n_in, con
   return true;
 }
 
-bool gemm_bf16_serial(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
-                      int64_t lda, const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+bool gemm_bf16_general_serial(WeightFormat b_format, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                              float alpha, const float* a, int64_t lda, const void* b, int64_t ldb, float beta,
+                              float* c, int64_t ldc) {
   if (!has_avx512_bf16()) return false;
   if (m <= 0 || n <= 0) return true;
   if (k <= 0) {
@@ -125,27 +126,41 @@ bool gemm_bf16_serial(WeightFormat b_format, bool trans_b, int64_t m, int64_t n,
     }
     return true;
   }
-  if (m >= kAmxMinRows && has_amx_bf16()) {
+  // The tiles read A row-major and have no alpha: the other forms (training's adapter and attention products) stay
+  // on AVX512-BF16.
+  if (m >= kAmxMinRows && !trans_a && alpha == 1.0f && has_amx_bf16()) {
     amx::gemm_bf16(amx::TileBackend::kHardware, b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
     return true;
   }
-  avx512_bf16::gemm_bf16(b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+  avx512_bf16::gemm_bf16(b_format, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   return true;
+}
+
+bool gemm_bf16_general(WeightFormat b_format, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                       float alpha, const float* a, int64_t lda, const void* b, int64_t ldb, float beta, float* c,
+                       int64_t ldc) {
+  if (!has_avx512_bf16()) return false;
+  if (m * n * k < (int64_t{1} << 20)) {
+    return gemm_bf16_general_serial(b_format, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+  const int64_t element_bytes = b_format == WeightFormat::kF32 ? 4 : 2;
+  for_output_blocks(m, n, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    const float* a_slice = trans_a ? a + i0 : a + i0 * lda;
+    const auto* b_slice = static_cast<const uint8_t*>(b) + (trans_b ? j0 * ldb : j0) * element_bytes;
+    gemm_bf16_general_serial(b_format, trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, a_slice, lda, b_slice, ldb,
+                             beta, c + i0 * ldc + j0, ldc);
+  });
+  return true;
+}
+
+bool gemm_bf16_serial(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+                      int64_t lda, const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  return gemm_bf16_general_serial(b_format, false, trans_b, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
 bool gemm_bf16(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (!has_avx512_bf16()) return false;
-  if (m * n * k < (int64_t{1} << 20)) {
-    return gemm_bf16_serial(b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
-  }
-  const int64_t element_bytes = b_format == WeightFormat::kF32 ? 4 : 2;
-  for_output_blocks(m, n, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
-    const auto* b_slice = static_cast<const uint8_t*>(b) + (trans_b ? j0 * ldb : j0) * element_bytes;
-    gemm_bf16_serial(b_format, trans_b, i1 - i0, j1 - j0, k, a + i0 * lda, lda, b_slice, ldb, beta,
-                     c + i0 * ldc + j0, ldc);
-  });
-  return true;
+  return gemm_bf16_general(b_format, false, trans_b, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace pagedllm

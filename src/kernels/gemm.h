@@ -42,7 +42,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
 // gemm<T> in the compute dtype `dtype`. For float, kBF16 runs the bf16 GEMM below where the CPU has it (runs_bf16):
 // both operands rounded to bf16, fp32 accumulation, |C − C_exact| ≤ (2⁻⁷ + 2⁻¹⁶) · |alpha| · Σ|a·b| plus fp32
 // rounding, as PyTorch's bf16 autocast multiplies fp32 parameters; otherwise, and always for double (the gradient
-// checks' reference), gemm<T>. A transposed A (and an alpha folded into it) costs one copy of A.
+// checks' reference), gemm<T>.
 template <typename T>
 void gemm_in(ComputeDType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
              const T* b, T beta, T* c);
@@ -57,5 +57,15 @@ bool gemm_bf16(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_
                const void* b, int64_t ldb, float beta, float* c, int64_t ldc);
 bool gemm_bf16_serial(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                       int64_t lda, const void* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// C[m, n] = alpha · op(A) · op(B) + beta · C with the same rounding and bound (times |alpha|), op(A) as in
+// gemm_f32_general; alpha scales the fp32 sums. With a transposed A or alpha ≠ 1 it runs on AVX512-BF16 even where
+// the AMX tiles work.
+bool gemm_bf16_general(WeightFormat b_format, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                       float alpha, const float* a, int64_t lda, const void* b, int64_t ldb, float beta, float* c,
+                       int64_t ldc);
+bool gemm_bf16_general_serial(WeightFormat b_format, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                              float alpha, const float* a, int64_t lda, const void* b, int64_t ldb, float beta,
+                              float* c, int64_t ldc);
 
 }  // namespace pagedllm

@@ -1,7 +1,7 @@
 // gemm_in (kernels/gemm.h): float products in a chosen compute dtype, and the pool's split of a product's output.
 //   kBF16 against two references computed in double: the exact product, within (2⁻⁷ + 2⁻¹⁶) · |alpha| · Σ|a·b|
-//   (each factor rounded to bf16 once); and the product of the bf16-rounded operands (alpha folded into A where C
-//   accumulates, applied after otherwise), within 1e-5 · Σ|a·b|: this one fails if the product ran in fp32.
+//   (each factor rounded to bf16 once); and alpha times the product of the bf16-rounded operands, within
+//   1e-5 · Σ|a·b|: this one fails if the product ran in fp32.
 //   kF32 gives gemm<float>'s bits, and so does kBF16 on a CPU without the bf16 GEMM.
 // The pool splits C by columns, or by rows when it has too few columns (a rank-64 adapter's 64): either split must
 // give the serial product's bits, since every element is summed over k in the same order.
@@ -35,7 +35,6 @@ void expect_bf16_gemm_in_matches(bool trans_a, bool trans_b, int64_t m, int64_t 
   std::vector<float> c = random_values(rng, m * n);
   const std::vector<float> c0 = c;
   gemm_in<float>(ComputeDType::kBF16, trans_a, trans_b, m, n, k, alpha, a.data(), b.data(), beta, c.data());
-  const bool alpha_in_a = alpha != 1.0f && beta != 0.0f;
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
       double exact = 0.0, emulated = 0.0, magnitude = 0.0;
@@ -43,7 +42,7 @@ void expect_bf16_gemm_in_matches(bool trans_a, bool trans_b, int64_t m, int64_t 
         const float av = trans_a ? a[p * m + i] : a[i * k + p];
         const float bv = trans_b ? b[j * k + p] : b[p * n + j];
         exact += static_cast<double>(av) * bv;
-        emulated += (alpha_in_a ? to_bf16(alpha * av) : alpha * to_bf16(av)) * to_bf16(bv);
+        emulated += alpha * to_bf16(av) * to_bf16(bv);
         magnitude += std::fabs(static_cast<double>(alpha) * av * bv);
       }
       const double old = beta == 0.0f ? 0.0 : static_cast<double>(beta) * c0[i * n + j];

@@ -92,14 +92,7 @@ void lora_backward(T* dx, T* dA, T* dB, const T* dy, const T* x, const uint8_t* 
                    const T* B, int64_t n_rows, const LoraDims& d) {
   const T scale = static_cast<T>(d.scale);
   const ComputeDType dtype = training_matmul_compute();
-  {
-    // dB as (xaᵀ·dy)ᵀ: the bf16 GEMM copies a transposed left operand, and xa (n_rows, rank) is far smaller than dy.
-    std::vector<T> dbt(d.rank * d.n_out);
-    gemm_in<T>(dtype, true, false, d.rank, d.n_out, n_rows, T(1), xa, dy, T(0), dbt.data());
-    for (int64_t o = 0; o < d.n_out; ++o) {
-      for (int64_t r = 0; r < d.rank; ++r) dB[o * d.rank + r] += scale * dbt[r * d.n_out + o];
-    }
-  }
+  gemm_in<T>(dtype, true, false, d.n_out, d.rank, n_rows, scale, dy, xa, T(1), dB);
   std::vector<T> dxa(n_rows * d.rank);
   gemm_in<T>(dtype, false, false, n_rows, d.rank, d.n_out, scale, dy, B, T(0), dxa.data());
   if (keep == nullptr) {

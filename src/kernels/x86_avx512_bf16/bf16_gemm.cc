@@ -95,6 +95,19 @@ void pack_a(const typename Elem::Storage* a, int64_t lda, int64_t rows, int64_t 
   }
 }
 
+// pack_a from a transposed A (a: (k, m), lda ≥ m; `a` points at column i0): the strip's rows are contiguous in each
+// of A's stored rows, so pair q is two masked loads (k = 2q and 2q + 1), rounded and interleaved into words.
+void pack_a_transposed(const float* a, int64_t lda, int64_t rows, int64_t p0, int64_t kc, uint32_t* out) {
+  const __mmask16 mask = static_cast<__mmask16>((1u << rows) - 1);
+  for (int64_t p = 0; p < kc; p += 2) {
+    const __m256i even = to_bf16x16(_mm512_maskz_loadu_ps(mask, a + (p0 + p) * lda));
+    const __m256i odd = p + 1 < kc ? to_bf16x16(_mm512_maskz_loadu_ps(mask, a + (p0 + p + 1) * lda))
+                                   : _mm256_setzero_si256();
+    const __m512i words = _mm512_or_si512(_mm512_cvtepu16_epi32(even), _mm512_slli_epi32(_mm512_cvtepu16_epi32(odd), 16));
+    _mm512_mask_storeu_epi32(out + p / 2 * kRows, (1u << kRows) - 1, words);
+  }
+}
+
 // op(B)[p0 : p0 + kc, j0 : j0 + nc] → panels of kCols columns, each kp × kCols pair words (zero-padded).
 template <class Elem>
 void pack_b(bool trans_b, const typename Elem::Storage* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
@@ -133,9 +146,10 @@ void pack_b(bool trans_b, const typename Elem::Storage* b, int64_t ldb, int64_t 
   }
 }
 
-// C tile (rows × cols valid) = scale_c · C + packed A strip · packed B panel over kp pairs; scale_c 0 overwrites.
+// C tile (rows × cols valid) = scale_c · C + alpha · packed A strip · packed B panel over kp pairs; scale_c 0
+// overwrites.
 void micro_kernel(int64_t kp, const uint32_t* pa, const uint32_t* pb, float* c, int64_t ldc, int64_t rows,
-                  int64_t cols, float scale_c) {
+                  int64_t cols, float alpha, float scale_c) {
   __m512 acc0[kRows], acc1[kRows];
 #pragma GCC unroll 14
   for (int i = 0; i < kRows; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
@@ -153,6 +167,10 @@ void micro_kernel(int64_t kp, const uint32_t* pa, const uint32_t* pb, float* c, 
   const __mmask16 mask0 = cols >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << cols) - 1);
   const __mmask16 mask1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : static_cast<__mmask16>((1u << (cols - 16)) - 1);
   const __m512 sc = _mm512_set1_ps(scale_c);
+  if (alpha != 1.0f) {
+    const __m512 al = _mm512_set1_ps(alpha);
+    for (int i = 0; i < rows; ++i) acc0[i] = _mm512_mul_ps(acc0[i], al), acc1[i] = _mm512_mul_ps(acc1[i], al);
+  }
   for (int i = 0; i < rows; ++i) {
     float* row = c + i * ldc;
     if (scale_c == 0.0f) {
@@ -166,8 +184,8 @@ void micro_kernel(int64_t kp, const uint32_t* pa, const uint32_t* pb, float* c, 
 }
 
 template <class Elem>
-void gemm_any_b(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-                const typename Elem::Storage* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+void gemm_any_b(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                int64_t lda, const typename Elem::Storage* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   // Each depth block of A is packed once (all its strips), then every block of B's columns runs over it.
   thread_local PackBuffer a_buffer, b_buffer;
   const int64_t num_strips = (m + kRows - 1) / kRows;
@@ -178,7 +196,12 @@ void gemm_any_b(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, i
     // The first depth block applies beta (0 overwrites, so C may hold garbage); later ones accumulate.
     const float scale_c = p0 == 0 ? beta : 1.0f;
     for (int64_t s = 0; s < num_strips; ++s) {
-      pack_a<F32Elem>(a + s * kRows * lda, lda, std::min(kRows, m - s * kRows), p0, kc, packed_a + s * kRows * kp);
+      const int64_t rows = std::min(kRows, m - s * kRows);
+      if (trans_a) {
+        pack_a_transposed(a + s * kRows, lda, rows, p0, kc, packed_a + s * kRows * kp);
+      } else {
+        pack_a<F32Elem>(a + s * kRows * lda, lda, rows, p0, kc, packed_a + s * kRows * kp);
+      }
     }
     for (int64_t j0 = 0; j0 < n; j0 += kWidth) {
       const int64_t nc = std::min(kWidth, n - j0);
@@ -187,7 +210,7 @@ void gemm_any_b(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, i
         const int64_t i0 = s * kRows;
         for (int64_t jp = 0; jp < nc; jp += kCols) {
           micro_kernel(kp, packed_a + s * kRows * kp, packed_b + jp * kp, c + i0 * ldc + j0 + jp, ldc,
-                       std::min(kRows, m - i0), std::min(kCols, nc - jp), scale_c);
+                       std::min(kRows, m - i0), std::min(kCols, nc - jp), alpha, scale_c);
         }
       }
     }
@@ -196,11 +219,12 @@ void gemm_any_b(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, i
 
 }  // namespace
 
-void gemm_bf16(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-               const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+void gemm_bf16(WeightFormat b_format, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float* a, int64_t lda, const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   with_dense_elem<F32Elem, F16Elem, BF16Elem>(b_format, [&](auto elem) {
     using Elem = decltype(elem);
-    gemm_any_b<Elem>(trans_b, m, n, k, a, lda, static_cast<const typename Elem::Storage*>(b), ldb, beta, c, ldc);
+    gemm_any_b<Elem>(trans_a, trans_b, m, n, k, alpha, a, lda, static_cast<const typename Elem::Storage*>(b), ldb,
+                     beta, c, ldc);
   });
 }
 
