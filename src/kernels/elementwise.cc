@@ -14,6 +14,20 @@ void add_inplace(float* y, const float* x, int64_t n) {
   parallel_for(n, kMinTaskElements, [&](int64_t begin, int64_t end) { fn(y + begin, x + begin, end - begin); });
 }
 
+void dropout_scale(float* out, const float* x, const uint8_t* keep, int64_t n, float scale) {
+  auto* fn = use_avx2() ? &avx2::dropout_scale : &generic::dropout_scale;
+  parallel_for(n, kMinTaskElements, [&](int64_t begin, int64_t end) {
+    fn(out + begin, x + begin, keep + begin, end - begin, scale);
+  });
+}
+
+void add_dropout_scaled(float* y, const float* x, const uint8_t* keep, int64_t n, float scale) {
+  auto* fn = use_avx2() ? &avx2::add_dropout_scaled : &generic::add_dropout_scaled;
+  parallel_for(n, kMinTaskElements, [&](int64_t begin, int64_t end) {
+    fn(y + begin, x + begin, keep + begin, end - begin, scale);
+  });
+}
+
 void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim) {
   auto* fn = use_avx2() ? &avx2::log_softmax : &generic::log_softmax;
   parallel_for(n_rows, rows_per_task(dim), [&](int64_t begin, int64_t end) {

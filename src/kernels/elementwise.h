@@ -10,6 +10,12 @@ namespace pagedllm {
 // y[i] += x[i] for i < n (residual connections).
 void add_inplace(float* y, const float* x, int64_t n);
 
+// Dropout with a drawn mask (train/lora.h): out[i] = keep[i] ? scale · x[i] : 0, and its gradient
+// y[i] = keep[i] ? fma(scale, x[i], y[i]) : y[i] (one rounding, the same bits on every path), for i < n (keep: 0 or
+// 1 bytes). out may alias x.
+void dropout_scale(float* out, const float* x, const uint8_t* keep, int64_t n, float scale);
+void add_dropout_scaled(float* y, const float* x, const uint8_t* keep, int64_t n, float scale);
+
 // out[r, :] = log_softmax(x[r, :]) for r < n_rows. out may alias x.
 void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim);
 

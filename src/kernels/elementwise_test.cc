@@ -165,6 +165,39 @@ TEST(Elementwise, AddInplaceIsExactFloatAddition) {
   }
 }
 
+// Dropout with a mask: each path (and the pool entry, over a mask larger than one task) gives exactly the scalar
+// definition's bits, kept elements scaled once, dropped ones 0 (or y unchanged).
+using DropoutFn = void (*)(float*, const float*, const uint8_t*, int64_t, float);
+void check_dropout(DropoutFn scale_fn, DropoutFn add_fn, const char* name) {
+  Rng rng(6);
+  for (int64_t n : {0, 1, 7, 8, 9, 33, 100, 70000}) {
+    const std::vector<float> x = random_vector(n, rng);
+    std::vector<uint8_t> keep(static_cast<size_t>(n));
+    for (auto& k : keep) k = rng.uniform() < 0.3 ? 0 : 1;
+    const float scale = 1.0f / 0.7f;
+    std::vector<float> out(static_cast<size_t>(n), -5.0f), y = random_vector(n, rng);
+    std::vector<float> expected_out(static_cast<size_t>(n)), expected_y = y;
+    for (int64_t i = 0; i < n; ++i) {
+      expected_out[i] = keep[i] ? scale * x[i] : 0.0f;
+      if (keep[i]) expected_y[i] = std::fma(scale, x[i], expected_y[i]);
+    }
+    scale_fn(out.data(), x.data(), keep.data(), n, scale);
+    add_fn(y.data(), x.data(), keep.data(), n, scale);
+    EXPECT_EQ(out, expected_out) << name << " n=" << n;
+    EXPECT_EQ(y, expected_y) << name << " n=" << n;
+  }
+}
+
+TEST(Elementwise, DropoutIsTheScalarDefinition) {
+  check_dropout(generic::dropout_scale, generic::add_dropout_scaled, "generic");
+  check_dropout(dropout_scale, add_dropout_scaled, "dispatched");
+}
+
+TEST(Elementwise, Avx2DropoutIsTheScalarDefinition) {
+  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 path is not tested";
+  check_dropout(avx2::dropout_scale, avx2::add_dropout_scaled, "avx2");
+}
+
 void check_log_softmax(LogSoftmaxFn fn, const char* name) {
   Rng rng(5);
   for (int64_t dim : {1, 7, 8, 33, 100, 32000}) {

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
+#include <type_traits>
 
 #include "kernels/compute_dtype.h"
 #include "kernels/cpu_features.h"
+#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/x86_avx512/xoshiro_lanes.h"
 #include "util/error.h"
@@ -15,13 +18,30 @@
 namespace pagedllm {
 namespace {
 
-// dropout(x) = x ⊙ keep / (1 − p), into a new buffer.
+// dropout(x) = x ⊙ keep / (1 − p), into a new buffer (left uninitialized: every element is written).
 template <typename T>
-std::vector<T> apply_dropout(const T* x, const uint8_t* keep, int64_t n, float p) {
+std::unique_ptr<T[]> apply_dropout(const T* x, const uint8_t* keep, int64_t n, float p) {
   const T inv_keep = T(1) / (T(1) - static_cast<T>(p));
-  std::vector<T> out(n);
-  for (int64_t i = 0; i < n; ++i) out[i] = keep[i] ? x[i] * inv_keep : T(0);
+  std::unique_ptr<T[]> out(new T[static_cast<size_t>(n)]);
+  if constexpr (std::is_same_v<T, float>) {
+    dropout_scale(out.get(), x, keep, n, inv_keep);
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = keep[i] ? inv_keep * x[i] : T(0);
+  }
   return out;
+}
+
+// dx += dropout'(dxd) = dxd ⊙ keep / (1 − p).
+template <typename T>
+void add_dropout_gradient(T* dx, const T* dxd, const uint8_t* keep, int64_t n, float p) {
+  const T inv_keep = T(1) / (T(1) - static_cast<T>(p));
+  if constexpr (std::is_same_v<T, float>) {
+    add_dropout_scaled(dx, dxd, keep, n, inv_keep);
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      if (keep[i]) dx[i] = std::fma(inv_keep, dxd[i], dx[i]);
+    }
+  }
 }
 
 uint64_t mix(uint64_t h, uint64_t v) {
@@ -39,9 +59,9 @@ std::vector<uint8_t> make_dropout_mask(uint64_t seed, float p, int64_t n) {
   // uniform() ≥ p, decided on the 53 bits uniform() scales: (x >> 11) · 2⁻⁵³ ≥ p ⟺ (x >> 11) ≥ ⌈p · 2⁵³⌉ (p · 2⁵³
   // is exact in double), without the conversion.
   const uint64_t threshold = static_cast<uint64_t>(std::ceil(static_cast<double>(p) * 0x1.0p53));
-  // Runs are drawn four at a time (eight with AVX-512), element i of each in one iteration: the generators' dependency chains are
-  // independent, so the CPU overlaps them, and with AVX-512 eight run as the lanes of one register (drawing one
-  // element at a time was 5% of a SmolLM2 fine-tuning step).
+  // Runs are drawn four at a time, element i of each in one iteration, so the CPU overlaps the generators'
+  // independent dependency chains; with AVX-512, eight at a time as the lanes of one register (drawing one element
+  // at a time was 5% of a SmolLM2 fine-tuning step).
   const bool eight_lanes = has_avx512();
   const int64_t lanes_per_group = eight_lanes ? 8 : 4;
   parallel_for((num_runs + lanes_per_group - 1) / lanes_per_group, 1, [&](int64_t begin, int64_t end) {
@@ -91,8 +111,8 @@ void lora_forward(T* y, T* xa, const T* x, const uint8_t* keep, const T* A, cons
   const T scale = static_cast<T>(d.scale);
   const ComputeDType dtype = training_matmul_compute();
   if (keep != nullptr) {
-    const std::vector<T> xd = apply_dropout(x, keep, n_rows * d.n_in, d.dropout);
-    gemm_in<T>(dtype, false, true, n_rows, d.rank, d.n_in, T(1), xd.data(), A, T(0), xa);
+    const std::unique_ptr<T[]> xd = apply_dropout(x, keep, n_rows * d.n_in, d.dropout);
+    gemm_in<T>(dtype, false, true, n_rows, d.rank, d.n_in, T(1), xd.get(), A, T(0), xa);
   } else {
     gemm_in<T>(dtype, false, true, n_rows, d.rank, d.n_in, T(1), x, A, T(0), xa);
   }
@@ -114,15 +134,12 @@ void lora_backward(T* dx, T* dA, T* dB, const T* dy, const T* x, const uint8_t* 
     return;
   }
   const int64_t n = n_rows * d.n_in;
-  const std::vector<T> xd = apply_dropout(x, keep, n, d.dropout);
-  gemm_in<T>(dtype, true, false, d.rank, d.n_in, n_rows, T(1), dxa.data(), xd.data(), T(1), dA);
+  const std::unique_ptr<T[]> xd = apply_dropout(x, keep, n, d.dropout);
+  gemm_in<T>(dtype, true, false, d.rank, d.n_in, n_rows, T(1), dxa.data(), xd.get(), T(1), dA);
   if (dx == nullptr) return;
-  std::vector<T> dxd(n);
-  gemm_in<T>(dtype, false, false, n_rows, d.n_in, d.rank, T(1), dxa.data(), A, T(0), dxd.data());
-  const T inv_keep = T(1) / (T(1) - static_cast<T>(d.dropout));
-  for (int64_t i = 0; i < n; ++i) {
-    if (keep[i]) dx[i] += dxd[i] * inv_keep;
-  }
+  const std::unique_ptr<T[]> dxd(new T[static_cast<size_t>(n)]);
+  gemm_in<T>(dtype, false, false, n_rows, d.n_in, d.rank, T(1), dxa.data(), A, T(0), dxd.get());
+  add_dropout_gradient(dx, dxd.get(), keep, n, d.dropout);
 }
 
 template void lora_forward<float>(float*, float*, const float*, const uint8_t*, const float*, const float*, int64_t,

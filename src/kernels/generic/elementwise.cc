@@ -50,6 +50,16 @@ void add_inplace(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
+void dropout_scale(float* out, const float* x, const uint8_t* keep, int64_t n, float scale) {
+  for (int64_t i = 0; i < n; ++i) out[i] = keep[i] ? scale * x[i] : 0.0f;
+}
+
+void add_dropout_scaled(float* y, const float* x, const uint8_t* keep, int64_t n, float scale) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (keep[i]) y[i] = std::fma(scale, x[i], y[i]);
+  }
+}
+
 void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const float* xr = x + r * dim;

@@ -11,6 +11,8 @@ void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int
           const float* inv_freq);
 void silu_mul(float* out, const float* gate, const float* up, int64_t n);
 void add_inplace(float* y, const float* x, int64_t n);
+void dropout_scale(float* out, const float* x, const uint8_t* keep, int64_t n, float scale);
+void add_dropout_scaled(float* y, const float* x, const uint8_t* keep, int64_t n, float scale);
 void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim);
 float log_sum_exp(const float* x, int64_t n);
 void exp_shifted_scaled(float* out, const float* x, int64_t n, float shift, float scale);

@@ -115,6 +115,36 @@ void add_inplace(float* y, const float* x, int64_t n) {
   for (; i < n; ++i) y[i] += x[i];
 }
 
+namespace {
+// All ones in lane j where keep[j] ≠ 0, for 8 bytes of a mask.
+__m256 kept_lanes(const uint8_t* keep) {
+  const __m256i bytes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(keep)));
+  return _mm256_castsi256_ps(_mm256_cmpgt_epi32(bytes, _mm256_setzero_si256()));
+}
+}  // namespace
+
+void dropout_scale(float* out, const float* x, const uint8_t* keep, int64_t n, float scale) {
+  const __m256 s = _mm256_set1_ps(scale);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(out + i, _mm256_and_ps(kept_lanes(keep + i), _mm256_mul_ps(s, _mm256_loadu_ps(x + i))));
+  }
+  for (; i < n; ++i) out[i] = keep[i] ? scale * x[i] : 0.0f;
+}
+
+void add_dropout_scaled(float* y, const float* x, const uint8_t* keep, int64_t n, float scale) {
+  const __m256 s = _mm256_set1_ps(scale);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 old = _mm256_loadu_ps(y + i);
+    const __m256 updated = _mm256_fmadd_ps(s, _mm256_loadu_ps(x + i), old);
+    _mm256_storeu_ps(y + i, _mm256_blendv_ps(old, updated, kept_lanes(keep + i)));
+  }
+  for (; i < n; ++i) {
+    if (keep[i]) y[i] = std::fma(scale, x[i], y[i]);
+  }
+}
+
 void log_softmax(float* out, const float* x, int64_t n_rows, int64_t dim) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const float* xr = x + r * dim;
