@@ -10,8 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "kernels/weight_matrix.h"
+#include "quant/int8_gemm.h"
 
 namespace pagedllm {
 
@@ -39,6 +41,12 @@ class QuantizedWeight : public WeightMatrix {
   // The GEMM path regardless of n_rows (tests compare it with the decode path), its tiles multiplied in bf16 when
   // `bf16` and the CPU has AVX512-BF16, else in fp32.
   void matmul_gemm(const float* x, float* y, int64_t n_rows, bool bf16) const;
+  // The int8 GEMM (quant/int8_gemm.h) regardless of n_rows, with the VNNI kernels when `allow_simd` and the CPU has
+  // them, else the portable ones. Only where int8_gemm_weights() has a value.
+  void matmul_int8(const float* x, float* y, int64_t n_rows, bool allow_simd) const;
+  // This matrix as the int8 GEMM reads it; nullopt where the 8-bit activations do not apply (n_in % 32, a 4-bit
+  // block size that is not a multiple of 32, PAGEDLLM_EXACT_QUANT_DECODE=1).
+  virtual std::optional<Int8GemmWeights> int8_gemm_weights() const = 0;
   // matmul without the 8-bit activations of the fast decode kernels (quant/quant_kernels.h): training uses it so
   // that its forward is the exact product its backward differentiates.
   void matmul_exact(const float* x, float* y, int64_t n_rows) const override;
