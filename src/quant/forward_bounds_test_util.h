@@ -1,5 +1,5 @@
-// Test helpers of the quantized products: random inputs, the dequantized
-// reference and the error bounds every product path is checked with.
+// Test helpers of the quantized products: random inputs, the dequantized reference and the error bounds every product
+// path is checked with.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -27,11 +27,9 @@ inline std::vector<float> dequantized(const WeightMatrix& w) {
   return out;
 }
 
-// Checks y (n_rows, n_out) against x · Wdqᵀ. Each entry may differ by the fp32
-// summation error of a length-n_in dot product, bounded by n_in · 2^-24 ·
-// Σ|w·x| (the different paths sum in different orders), and, for a product in
-// bf16 (`bf16`: both factors rounded to bf16,
-// kernels/x86_avx512_bf16/bf16_gemm.h), by (2^-7 + 2^-16) · Σ|w·x| more (bf16
+// Checks y (n_rows, n_out) against x · Wdqᵀ. Each entry may differ by the fp32 summation error of a length-n_in dot
+// product, bounded by n_in · 2^-24 · Σ|w·x| (the different paths sum in different orders), and, for a product in bf16
+// (`bf16`: both factors rounded to bf16, kernels/x86_avx512_bf16/bf16_gemm.h), by (2^-7 + 2^-16) · Σ|w·x| more (bf16
 // keeps 8 significant bits: ≤ 2^-8 per rounded factor).
 inline void expect_forward_matches(const std::vector<float>& wdq, const std::vector<float>& x,
                                    const std::vector<float>& y, int64_t n_rows, int64_t n_out, int64_t n_in,
@@ -49,11 +47,10 @@ inline void expect_forward_matches(const std::vector<float>& wdq, const std::vec
   }
 }
 
-// The 8-bit-activation kernels (quant/quant_kernels.h): besides fp32 summation,
-// each product carries the rounding of x to its group's 8-bit grid (≤ d/2, d =
-// max|x over the 32-value group| / 127) and, for the 4-bit formats
-// (code_block_size > 0), of the code value to round(127 · code) / 127 (≤ absmax
-// / 254, absmax = max|w| over the weight's block of code_block_size values).
+// The 8-bit-activation kernels (quant/quant_kernels.h): besides fp32 summation, each product carries the rounding of x
+// to its group's 8-bit grid (≤ d/2, d = max|x over the 32-value group| / 127) and, for the 4-bit formats
+// (code_block_size > 0), of the code value to round(127 · code) / 127 (≤ absmax / 254, absmax = max|w| over the
+// weight's block of code_block_size values).
 inline void expect_forward_matches_q8(const std::vector<float>& wdq, const std::vector<float>& x,
                                       const std::vector<float>& y, int64_t n_rows, int64_t n_out, int64_t n_in,
                                       int64_t code_block_size, const std::string& what) {

@@ -1,5 +1,4 @@
-// The blocking of the int8 GEMM (quant/int8_gemm.h); the kernels are generic/
-// and x86_avx512/.
+// The blocking of the int8 GEMM (quant/int8_gemm.h); the kernels are generic/ and x86_avx512/.
 #include "quant/int8_gemm.h"
 
 #include <algorithm>
@@ -14,15 +13,12 @@
 namespace pagedllm {
 namespace {
 
-// K per block: 16 groups (512 values), so that one panel (16 KiB of weights)
-// stays in Zen 4's 32 KiB L1 while the input rows stream past it, and a
-// multiple of 64 as an AMX tile's K needs.
+// K per block: 16 groups (512 values), so that one panel (16 KiB of weights) stays in Zen 4's 32 KiB L1 while the input
+// rows stream past it, and a multiple of 64 as an AMX tile's K needs.
 constexpr int64_t kBlockGroups = 16;
-// Weight rows per pool task: 4 panels (64 KiB of a block), fewer when that
-// would leave a thread idle.
+// Weight rows per pool task: 4 panels (64 KiB of a block), fewer when that would leave a thread idle.
 constexpr int64_t kMaxTaskCols = 4 * kInt8PanelCols;
-// Input rows per sweep of a panel: their levels of one block (256 × 512 bytes)
-// stay in L2 across the task's panels.
+// Input rows per sweep of a panel: their levels of one block (256 × 512 bytes) stay in L2 across the task's panels.
 constexpr int64_t kRowsPerSweep = 256;
 
 int64_t task_cols(int64_t n_out) {
@@ -73,8 +69,7 @@ void int8_gemm(const Int8GemmWeights& w, const Int8GemmKernels& kernels, const f
       const int64_t j0 = t * cols_per_task;
       const int64_t cols = std::min(cols_per_task, w.n_out - j0);
       const int64_t num_panels = (cols + kInt8PanelCols - 1) / kInt8PanelCols;
-      // The task's absmax constants, decoded once (double-quantized ones cost a
-      // table lookup each).
+      // The task's absmax constants, decoded once (double-quantized ones cost a table lookup each).
       int64_t first_block = 0;
       if (four_bit) {
         first_block = j0 * w.n_in / w.block_size;

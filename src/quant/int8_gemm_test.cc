@@ -1,8 +1,6 @@
-// The int8 GEMM of the quantized formats (quant/int8_gemm.h) against the fp32
-// product of the dequantized weights (the 8-bit activations' bound), against
-// the decode kernels on the same rows (same integer sums and steps: only the
-// fp32 summation order differs), and its VNNI kernels against the portable
-// ones, bit for bit.
+// The int8 GEMM of the quantized formats (quant/int8_gemm.h) against the fp32 product of the dequantized weights (the
+// 8-bit activations' bound), against the decode kernels on the same rows (same integer sums and steps: only the fp32
+// summation order differs), and its VNNI kernels against the portable ones, bit for bit.
 #include "quant/int8_gemm.h"
 
 #include <fmt/format.h>
@@ -35,8 +33,7 @@ struct Case {
   QuantConfig config;
 };
 
-// Every format the GEMM reads, with and without double quantization, blocks of
-// 1, 2, 4 and 8 groups.
+// Every format the GEMM reads, with and without double quantization, blocks of 1, 2, 4 and 8 groups.
 std::vector<Case> int8_cases() {
   return {
       {"NF4", {WeightFormat::kNF4, 64, false, 256}},
@@ -51,9 +48,8 @@ std::vector<Case> int8_cases() {
   };
 }
 
-// (n_out, n_in): 37 weight rows end inside a second panel and 19 groups inside
-// a second K block of 16; 130 rows make tasks of unequal width; n_in 96 is a
-// block of 3 groups (rows start inside 4-bit blocks of 2 or more groups).
+// (n_out, n_in): 37 weight rows end inside a second panel and 19 groups inside a second K block of 16; 130 rows make
+// tasks of unequal width; n_in 96 is a block of 3 groups (rows start inside 4-bit blocks of 2 or more groups).
 constexpr int64_t kShapes[][2] = {{37, 608}, {130, 96}};
 constexpr int64_t kRowCounts[] = {65, 100, 128, 511, 1000};
 
@@ -93,9 +89,8 @@ void for_each_product(Check check) {
   }
 }
 
-// The kernels this CPU runs (VNNI, else the portable ones) within the bound of
-// the 8-bit activations and of the 4-bit code values rounded to int8
-// (forward_bounds_test_util.h).
+// The kernels this CPU runs (VNNI, else the portable ones) within the bound of the 8-bit activations and of the 4-bit
+// code values rounded to int8 (forward_bounds_test_util.h).
 TEST(Int8Gemm, MatchesDequantizedReferenceForEveryFormat) {
   for_each_product([](const Product& p) {
     auto y = p.nan_output();
@@ -104,8 +99,8 @@ TEST(Int8Gemm, MatchesDequantizedReferenceForEveryFormat) {
   });
 }
 
-// The VNNI tile and packing compute the portable kernels' integer sums and the
-// same fused multiply-adds in the same order: equal bits.
+// The VNNI tile and packing compute the portable kernels' integer sums and the same fused multiply-adds in the same
+// order: equal bits.
 TEST(Int8Gemm, VnniKernelsMatchPortableBitForBit) {
   if (!has_avx512_vnni()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU: only the portable kernels run";
   for_each_product([](const Product& p) {
@@ -117,14 +112,11 @@ TEST(Int8Gemm, VnniKernelsMatchPortableBitForBit) {
   });
 }
 
-// Against the decode kernels on the same rows: every (input row, weight row,
-// group) is the same exact integer sum times the same steps (d · absmax / 127,
-// d · f16 scale, d · row scale), so the two differ only by fp32 rounding of the
-// G = n_in / 32 group terms: summed in different orders (≤ G + 8 roundings
-// along either path, the decode kernels' lane reduction included) and the steps
-// multiplied in a different order (≤ 3 roundings per term). With T = Σ_g
-// |term_g| ≤ Σ_i (|w_i| + a_i / 127) · (|x_i| + d_i): |Δ| ≤ 2 · (G + 11) ·
-// 2^-24 · T.
+// Against the decode kernels on the same rows: every (input row, weight row, group) is the same exact integer sum times
+// the same steps (d · absmax / 127, d · f16 scale, d · row scale), so the two differ only by fp32 rounding of the G =
+// n_in / 32 group terms: summed in different orders (≤ G + 8 roundings along either path, the decode kernels' lane
+// reduction included) and the steps multiplied in a different order (≤ 3 roundings per term). With T = Σ_g |term_g| ≤
+// Σ_i (|w_i| + a_i / 127) · (|x_i| + d_i): |Δ| ≤ 2 · (G + 11) · 2^-24 · T.
 TEST(Int8Gemm, MatchesDecodeKernelsOnTheSameRows) {
   for_each_product([](const Product& p) {
     auto gemm = p.nan_output(), decode = p.nan_output();
@@ -157,8 +149,7 @@ TEST(Int8Gemm, MatchesDecodeKernelsOnTheSameRows) {
   });
 }
 
-// matmul past the decode limit follows prefers_int8_gemm on a VNNI CPU: the
-// int8 GEMM's bits, else the tiles'.
+// matmul past the decode limit follows prefers_int8_gemm on a VNNI CPU: the int8 GEMM's bits, else the tiles'.
 TEST(Int8Gemm, MatmulTakesItPastTheDecodeLimit) {
   if (!has_avx512_vnni()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU: matmul keeps the dequantized tiles";
   Rng rng(22);
@@ -182,8 +173,7 @@ TEST(Int8Gemm, MatmulTakesItPastTheDecodeLimit) {
   }
 }
 
-// The same bits with one thread as with the pool's (tasks own whole columns; K
-// blocks add in the same order).
+// The same bits with one thread as with the pool's (tasks own whole columns; K blocks add in the same order).
 TEST(Int8Gemm, ResultDoesNotDependOnTheThreadCount) {
   Rng rng(23);
   const int64_t n_out = 300, n_in = 1024, n_rows = 70;
@@ -200,8 +190,7 @@ TEST(Int8Gemm, ResultDoesNotDependOnTheThreadCount) {
   EXPECT_EQ(pooled, serial);
 }
 
-// Shapes the 8-bit activations do not take are refused by name, and matmul
-// keeps its tile GEMM for them.
+// Shapes the 8-bit activations do not take are refused by name, and matmul keeps its tile GEMM for them.
 TEST(Int8Gemm, RefusesShapesWithoutEightBitActivations) {
   Rng rng(24);
   const auto w = random_vector(rng, 10 * 172, 0.05);

@@ -17,8 +17,7 @@ float int8_group_of(const Int8GemmWeights& w, const float* absmax, int64_t first
         values[2 * k] = w.code_values[codes[k] >> 4];
         values[2 * k + 1] = w.code_values[codes[k] & 0x0F];
       }
-      // As the decode kernels scale a group (the code values' step folded into
-      // the absmax).
+      // As the decode kernels scale a group (the code values' step folded into the absmax).
       return absmax[first / w.block_size - first_block] * (1.0f / 127.0f);
     }
     case Int8GemmWeights::Layout::kQ8_0: {

@@ -1,14 +1,10 @@
-// The VNNI micro-kernel and panel packing of the int8 GEMM. Compiled with the
-// AVX-512 flags of this folder (quant/CMakeLists.txt).
-//
-// The tile: for each group of 32 values, 8 steps of 4; each step loads the
-// panel's 4 values of 32 weight rows (two vectors of unsigned bytes w + 128)
-// and, per input row, multiplies them with that row's 4 levels broadcast
-// (vpdpbusd's embedded broadcast) into two int32 vectors started at -128 · Σ of
-// the row's group levels, so every lane ends holding the exact Σ w · x of one
-// (input row, weight row) pair. One fused multiply-add per lane then adds
-// float(sum) · (step · xd) to the fp32 tile: 6 × 2 int32 and 6 × 2 fp32
-// accumulators, 16 vpdpbusd per 3 float ops.
+// The VNNI micro-kernel and panel packing of the int8 GEMM. Compiled with the AVX-512 flags of this folder
+// (quant/CMakeLists.txt).
+// The tile: for each group of 32 values, 8 steps of 4; each step loads the panel's 4 values of 32 weight rows (two
+// vectors of unsigned bytes w + 128) and, per input row, multiplies them with that row's 4 levels broadcast (vpdpbusd's
+// embedded broadcast) into two int32 vectors started at -128 · Σ of the row's group levels, so every lane ends holding
+// the exact Σ w · x of one (input row, weight row) pair. One fused multiply-add per lane then adds float(sum) · (step ·
+// xd) to the fp32 tile: 6 × 2 int32 and 6 × 2 fp32 accumulators; per input row and group 16 vpdpbusd and 6 float ops.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include "quant/x86_avx512/int8_gemm_kernels.h"
@@ -22,8 +18,7 @@ namespace {
 
 static_assert(kInt8PanelCols == 32 && kInt8MaxTileRows == 6, "the tile holds 6 input rows × 2 vectors of 16 lanes");
 
-// The 32 values of weight row j's group g as unsigned bytes w + 128, in natural
-// order.
+// The 32 values of weight row j's group g as unsigned bytes w + 128, in natural order.
 inline __m256i group_u8(const Int8GemmWeights& w, __m128i table, int64_t j, int64_t g) {
   const int64_t first = j * w.n_in + 32 * g;
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
@@ -124,8 +119,7 @@ void pack_int8_panel(const Int8GemmWeights& w, const float* absmax, int64_t firs
                           _mm_set1_epi8(static_cast<char>(0x80)));
   }
   const __m256i zero = _mm256_set1_epi8(static_cast<char>(0x80));  // the weight 0
-  // Four weight rows at a time: a 4 × 8 transpose of their 4-byte quads puts
-  // quad q of the four rows side by side.
+  // Four weight rows at a time: a 4 × 8 transpose of their 4-byte quads puts quad q of the four rows side by side.
   for (int64_t c = 0; c < kInt8PanelCols; c += 4) {
     for (int64_t g = 0; g < num_groups; ++g) {
       __m256i rows[4];
@@ -137,8 +131,7 @@ void pack_int8_panel(const Int8GemmWeights& w, const float* absmax, int64_t firs
       }
       const __m256i t0 = _mm256_unpacklo_epi32(rows[0], rows[1]), t1 = _mm256_unpackhi_epi32(rows[0], rows[1]);
       const __m256i t2 = _mm256_unpacklo_epi32(rows[2], rows[3]), t3 = _mm256_unpackhi_epi32(rows[2], rows[3]);
-      // Quads {0, 4}, {1, 5}, {2, 6}, {3, 7} in the low and high 128-bit
-      // halves.
+      // Quads {0, 4}, {1, 5}, {2, 6}, {3, 7} in the low and high 128-bit halves.
       const __m256i quads[4] = {_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2),
                                 _mm256_unpacklo_epi64(t1, t3), _mm256_unpackhi_epi64(t1, t3)};
       uint8_t* out = panel + (8 * g * kInt8PanelCols + c) * 4;

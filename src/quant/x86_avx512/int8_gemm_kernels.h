@@ -1,6 +1,5 @@
-// The AVX-512 VNNI kernels of the int8 GEMM (contracts and packed layouts:
-// quant/int8_gemm.h). Only call after has_avx512_vnni(). Bit for bit
-// generic/int8_gemm_kernels.h's results.
+// The AVX-512 VNNI kernels of the int8 GEMM (contracts and packed layouts: quant/int8_gemm.h). Only call after
+// has_avx512_vnni(). Bit for bit generic/int8_gemm_kernels.h's results.
 #pragma once
 
 #include <cstdint>
