@@ -103,9 +103,4 @@ void int8_gemm(const Int8GemmWeights& w, const Int8GemmKernels& kernels, const f
   });
 }
 
-bool prefers_int8_gemm(int64_t n_rows, int64_t n_out, int64_t n_in, bool bf16_tiles) {
-  (void)n_rows, (void)n_out, (void)n_in, (void)bf16_tiles;
-  return true;
-}
-
 }  // namespace pagedllm

@@ -77,8 +77,4 @@ void int8_gemm(const Int8GemmWeights& w, const Int8GemmKernels& kernels, const f
 // The kernels this CPU runs: VNNI where has_avx512_vnni(), else the portable ones.
 const Int8GemmKernels& int8_gemm_kernels(bool allow_simd);
 
-// Whether a product of n_rows rows with W (n_out, n_in) in `format` should take the int8 GEMM rather than the bf16 (or
-// fp32) dequantized tiles, on a CPU with VNNI. The one place the choice is made (measurements beside it).
-bool prefers_int8_gemm(int64_t n_rows, int64_t n_out, int64_t n_in, bool bf16_tiles);
-
 }  // namespace pagedllm

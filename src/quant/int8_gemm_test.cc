@@ -149,26 +149,34 @@ TEST(Int8Gemm, MatchesDecodeKernelsOnTheSameRows) {
   });
 }
 
-// matmul past the decode limit follows prefers_int8_gemm on a VNNI CPU: the int8 GEMM's bits, else the tiles'.
-TEST(Int8Gemm, MatmulTakesItPastTheDecodeLimit) {
-  if (!has_avx512_vnni()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU: matmul keeps the dequantized tiles";
+// matmul past the decode limit takes the int8 GEMM's bits where takes_int8_gemm() (VNNI, and bf16 chosen for
+// many-row products), else the tiles' (fp32 chosen, or no VNNI). Only then does the limit drop to 16 rows.
+TEST(Int8Gemm, MatmulTakesItPastTheDecodeLimitInPlaceOfBf16Tiles) {
   Rng rng(22);
   const int64_t n_out = 70, n_in = 256;
-  for (const auto& c : int8_cases()) {
-    const auto w = random_vector(rng, n_out * n_in, 0.05);
-    const auto matrix = quantize_weight(w.data(), n_out, n_in, c.config);
-    const auto& q = dynamic_cast<const QuantizedWeight&>(*matrix);
-    for (int64_t n_rows : {q.max_decode_rows() + 1, int64_t{300}}) {
-      const auto x = random_vector(rng, n_rows * n_in, 1.0);
-      std::vector<float> y(static_cast<size_t>(n_rows * n_out)), expected(y.size());
-      matrix->matmul(x.data(), y.data(), n_rows);
-      const bool bf16 = runs_bf16(matmul_compute());
-      if (prefers_int8_gemm(n_rows, n_out, n_in, bf16)) {
-        q.matmul_int8(x.data(), expected.data(), n_rows, /*allow_simd=*/true);
-      } else {
-        q.matmul_gemm(x.data(), expected.data(), n_rows, bf16);
+  for (ComputeDType dtype : {ComputeDType::kBF16, ComputeDType::kF32}) {
+    ScopedMatmulCompute compute(dtype);
+    for (const auto& c : int8_cases()) {
+      const auto w = random_vector(rng, n_out * n_in, 0.05);
+      const auto matrix = quantize_weight(w.data(), n_out, n_in, c.config);
+      const auto& q = dynamic_cast<const QuantizedWeight&>(*matrix);
+      const bool int8 = has_avx512_vnni() && runs_bf16(dtype);
+      EXPECT_EQ(q.takes_int8_gemm(), int8) << c.name;
+      EXPECT_EQ(q.max_decode_rows(), int8                ? QuantizedWeight::kMaxDecodeRowsBeforeInt8Gemm
+                                     : has_avx512_vnni() ? QuantizedWeight::kMaxVnniDecodeRows
+                                                         : QuantizedWeight::kMaxDecodeRows)
+          << c.name;
+      for (int64_t n_rows : {q.max_decode_rows() + 1, int64_t{300}}) {
+        const auto x = random_vector(rng, n_rows * n_in, 1.0);
+        std::vector<float> y(static_cast<size_t>(n_rows * n_out)), expected(y.size());
+        matrix->matmul(x.data(), y.data(), n_rows);
+        if (int8) {
+          q.matmul_int8(x.data(), expected.data(), n_rows, /*allow_simd=*/true);
+        } else {
+          q.matmul_gemm(x.data(), expected.data(), n_rows, runs_bf16(dtype));
+        }
+        EXPECT_EQ(y, expected) << c.name << " rows=" << n_rows << " bf16=" << runs_bf16(dtype);
       }
-      EXPECT_EQ(y, expected) << c.name << " rows=" << n_rows;
     }
   }
 }

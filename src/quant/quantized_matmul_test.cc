@@ -76,11 +76,10 @@ struct ProductCase {
   void expect_fp32(const std::vector<float>& y, const std::string& path) const {
     expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + path);
   }
-  // matmul past max_decode_rows() takes the int8 GEMM (quant/int8_gemm.h) on a VNNI CPU where 8-bit activations
-  // apply, and the dequantized tiles otherwise.
-  bool takes_int8_gemm() const { return has_avx512_vnni() && q.int8_gemm_weights().has_value(); }
+  // matmul past max_decode_rows() takes the int8 GEMM (quant/int8_gemm.h) where takes_int8_gemm(), and the
+  // dequantized tiles otherwise.
   void expect_many_rows(const std::vector<float>& y, const std::string& path) const {
-    if (!takes_int8_gemm()) return expect_fp32(y, path);
+    if (!q.takes_int8_gemm()) return expect_fp32(y, path);
     expect_q8(y, path + " int8 gemm");
   }
   void expect_q8(const std::vector<float>& y, const std::string& path) const {
@@ -212,7 +211,7 @@ TEST(QuantizedMatmul, Bf16GemmPathMatchesDequantizedReference) {
           if (n_rows > q.max_decode_rows()) {
             std::fill(y.begin(), y.end(), std::numeric_limits<float>::quiet_NaN());
             matrix->matmul(x.data(), y.data(), n_rows);
-            if (has_avx512_vnni() && q.int8_gemm_weights()) {  // the int8 GEMM, tested in int8_gemm_test.cc
+            if (q.takes_int8_gemm()) {  // the int8 GEMM, tested in int8_gemm_test.cc
               const int64_t block_size = is_4bit_format(c.config.format) ? c.config.block_size : 0;
               expect_forward_matches_q8(wdq, x, y, n_rows, n_out, n_in, block_size, what + " matmul int8");
             } else {

@@ -26,15 +26,10 @@ void QuantizedWeight::matmul(const float* x, float* y, int64_t n_rows) const {
   if (n_rows <= 0) return;
   if (n_rows <= max_decode_rows()) {
     matmul_decode(x, y, n_rows, has_avx2_fma_f16c(), /*allow_q8_activations=*/true);
+  } else if (takes_int8_gemm()) {
+    matmul_int8(x, y, n_rows, /*allow_simd=*/true);
   } else {
-    const bool bf16 = runs_bf16(matmul_compute());
-    if (has_avx512_vnni() && prefers_int8_gemm(n_rows, n_out(), n_in(), bf16)) {
-      if (const auto weights = int8_gemm_weights()) {
-        int8_gemm(*weights, int8_gemm_kernels(/*allow_simd=*/true), x, y, n_rows);
-        return;
-      }
-    }
-    matmul_gemm(x, y, n_rows, bf16);
+    matmul_gemm(x, y, n_rows, runs_bf16(matmul_compute()));
   }
 }
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "kernels/compute_dtype.h"
 #include "kernels/weight_matrix.h"
 #include "quant/int8_gemm.h"
 
@@ -26,8 +27,25 @@ class QuantizedWeight : public WeightMatrix {
   // 30-row product. TinyLlama's MLP shapes, 2 threads, Intel AVX-512 (bench quant): 16 rows 1.6-3.4 ms against
   // 6-12 ms by GEMM, 64 rows 6.5-13 ms against 10-19 ms; at 128 rows Q8_0 is faster by GEMM.
   static constexpr int64_t kMaxVnniDecodeRows = 64;
-  // Which of the two limits this matrix's matmul uses.
-  int64_t max_decode_rows() const { return vnni_decode() ? kMaxVnniDecodeRows : kMaxDecodeRows; }
+  // The limit where past it the int8 GEMM runs (takes_int8_gemm()): it reads W once too, then multiplies from
+  // packed panels with a register tile, and overtakes the decode kernels between 16 and 32 rows. quant_gemm_bench,
+  // TinyLlama's MLP shapes, 1 thread, Zen 4 on a loaded host (best of 2 × 5 calls, ms decode → int8 GEMM):
+  // 16 rows NF4+DQ 2.30 → 2.31 and 2.44 → 2.56, Q8_0 3.92 → 2.84 and 5.68 → 3.39, INT8 2.13 → 2.62 and 4.26 → 4.92;
+  // 32 rows NF4+DQ 6.77 → 4.56 and 8.52 → 4.02, Q8_0 12.8 → 7.2 and 12.4 → 6.4, INT8 4.43 → 7.49 and 5.07 → 3.85;
+  // 64 rows NF4+DQ 16.6 → 8.5 and 21.0 → 6.0, Q8_0 29.2 → 11.2 and 29.5 → 13.1, INT8 9.2 → 7.5 and 8.8 → 9.9.
+  static constexpr int64_t kMaxDecodeRowsBeforeInt8Gemm = 16;
+  // Which of the limits this matrix's matmul uses (the last two only where the CPU runs the VNNI kernels).
+  int64_t max_decode_rows() const {
+    return takes_int8_gemm() ? kMaxDecodeRowsBeforeInt8Gemm : vnni_decode() ? kMaxVnniDecodeRows : kMaxDecodeRows;
+  }
+  // Whether matmul past max_decode_rows() runs the int8 GEMM (quant/int8_gemm.h) instead of dequantized tiles: where
+  // the CPU has VNNI, the shape takes 8-bit activations and the tiles would multiply in bf16 (matmul_compute()), whose
+  // rounding (2^-8 per operand) is of the order of the 8-bit activations' (max|x| / 254 per value); with fp32 tiles
+  // chosen (--dtype float32, PAGEDLLM_NO_BF16=1) many-row products stay fp32 as before. The GEMM is 2-3× faster than
+  // the bf16 tiles at every measured shape (quant_gemm_bench, TinyLlama's MLP shapes, 64-512 rows, 2 threads, Zen 4,
+  // loaded host: NF4+DQ 186-341 against 81-172 GOP/s, Q8_0 216-388 against 44-134, INT8 177-301 against 69-146;
+  // NOTES.md), so no shape keeps the tiles.
+  bool takes_int8_gemm() const { return vnni_decode() && runs_bf16(matmul_compute()); }
   // GEMM tiles: each product repacks its slice of x, so tiles are made as large as the cache allows (1 MiB of fp32
   // W) while still giving every thread work; see tile_rows() and backward_tile_cols().
   static constexpr int64_t kMaxTileRows = 256;
