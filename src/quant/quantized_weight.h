@@ -43,8 +43,8 @@ class QuantizedWeight : public WeightMatrix {
   // rounding (2^-8 per operand) is of the order of the 8-bit activations' (max|x| / 254 per value); with fp32 tiles
   // chosen (--dtype float32, PAGEDLLM_NO_BF16=1) many-row products stay fp32 as before. The GEMM is 2-3× faster than
   // the bf16 tiles at every measured shape (quant_gemm_bench, TinyLlama's MLP shapes, 64-512 rows, 2 threads, Zen 4,
-  // loaded host: NF4+DQ 186-341 against 81-172 GOP/s, Q8_0 216-388 against 44-134, INT8 177-301 against 69-146;
-  // NOTES.md), so no shape keeps the tiles.
+  // loaded host: NF4+DQ 186-341 against 81-172 GOP/s, Q8_0 216-388 against 44-134, INT8 177-301 against 69-146),
+  // so no shape keeps the tiles.
   bool takes_int8_gemm() const { return vnni_decode() && runs_bf16(matmul_compute()); }
   // GEMM tiles: each product repacks its slice of x, so tiles are made as large as the cache allows (1 MiB of fp32
   // W) while still giving every thread work; see tile_rows() and backward_tile_cols().
