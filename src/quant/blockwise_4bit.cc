@@ -150,6 +150,19 @@ RowRangeProduct Blockwise4BitWeight::decode_product(const float* x, float* y, in
   return RowRangeProduct{.run = std::move(run), .n_out = n_out(), .min_task_rows = 16};
 }
 
+std::optional<Int8GemmWeights> Blockwise4BitWeight::int8_gemm_weights() const {
+  if (!q8_activations_apply(n_in(), block_size_)) return std::nullopt;
+  Int8GemmWeights w;
+  w.layout = Int8GemmWeights::Layout::kFourBit;
+  w.data = packed_.data();
+  w.n_out = n_out();
+  w.n_in = n_in();
+  w.code_values = code_values_i8_.data();
+  w.block_size = block_size_;
+  w.block_absmax = [this](int64_t first, int64_t count, float* out) { scales_.dequantize(first, count, out); };
+  return w;
+}
+
 void Blockwise4BitWeight::dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                                           int64_t ld) const {
   const float* lut = code_values_->data();

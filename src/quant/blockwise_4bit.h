@@ -33,6 +33,7 @@ class Blockwise4BitWeight final : public QuantizedWeight {
   void dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                        int64_t ld) const override;
   int64_t column_alignment() const override { return 2; }
+  std::optional<Int8GemmWeights> int8_gemm_weights() const override;
   size_t num_bytes() const override { return packed_.size() + scales_.num_bytes(); }
 
   int64_t block_size() const { return block_size_; }

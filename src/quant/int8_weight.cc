@@ -53,6 +53,17 @@ RowRangeProduct Int8RowWeight::decode_product(const float* x, float* y, int64_t 
   return RowRangeProduct{.run = std::move(run), .n_out = n_out(), .min_task_rows = 16};
 }
 
+std::optional<Int8GemmWeights> Int8RowWeight::int8_gemm_weights() const {
+  if (!q8_activations_enabled() || n_in() % 32 != 0) return std::nullopt;
+  Int8GemmWeights w;
+  w.layout = Int8GemmWeights::Layout::kInt8Rows;
+  w.data = q_.data();
+  w.n_out = n_out();
+  w.n_in = n_in();
+  w.row_scales = scales_.data();
+  return w;
+}
+
 void Int8RowWeight::dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                                     int64_t ld) const {
   for (int64_t r = 0; r < num_rows; ++r) {

@@ -21,6 +21,7 @@ class Int8RowWeight final : public QuantizedWeight {
   void dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                        int64_t ld) const override;
   int64_t column_alignment() const override { return 1; }
+  std::optional<Int8GemmWeights> int8_gemm_weights() const override;
   size_t num_bytes() const override { return q_.size() + scales_.size() * sizeof(float); }
 
   const std::vector<int8_t>& q() const { return q_; }

@@ -64,6 +64,16 @@ RowRangeProduct Q8_0Weight::decode_product(const float* x, float* y, int64_t n_r
   return RowRangeProduct{.run = std::move(run), .n_out = n_out(), .min_task_rows = 16};
 }
 
+std::optional<Int8GemmWeights> Q8_0Weight::int8_gemm_weights() const {
+  if (!q8_activations_enabled()) return std::nullopt;
+  Int8GemmWeights w;
+  w.layout = Int8GemmWeights::Layout::kQ8_0;
+  w.data = blocks_.data();
+  w.n_out = n_out();
+  w.n_in = n_in();
+  return w;
+}
+
 void Q8_0Weight::dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                                  int64_t ld) const {
   const int64_t row_bytes = n_in() / kBlockValues * kBlockBytes;

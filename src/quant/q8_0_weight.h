@@ -27,6 +27,7 @@ class Q8_0Weight final : public QuantizedWeight {
   void dequantize_tile(int64_t row0, int64_t num_rows, int64_t col0, int64_t num_cols, float* out,
                        int64_t ld) const override;
   int64_t column_alignment() const override { return kBlockValues; }
+  std::optional<Int8GemmWeights> int8_gemm_weights() const override;
   size_t num_bytes() const override { return blocks_.size(); }
 
   const std::vector<uint8_t>& blocks() const { return blocks_; }

@@ -22,11 +22,17 @@
 #include "quant/x86_avx512/quant_kernels.h"
 #include "quant/quantize.h"
 #include "quant/quantized_weight.h"
+#include "quant/forward_bounds_test_util.h"
 #include "quant/x86_avx512/q8_activations.h"
 #include "util/rng.h"
 
 namespace pagedllm {
 namespace {
+
+using testing::dequantized;
+using testing::expect_forward_matches;
+using testing::expect_forward_matches_q8;
+using testing::random_vector;
 
 struct Case {
   const char* name;
@@ -45,71 +51,6 @@ std::vector<Case> all_cases() {
       {"INT8", {WeightFormat::kInt8}},
       {"Q8_0", {WeightFormat::kQ8_0}},
   };
-}
-
-std::vector<float> random_vector(Rng& rng, int64_t n, double sigma) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = static_cast<float>(sigma * rng.normal());
-  return v;
-}
-
-// Checks y (n_rows, n_out) against x · Wdqᵀ. Each entry may differ by the fp32 summation error of a length-n_in
-// dot product, bounded by n_in · 2^-24 · Σ|w·x| (the different paths sum in different orders), and, for a product
-// in bf16 (`bf16`: both factors rounded to bf16, kernels/x86_avx512_bf16/bf16_gemm.h), by (2^-7 + 2^-16) · Σ|w·x| more
-// (bf16 keeps 8 significant bits: ≤ 2^-8 per rounded factor).
-void expect_forward_matches(const std::vector<float>& wdq, const std::vector<float>& x, const std::vector<float>& y,
-                            int64_t n_rows, int64_t n_out, int64_t n_in, const std::string& what, bool bf16 = false) {
-  for (int64_t r = 0; r < n_rows; ++r) {
-    for (int64_t j = 0; j < n_out; ++j) {
-      double exact = 0, magnitude = 0;
-      for (int64_t i = 0; i < n_in; ++i) {
-        exact += static_cast<double>(wdq[j * n_in + i]) * x[r * n_in + i];
-        magnitude += std::fabs(static_cast<double>(wdq[j * n_in + i]) * x[r * n_in + i]);
-      }
-      ASSERT_NEAR(y[r * n_out + j], exact, (n_in * 0x1p-24 + (bf16 ? 0x1p-7 + 0x1p-16 : 0.0)) * magnitude + 1e-30)
-          << what << " r=" << r << " j=" << j;
-    }
-  }
-}
-
-// The 8-bit-activation kernels (quant/quant_kernels.h): besides fp32 summation, each product carries the rounding
-// of x to its group's 8-bit grid (≤ d/2, d = max|x over the 32-value group| / 127) and, for the 4-bit formats
-// (code_block_size > 0), of the code value to round(127 · code) / 127 (≤ absmax / 254, absmax = max|w| over the
-// weight's block of code_block_size values).
-void expect_forward_matches_q8(const std::vector<float>& wdq, const std::vector<float>& x, const std::vector<float>& y,
-                               int64_t n_rows, int64_t n_out, int64_t n_in, int64_t code_block_size,
-                               const std::string& what) {
-  const int64_t block_size = code_block_size > 0 ? code_block_size : n_out * n_in;
-  std::vector<double> block_absmax((n_out * n_in + block_size - 1) / block_size, 0.0);
-  if (code_block_size > 0) {
-    for (int64_t v = 0; v < n_out * n_in; ++v) {
-      block_absmax[v / block_size] = std::max(block_absmax[v / block_size], std::fabs(static_cast<double>(wdq[v])));
-    }
-  }
-  for (int64_t r = 0; r < n_rows; ++r) {
-    std::vector<double> group_step(n_in / 32, 0.0);
-    for (int64_t i = 0; i < n_in; ++i) {
-      group_step[i / 32] = std::max(group_step[i / 32], std::fabs(static_cast<double>(x[r * n_in + i])) / 127.0);
-    }
-    for (int64_t j = 0; j < n_out; ++j) {
-      double exact = 0, magnitude = 0, rounding = 0;
-      for (int64_t i = 0; i < n_in; ++i) {
-        const double w = wdq[j * n_in + i], xi = x[r * n_in + i];
-        const double d = group_step[i / 32], a = block_absmax[(j * n_in + i) / block_size];
-        exact += w * xi;
-        magnitude += std::fabs(w * xi) + std::fabs(w) * d + std::fabs(xi) * a / 127.0;
-        rounding += std::fabs(w) * d / 2 + std::fabs(xi) * a / 254 + d * a / 508;
-      }
-      ASSERT_NEAR(y[r * n_out + j], exact, rounding + n_in * 0x1p-24 * magnitude + 1e-30)
-          << what << " r=" << r << " j=" << j;
-    }
-  }
-}
-
-std::vector<float> dequantized(const WeightMatrix& w) {
-  std::vector<float> out(static_cast<size_t>(w.n_out() * w.n_in()));
-  for (int64_t j = 0; j < w.n_out(); ++j) w.dequantize_row(j, out.data() + j * w.n_in());
-  return out;
 }
 
 // One product to check: a quantized matrix, its dequantized values and an input of n_rows rows.
@@ -134,6 +75,16 @@ struct ProductCase {
   }
   void expect_fp32(const std::vector<float>& y, const std::string& path) const {
     expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + path);
+  }
+  // matmul past max_decode_rows() takes the int8 GEMM (quant/int8_gemm.h) where takes_int8_gemm(), and the
+  // dequantized tiles otherwise.
+  void expect_many_rows(const std::vector<float>& y, const std::string& path) const {
+    if (!q.takes_int8_gemm()) return expect_fp32(y, path);
+    expect_q8(y, path + " int8 gemm");
+  }
+  void expect_q8(const std::vector<float>& y, const std::string& path) const {
+    const bool four_bit = dynamic_cast<const Blockwise4BitWeight*>(&q) != nullptr;
+    expect_forward_matches_q8(wdq, x, y, n_rows, n_out, n_in, four_bit ? c.config.block_size : 0, what + path);
   }
   // INT8 and Q8_0 weights are exact int8 levels: only the activations' rounding applies.
   void expect_avx2_decode(const std::vector<float>& y, const std::string& path) const {
@@ -164,7 +115,7 @@ void for_each_product(Check check) {
         const auto x = random_vector(rng, n_rows * n_in, 1.0);
         check(ProductCase{c, q, wdq, x, n_rows, n_out, n_in,
                           fmt::format("{} ({}, {}) rows={}", c.name, n_out, n_in, n_rows)});
-        if (testing::Test::HasFatalFailure()) return;
+        if (::testing::Test::HasFatalFailure()) return;
       }
     }
   }
@@ -178,7 +129,7 @@ TEST(QuantizedMatmul, EveryPathMatchesDequantizedReference) {
     if (p.n_rows <= p.q.max_decode_rows()) {
       p.expect_avx2_decode(y, " matmul");
     } else {
-      p.expect_fp32(y, " matmul");
+      p.expect_many_rows(y, " matmul");
     }
     y = p.fresh_output();
     p.q.matmul_exact(p.x.data(), y.data(), p.n_rows);
@@ -234,7 +185,8 @@ TEST(QuantizedMatmul, GroupedProductsMatchSeparateOnes) {
 
 // Under kBF16 (where the CPU runs it) the GEMM path, matmul past the decode limit and matmul_exact past 8 rows
 // multiply dequantized tiles in bf16, within the bf16 bound; under kF32 (or without AVX512-BF16) within the fp32 one.
-// Serving and training each follow their own setting.
+// Serving and training each follow their own setting. matmul past the decode limit takes the int8 GEMM instead
+// where the CPU has VNNI and the shape takes 8-bit activations (within their bound).
 TEST(QuantizedMatmul, Bf16GemmPathMatchesDequantizedReference) {
   Rng rng(15);
   for (ComputeDType dtype : {ComputeDType::kBF16, ComputeDType::kF32}) {
@@ -259,7 +211,12 @@ TEST(QuantizedMatmul, Bf16GemmPathMatchesDequantizedReference) {
           if (n_rows > q.max_decode_rows()) {
             std::fill(y.begin(), y.end(), std::numeric_limits<float>::quiet_NaN());
             matrix->matmul(x.data(), y.data(), n_rows);
-            expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul", bf16);
+            if (q.takes_int8_gemm()) {  // the int8 GEMM, tested in int8_gemm_test.cc
+              const int64_t block_size = is_4bit_format(c.config.format) ? c.config.block_size : 0;
+              expect_forward_matches_q8(wdq, x, y, n_rows, n_out, n_in, block_size, what + " matmul int8");
+            } else {
+              expect_forward_matches(wdq, x, y, n_rows, n_out, n_in, what + " matmul", bf16);
+            }
           }
         }
       }

@@ -6,6 +6,7 @@
 #include "kernels/compute_dtype.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
+#include "util/error.h"
 #include "util/thread_pool.h"
 
 namespace pagedllm {
@@ -25,9 +26,20 @@ void QuantizedWeight::matmul(const float* x, float* y, int64_t n_rows) const {
   if (n_rows <= 0) return;
   if (n_rows <= max_decode_rows()) {
     matmul_decode(x, y, n_rows, has_avx2_fma_f16c(), /*allow_q8_activations=*/true);
+  } else if (takes_int8_gemm()) {
+    matmul_int8(x, y, n_rows, /*allow_simd=*/true);
   } else {
     matmul_gemm(x, y, n_rows, runs_bf16(matmul_compute()));
   }
+}
+
+void QuantizedWeight::matmul_int8(const float* x, float* y, int64_t n_rows, bool allow_simd) const {
+  const auto weights = int8_gemm_weights();
+  if (!weights) {
+    throw_error(ErrorKind::kUnsupported, "int8 GEMM of a ({}, {}) {} matrix: its shape takes no 8-bit activations",
+                n_out(), n_in(), weight_format_name(format()));
+  }
+  int8_gemm(*weights, int8_gemm_kernels(allow_simd), x, y, n_rows);
 }
 
 void QuantizedWeight::matmul_exact(const float* x, float* y, int64_t n_rows) const {

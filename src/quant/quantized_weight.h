@@ -10,8 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
+#include "kernels/compute_dtype.h"
 #include "kernels/weight_matrix.h"
+#include "quant/int8_gemm.h"
 
 namespace pagedllm {
 
@@ -24,8 +27,25 @@ class QuantizedWeight : public WeightMatrix {
   // 30-row product. TinyLlama's MLP shapes, 2 threads, Intel AVX-512 (bench quant): 16 rows 1.6-3.4 ms against
   // 6-12 ms by GEMM, 64 rows 6.5-13 ms against 10-19 ms; at 128 rows Q8_0 is faster by GEMM.
   static constexpr int64_t kMaxVnniDecodeRows = 64;
-  // Which of the two limits this matrix's matmul uses.
-  int64_t max_decode_rows() const { return vnni_decode() ? kMaxVnniDecodeRows : kMaxDecodeRows; }
+  // The limit where past it the int8 GEMM runs (takes_int8_gemm()): it reads W once too, then multiplies from
+  // packed panels with a register tile, and overtakes the decode kernels between 16 and 32 rows. quant_gemm_bench,
+  // TinyLlama's MLP shapes, 1 thread, Zen 4 on a loaded host (best of 2 × 5 calls, ms decode → int8 GEMM):
+  // 16 rows NF4+DQ 2.30 → 2.31 and 2.44 → 2.56, Q8_0 3.92 → 2.84 and 5.68 → 3.39, INT8 2.13 → 2.62 and 4.26 → 4.92;
+  // 32 rows NF4+DQ 6.77 → 4.56 and 8.52 → 4.02, Q8_0 12.8 → 7.2 and 12.4 → 6.4, INT8 4.43 → 7.49 and 5.07 → 3.85;
+  // 64 rows NF4+DQ 16.6 → 8.5 and 21.0 → 6.0, Q8_0 29.2 → 11.2 and 29.5 → 13.1, INT8 9.2 → 7.5 and 8.8 → 9.9.
+  static constexpr int64_t kMaxDecodeRowsBeforeInt8Gemm = 16;
+  // Which of the limits this matrix's matmul uses (the last two only where the CPU runs the VNNI kernels).
+  int64_t max_decode_rows() const {
+    return takes_int8_gemm() ? kMaxDecodeRowsBeforeInt8Gemm : vnni_decode() ? kMaxVnniDecodeRows : kMaxDecodeRows;
+  }
+  // Whether matmul past max_decode_rows() runs the int8 GEMM (quant/int8_gemm.h) instead of dequantized tiles: where
+  // the CPU has VNNI, the shape takes 8-bit activations and the tiles would multiply in bf16 (matmul_compute()), whose
+  // rounding (2^-8 per operand) is of the order of the 8-bit activations' (max|x| / 254 per value); with fp32 tiles
+  // chosen (--dtype float32, PAGEDLLM_NO_BF16=1) many-row products stay fp32 as before. The GEMM is 2-3× faster than
+  // the bf16 tiles at every measured shape (quant_gemm_bench, TinyLlama's MLP shapes, 64-512 rows, 2 threads, Zen 4,
+  // loaded host: NF4+DQ 186-341 against 81-172 GOP/s, Q8_0 216-388 against 44-134, INT8 177-301 against 69-146),
+  // so no shape keeps the tiles.
+  bool takes_int8_gemm() const { return vnni_decode() && runs_bf16(matmul_compute()); }
   // GEMM tiles: each product repacks its slice of x, so tiles are made as large as the cache allows (1 MiB of fp32
   // W) while still giving every thread work; see tile_rows() and backward_tile_cols().
   static constexpr int64_t kMaxTileRows = 256;
@@ -39,6 +59,12 @@ class QuantizedWeight : public WeightMatrix {
   // The GEMM path regardless of n_rows (tests compare it with the decode path), its tiles multiplied in bf16 when
   // `bf16` and the CPU has AVX512-BF16, else in fp32.
   void matmul_gemm(const float* x, float* y, int64_t n_rows, bool bf16) const;
+  // The int8 GEMM (quant/int8_gemm.h) regardless of n_rows, with the VNNI kernels when `allow_simd` and the CPU has
+  // them, else the portable ones. Only where int8_gemm_weights() has a value.
+  void matmul_int8(const float* x, float* y, int64_t n_rows, bool allow_simd) const;
+  // This matrix as the int8 GEMM reads it; nullopt where the 8-bit activations do not apply (n_in % 32, a 4-bit
+  // block size that is not a multiple of 32, PAGEDLLM_EXACT_QUANT_DECODE=1).
+  virtual std::optional<Int8GemmWeights> int8_gemm_weights() const = 0;
   // matmul without the 8-bit activations of the fast decode kernels (quant/quant_kernels.h): training uses it so
   // that its forward is the exact product its backward differentiates.
   void matmul_exact(const float* x, float* y, int64_t n_rows) const override;
