@@ -1,5 +1,6 @@
 #include "model/llama_model.h"
 
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -115,21 +116,24 @@ void LlamaModel::set_max_chunk_rows(int64_t rows) {
 
 size_t LlamaModel::workspace_bytes() const {
   size_t floats = 0;
-  for (const std::vector<float>* v : {&x_, &xn_, &q_, &k_, &v_, &attn_, &gate_, &up_, &final_}) floats += v->capacity();
+  for (const ActivationBuffer* b : {&x_, &xn_, &q_, &k_, &v_, &attn_, &gate_, &up_, &final_}) floats += b->capacity();
   return floats * sizeof(float);
+}
+
+// Floats per row of each workspace, in the order x_, xn_, q_, k_, v_, attn_, gate_, up_.
+std::array<int64_t, 8> LlamaModel::row_floats() const {
+  const ModelConfig& c = weights_.shard_config;
+  const int64_t h = c.hidden_size, q = int64_t(c.num_attention_heads) * c.head_dim;
+  const int64_t kv = int64_t(c.num_key_value_heads) * c.head_dim;
+  return {h, std::max(h, q), q, kv, kv, q, c.intermediate_size, c.intermediate_size};
 }
 
 void LlamaModel::forward_chunk(const ForwardBatch& chunk, PagedKVCache& cache) {
   const ModelConfig& c = weights_.shard_config;
   const int64_t n = chunk.n_tokens, h = c.hidden_size;
-  ensure_size(x_, n * h);
-  ensure_size(xn_, n * std::max<int64_t>(h, int64_t(c.num_attention_heads) * c.head_dim));
-  ensure_size(q_, n * int64_t(c.num_attention_heads) * c.head_dim);
-  ensure_size(k_, n * int64_t(c.num_key_value_heads) * c.head_dim);
-  ensure_size(v_, n * int64_t(c.num_key_value_heads) * c.head_dim);
-  ensure_size(attn_, n * int64_t(c.num_attention_heads) * c.head_dim);
-  ensure_size(gate_, n * int64_t(c.intermediate_size));
-  ensure_size(up_, n * int64_t(c.intermediate_size));
+  const std::array<int64_t, 8> per_row = row_floats();
+  ActivationBuffer* buffers[] = {&x_, &xn_, &q_, &k_, &v_, &attn_, &gate_, &up_};
+  for (size_t i = 0; i < per_row.size(); ++i) buffers[i]->reserve(size_t(n * per_row[i]));
   for (int64_t t = 0; t < n; ++t) weights_.embed_tokens->dequantize_row(chunk.token_ids[t], x_.data() + t * h);
   for (int layer = 0; layer < c.num_hidden_layers; ++layer) {
     attention_block(layer, chunk, cache);
@@ -150,13 +154,15 @@ void LlamaModel::forward(const ForwardBatch& batch, PagedKVCache& cache, float* 
     PAGEDLLM_CHECK_MSG(batch.logits_rows[j] >= 0 && batch.logits_rows[j] < n, "logits row {} of a batch of {}",
                        batch.logits_rows[j], n);
   }
-  ensure_size(final_, int64_t(batch.num_logits) * h);
+  final_.reserve(size_t(batch.num_logits) * h);
   // Near-equal chunks starting on multiples of kChunkRowAlign rows: with n > max_chunk_rows_, each has more than
   // max_chunk_rows_ / 2 - kChunkRowAlign rows.
   const int64_t num_chunks = (n + max_chunk_rows_ - 1) / max_chunk_rows_;
   auto chunk_start = [&](int64_t i) { return i == num_chunks ? n : n * i / num_chunks / kChunkRowAlign * kChunkRowAlign; };
+  int64_t most_rows = 0;
   for (int64_t i = 0; i < num_chunks; ++i) {
     const int64_t r0 = chunk_start(i), r1 = chunk_start(i + 1);
+    most_rows = std::max(most_rows, r1 - r0);
     forward_chunk(num_chunks == 1 ? batch : chunk_.assign(batch, r0, r1), cache);
     // The chunk's rows that are sampled keep their last hidden state until the LM head.
     for (int j = 0; j < batch.num_logits; ++j) {
@@ -165,13 +171,19 @@ void LlamaModel::forward(const ForwardBatch& batch, PagedKVCache& cache, float* 
       std::memcpy(final_.data() + int64_t(j) * h, x_.data() + (row - r0) * h, h * sizeof(float));
     }
   }
-  if (batch.num_logits == 0) return;
-  rmsnorm(final_.data(), final_.data(), weights_.norm.data(), batch.num_logits, h, static_cast<float>(c.rms_norm_eps));
-  if (!weights_.shard.is_sharded()) {
-    weights_.lm_head->matmul(final_.data(), logits, batch.num_logits);
-    return;
+  if (batch.num_logits > 0) {
+    rmsnorm(final_.data(), final_.data(), weights_.norm.data(), batch.num_logits, h,
+            static_cast<float>(c.rms_norm_eps));
+    if (weights_.shard.is_sharded()) {
+      lm_head_sharded(batch.num_logits, logits);
+    } else {
+      weights_.lm_head->matmul(final_.data(), logits, batch.num_logits);
+    }
   }
-  lm_head_sharded(batch.num_logits, logits);
+  const std::array<int64_t, 8> per_row = row_floats();
+  ActivationBuffer* buffers[] = {&x_, &xn_, &q_, &k_, &v_, &attn_, &gate_, &up_};
+  for (size_t i = 0; i < per_row.size(); ++i) buffers[i]->release_after(size_t(most_rows * per_row[i]));
+  final_.release_after(size_t(batch.num_logits) * h);
 }
 
 void LlamaModel::lm_head_sharded(int num_logits, float* logits) {
