@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "model/lora_adapters.h"
 #include "model/model_weights.h"
 #include "model/paged_kv_cache.h"
 #include "util/rng.h"
@@ -49,7 +51,8 @@ struct SequenceRows {
 // The flattened step of `rows`, every row's logits wanted.
 class Step {
  public:
-  Step(const std::vector<SequenceRows>& rows, int max_blocks_per_seq) {
+  Step(const std::vector<SequenceRows>& rows, int max_blocks_per_seq, std::vector<int32_t> lora_slots = {})
+      : lora_slots_(std::move(lora_slots)) {
     query_start_.push_back(0);
     for (const SequenceRows& s : rows) {
       const int end = s.begin + static_cast<int>(s.tokens.size());
@@ -74,11 +77,12 @@ class Step {
     batch_.max_blocks_per_seq = max_blocks_per_seq;
     batch_.num_logits = static_cast<int>(logits_rows_.size());
     batch_.logits_rows = logits_rows_.data();
+    batch_.lora_slots = lora_slots_.empty() ? nullptr : lora_slots_.data();
   }
   const ForwardBatch& batch() const { return batch_; }
 
  private:
-  std::vector<int32_t> token_ids_, query_start_, seq_lens_, block_tables_, logits_rows_;
+  std::vector<int32_t> lora_slots_, token_ids_, query_start_, seq_lens_, block_tables_, logits_rows_;
   std::vector<int64_t> positions_, slots_;
   ForwardBatch batch_;
 };
@@ -91,15 +95,15 @@ std::vector<int32_t> random_tokens(Rng& rng, int n, int vocab) {
 
 // Two steps as the engine would run them: two prompts prefilled (100 and 40 tokens), then a 551-row step mixing the
 // first one's next 300 prompt tokens, a new 250-token prompt and the second one's decode token. Returns the logits of
-// every row of both steps.
-std::vector<float> run_two_steps(LlamaModel& model) {
+// every row of both steps. `lora_slots`: the three sequences' adapters in the second step (empty: none).
+std::vector<float> run_two_steps(LlamaModel& model, std::vector<int32_t> lora_slots = {}) {
   const int vocab = model.config().vocab_size, max_blocks = 25;  // 400 tokens at most
   Rng rng(11);
   const std::vector<int32_t> a = random_tokens(rng, 400, vocab), b = random_tokens(rng, 250, vocab),
                              c = random_tokens(rng, 41, vocab);
   const Step first({{0, 0, {a.begin(), a.begin() + 100}}, {50, 0, {c.begin(), c.begin() + 40}}}, max_blocks);
   const Step second({{0, 100, {a.begin() + 100, a.end()}}, {25, 0, b}, {50, 40, {c.begin() + 40, c.end()}}},
-                    max_blocks);
+                    max_blocks, std::move(lora_slots));
   PagedKVCache cache(model.config(), 50 + max_blocks, kBlockSize);
   std::vector<float> logits((first.batch().n_tokens + second.batch().n_tokens) * vocab);
   model.forward(first.batch(), cache, logits.data());
@@ -107,11 +111,11 @@ std::vector<float> run_two_steps(LlamaModel& model) {
   return logits;
 }
 
-void expect_chunks_change_nothing(LlamaModel& model) {
+void expect_chunks_change_nothing(LlamaModel& model, const std::vector<int32_t>& lora_slots = {}) {
   ASSERT_EQ(model.max_chunk_rows(), LlamaModel::kMaxChunkRows);
-  const std::vector<float> chunked = run_two_steps(model);  // the 551 rows in chunks of 272 and 279
+  const std::vector<float> chunked = run_two_steps(model, lora_slots);  // the 551 rows in chunks of 272 and 279
   model.set_max_chunk_rows(int64_t{1} << 20);
-  const std::vector<float> one_pass = run_two_steps(model);
+  const std::vector<float> one_pass = run_two_steps(model, lora_slots);
   ASSERT_EQ(chunked.size(), one_pass.size());
   size_t differ = 0;
   for (size_t i = 0; i < chunked.size(); ++i) differ += chunked[i] != one_pass[i];
@@ -131,6 +135,42 @@ TEST(LlamaModelChunks, Nf4ModelGivesTheLogitsOfOnePass) {
 TEST(LlamaModelChunks, Fp32StoriesGivesTheLogitsOfOnePass) {
   LlamaModel model(load_model_weights(PAGEDLLM_SOURCE_DIR "/models/stories260K", WeightLoadOptions{}));
   expect_chunks_change_nothing(model);
+}
+
+// Random rank-4 adapters on q_proj and down_proj of every layer.
+LoraAdapter random_adapter(const ModelConfig& c, const std::string& name, uint64_t seed) {
+  Rng rng(seed);
+  LoraAdapter adapter;
+  adapter.name = name;
+  adapter.r = 4;
+  adapter.alpha = 8.0f;
+  adapter.scale = 2.0f;
+  adapter.layers.resize(c.num_hidden_layers);
+  const int64_t q = int64_t(c.num_attention_heads) * c.head_dim;
+  for (auto& layer : adapter.layers) {
+    for (auto [module, n_in, n_out] : {std::tuple{kQProj, int64_t(c.hidden_size), q},
+                                       std::tuple{kDownProj, int64_t(c.intermediate_size), int64_t(c.hidden_size)}}) {
+      LoraWeights& w = layer[module];
+      w.n_rank = 4;
+      w.a.resize(4 * n_in);
+      w.b.resize(n_out * 4);
+      for (float& x : w.a) x = static_cast<float>(rng.uniform() - 0.5) * 0.2f;
+      for (float& x : w.b) x = static_cast<float>(rng.uniform() - 0.5) * 0.2f;
+    }
+  }
+  return adapter;
+}
+
+// Sequences of one chunk's rows reach their adapters through the chunk's own lora_slots.
+TEST(LlamaModelChunks, AdaptersPerSequenceGiveTheLogitsOfOnePass) {
+  LlamaModel model(load_model_weights(PAGEDLLM_SOURCE_DIR "/models/stories260K", WeightLoadOptions{}));
+  LoraManager loras;
+  loras.add(random_adapter(model.config(), "one", 1));
+  loras.add(random_adapter(model.config(), "two", 2));
+  model.set_lora_manager(&loras);
+  const std::vector<float> base = run_two_steps(model);
+  expect_chunks_change_nothing(model, {2, 0, 1});
+  EXPECT_NE(run_two_steps(model, {2, 0, 1}), base);  // the adapters did apply
 }
 
 // The forward's own accounting for a 2,048-token prefill at SmolLM2-135M's width: one chunk's activations
