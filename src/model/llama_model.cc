@@ -1,5 +1,6 @@
 #include "model/llama_model.h"
 
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -12,12 +13,27 @@
 #include "kernels/matmul_group.h"
 #include "model/lora_adapters.h"
 #include "util/error.h"
+#include "util/thread_pool.h"
 
 namespace pagedllm {
 namespace {
 
 void ensure_size(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
+}
+
+// SwiGLU in place over gate, split into tasks of whole kSiluBlock-element blocks. The vector kernel finishes each
+// call's last n % 8 elements with scalar libm exp, whose rounding differs from its vector exp, and silu_mul splits
+// its range wherever the thread count puts the cut; here every element but the buffer's last few takes the vector
+// path, whatever the threads and whatever the chunk (a chunk starts on a multiple of 8 rows).
+constexpr int64_t kSiluBlock = 16;
+constexpr int64_t kSiluTaskBlocks = 32 * 1024 / kSiluBlock;
+
+void silu_mul_blocks(float* gate, const float* up, int64_t n) {
+  parallel_for((n + kSiluBlock - 1) / kSiluBlock, kSiluTaskBlocks, [&](int64_t block_begin, int64_t block_end) {
+    const int64_t begin = block_begin * kSiluBlock, end = std::min(n, block_end * kSiluBlock);
+    silu_mul(gate + begin, gate + begin, up + begin, end - begin);  // inside a job: runs on this thread
+  });
 }
 
 void add_bias(float* y, const std::vector<float>& bias, int64_t n_rows) {
@@ -87,45 +103,87 @@ void LlamaModel::mlp_block(int layer, const ForwardBatch& batch) {
   const int64_t n = batch.n_tokens, h = c.hidden_size;
   rmsnorm(xn_.data(), x_.data(), L.post_attention_layernorm.data(), n, h, static_cast<float>(c.rms_norm_eps));
   linear_group({{kGateProj, gate_.data()}, {kUpProj, up_.data()}}, layer, xn_.data(), batch);
-  silu_mul(gate_.data(), gate_.data(), up_.data(), n * c.intermediate_size);
+  silu_mul_blocks(gate_.data(), up_.data(), n * c.intermediate_size);
   linear(layer, kDownProj, gate_.data(), xn_.data(), batch);
   if (weights_.shard.is_sharded()) Communicator::world().all_reduce_sum(xn_.data(), n * h);
   add_inplace(x_.data(), xn_.data(), n * h);
+}
+
+void LlamaModel::set_max_chunk_rows(int64_t rows) {
+  PAGEDLLM_CHECK_MSG(rows >= kMaxChunkRows, "max_chunk_rows {} is below {}", rows, kMaxChunkRows);
+  max_chunk_rows_ = rows;
+}
+
+size_t LlamaModel::workspace_bytes() const {
+  size_t floats = 0;
+  for (const ActivationBuffer* b : {&x_, &xn_, &q_, &k_, &v_, &attn_, &gate_, &up_, &final_}) floats += b->capacity();
+  return floats * sizeof(float);
+}
+
+// Floats per row of each workspace, in the order x_, xn_, q_, k_, v_, attn_, gate_, up_.
+std::array<int64_t, 8> LlamaModel::row_floats() const {
+  const ModelConfig& c = weights_.shard_config;
+  const int64_t h = c.hidden_size, q = int64_t(c.num_attention_heads) * c.head_dim;
+  const int64_t kv = int64_t(c.num_key_value_heads) * c.head_dim;
+  return {h, std::max(h, q), q, kv, kv, q, c.intermediate_size, c.intermediate_size};
+}
+
+void LlamaModel::forward_chunk(const ForwardBatch& chunk, PagedKVCache& cache) {
+  const ModelConfig& c = weights_.shard_config;
+  const int64_t n = chunk.n_tokens, h = c.hidden_size;
+  const std::array<int64_t, 8> per_row = row_floats();
+  ActivationBuffer* buffers[] = {&x_, &xn_, &q_, &k_, &v_, &attn_, &gate_, &up_};
+  for (size_t i = 0; i < per_row.size(); ++i) buffers[i]->reserve(size_t(n * per_row[i]));
+  for (int64_t t = 0; t < n; ++t) weights_.embed_tokens->dequantize_row(chunk.token_ids[t], x_.data() + t * h);
+  for (int layer = 0; layer < c.num_hidden_layers; ++layer) {
+    attention_block(layer, chunk, cache);
+    mlp_block(layer, chunk);
+  }
 }
 
 void LlamaModel::forward(const ForwardBatch& batch, PagedKVCache& cache, float* logits) {
   const ModelConfig& c = weights_.shard_config;
   const int64_t n = batch.n_tokens, h = c.hidden_size;
   PAGEDLLM_CHECK(n > 0);
-  ensure_size(x_, n * h);
-  ensure_size(xn_, n * std::max<int64_t>(h, int64_t(c.num_attention_heads) * c.head_dim));
-  ensure_size(q_, n * int64_t(c.num_attention_heads) * c.head_dim);
-  ensure_size(k_, n * int64_t(c.num_key_value_heads) * c.head_dim);
-  ensure_size(v_, n * int64_t(c.num_key_value_heads) * c.head_dim);
-  ensure_size(attn_, n * int64_t(c.num_attention_heads) * c.head_dim);
-  ensure_size(gate_, n * int64_t(c.intermediate_size));
-  ensure_size(up_, n * int64_t(c.intermediate_size));
-
+  // Ids and rows are checked before the first chunk writes to the cache.
   for (int64_t t = 0; t < n; ++t) {
     const int32_t id = batch.token_ids[t];
     PAGEDLLM_CHECK_MSG(id >= 0 && id < c.vocab_size, "token id {} outside the vocabulary", id);
-    weights_.embed_tokens->dequantize_row(id, x_.data() + t * h);
   }
-  for (int layer = 0; layer < c.num_hidden_layers; ++layer) {
-    attention_block(layer, batch, cache);
-    mlp_block(layer, batch);
+  for (int j = 0; j < batch.num_logits; ++j) {
+    PAGEDLLM_CHECK_MSG(batch.logits_rows[j] >= 0 && batch.logits_rows[j] < n, "logits row {} of a batch of {}",
+                       batch.logits_rows[j], n);
   }
-  if (batch.num_logits == 0) return;
-  ensure_size(final_, int64_t(batch.num_logits) * h);
-  for (int i = 0; i < batch.num_logits; ++i) {
-    std::memcpy(final_.data() + int64_t(i) * h, x_.data() + int64_t(batch.logits_rows[i]) * h, h * sizeof(float));
+  final_.reserve(size_t(batch.num_logits) * h);
+  // Near-equal chunks starting on multiples of kChunkRowAlign rows: with n > max_chunk_rows_, each has more than
+  // max_chunk_rows_ / 2 - kChunkRowAlign rows.
+  const int64_t num_chunks = (n + max_chunk_rows_ - 1) / max_chunk_rows_;
+  auto chunk_start = [&](int64_t i) { return i == num_chunks ? n : n * i / num_chunks / kChunkRowAlign * kChunkRowAlign; };
+  int64_t most_rows = 0;
+  for (int64_t i = 0; i < num_chunks; ++i) {
+    const int64_t r0 = chunk_start(i), r1 = chunk_start(i + 1);
+    most_rows = std::max(most_rows, r1 - r0);
+    forward_chunk(num_chunks == 1 ? batch : chunk_.assign(batch, r0, r1), cache);
+    // The chunk's rows that are sampled keep their last hidden state until the LM head.
+    for (int j = 0; j < batch.num_logits; ++j) {
+      const int64_t row = batch.logits_rows[j];
+      if (row < r0 || row >= r1) continue;
+      std::memcpy(final_.data() + int64_t(j) * h, x_.data() + (row - r0) * h, h * sizeof(float));
+    }
   }
-  rmsnorm(final_.data(), final_.data(), weights_.norm.data(), batch.num_logits, h, static_cast<float>(c.rms_norm_eps));
-  if (!weights_.shard.is_sharded()) {
-    weights_.lm_head->matmul(final_.data(), logits, batch.num_logits);
-    return;
+  if (batch.num_logits > 0) {
+    rmsnorm(final_.data(), final_.data(), weights_.norm.data(), batch.num_logits, h,
+            static_cast<float>(c.rms_norm_eps));
+    if (weights_.shard.is_sharded()) {
+      lm_head_sharded(batch.num_logits, logits);
+    } else {
+      weights_.lm_head->matmul(final_.data(), logits, batch.num_logits);
+    }
   }
-  lm_head_sharded(batch.num_logits, logits);
+  const std::array<int64_t, 8> per_row = row_floats();
+  ActivationBuffer* buffers[] = {&x_, &xn_, &q_, &k_, &v_, &attn_, &gate_, &up_};
+  for (size_t i = 0; i < per_row.size(); ++i) buffers[i]->release_after(size_t(most_rows * per_row[i]));
+  final_.release_after(size_t(batch.num_logits) * h);
 }
 
 void LlamaModel::lm_head_sharded(int num_logits, float* logits) {
