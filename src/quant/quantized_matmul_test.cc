@@ -95,14 +95,14 @@ struct ProductCase {
 };
 
 // Calls check(ProductCase) for every format, on 600 rows (decode tasks of more than one run of 64 rows,
-// blockwise_4bit.cc, rows inside blocks of 256) and 1600 inputs (GEMM tiles over two column ranges of W,
-// kTileCols), among other shapes, and row counts around the decode/GEMM limits.
+// blockwise_4bit.cc, rows inside blocks of 256), 1100 × 640 (GEMM tiles of 550 rows over two column ranges of W,
+// 448 + 192: kTileElements) and 1600 inputs, among other shapes, and row counts around the decode/GEMM limits.
 // The fp32 paths (the bf16 GEMM has its own test below).
 template <class Check>
 void for_each_product(Check check) {
   ScopedMatmulCompute compute(ComputeDType::kF32);
   Rng rng(11);
-  const int64_t shapes[][2] = {{37, 192}, {5, 64}, {130, 96}, {20, 172}, {600, 64}, {24, 1600}};
+  const int64_t shapes[][2] = {{37, 192}, {5, 64}, {130, 96}, {20, 172}, {600, 64}, {24, 1600}, {1100, 640}};
   for (const auto& c : all_cases()) {
     for (const auto& shape : shapes) {
       const int64_t n_out = shape[0], n_in = shape[1];

@@ -1,6 +1,6 @@
 // The common base of the quantized weight formats: it owns the choice between the decode path (few input rows:
 // each format's fused kernel streams every weight byte once for all rows) and the GEMM path (many rows: tiles of W
-// are dequantized into a per-task fp32 buffer of at most kMaxTileRows × kTileCols floats and multiplied by the bf16
+// are dequantized into a per-task fp32 buffer of at most kTileElements floats and multiplied by the bf16
 // GEMM when the compute dtype says so (kernels/compute_dtype.h: matmul_compute() for matmul,
 // training_matmul_compute() for matmul_exact and the backward product), else by gemm_f32), and the training product
 // dx = dy · W, always by tiles, likewise. No fp32 copy of the whole matrix is ever made.
@@ -46,11 +46,13 @@ class QuantizedWeight : public WeightMatrix {
   // loaded host: NF4+DQ 186-341 against 81-172 GOP/s, Q8_0 216-388 against 44-134, INT8 177-301 against 69-146),
   // so no shape keeps the tiles.
   bool takes_int8_gemm() const { return vnni_decode() && runs_bf16(matmul_compute()); }
-  // GEMM tiles: each product repacks its slice of x, so tiles are made as large as the cache allows (1 MiB of fp32
-  // W) while still giving every thread work; see tile_rows() and backward_tile_cols().
-  static constexpr int64_t kMaxTileRows = 256;
+  // GEMM tiles: each tile's product repacks its slice of x (rounding it to bf16), once per tile of W's rows, so tiles
+  // are made as tall as 1 MiB of fp32 W allows at a width of 256, while still giving every thread work; see
+  // tile_rows(), tile_cols() and backward_tile_cols(). (256-row tiles repacked x 6 times for a 1,536-row SmolLM2
+  // matrix: 4% of a fine-tuning step.)
+  static constexpr int64_t kTileElements = 256 * 1024;
+  static constexpr int64_t kMaxTileRows = 1024;
   static constexpr int64_t kMinTileRows = 16;
-  static constexpr int64_t kTileCols = 1024;
 
   void matmul(const float* x, float* y, int64_t n_rows) const override;
   void matmul_backward_input(const float* dy, float* dx, int64_t n_rows) const override;
@@ -91,7 +93,7 @@ class QuantizedWeight : public WeightMatrix {
   // True where decode_product with 8-bit activations runs the AVX-512 VNNI kernels.
   virtual bool vnni_decode() const = 0;
 
-  // Tile width: kTileCols rounded down to whole blocks, at least one block.
+  // Tile width: what kTileElements leaves beside tile_rows(), rounded down to whole blocks, at least one block.
   int64_t tile_cols() const;
   // Rows of W per forward tile: at most kMaxTileRows, and small enough that the tiles split evenly over the threads.
   int64_t tile_rows() const;
