@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -152,6 +153,23 @@ TEST(Elementwise, SiluMulMatchesDoubleReference) {
 TEST(Elementwise, Avx2SiluMulMatchesDoubleReference) {
   if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 path is not tested";
   check_silu_mul(avx2::silu_mul, "avx2");
+}
+
+// The vector kernel gives each element the same bits wherever its range is cut (the pool splits by thread count;
+// model chunks start anywhere): its tail goes through the vector exp too.
+TEST(Elementwise, Avx2SiluMulDoesNotDependOnWhereTheRangeIsCut) {
+  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 path is not tested";
+  Rng rng(12);
+  const int64_t n = 4099;
+  const std::vector<float> gate = random_vector(n, rng, 8.0), up = random_vector(n, rng);
+  std::vector<float> whole(n), parts(n);
+  avx2::silu_mul(whole.data(), gate.data(), up.data(), n);
+  // Cuts every 7 elements: each part but the last ends in a tail of 1-7 elements.
+  for (int64_t begin = 0; begin < n; begin += 7) {
+    const int64_t count = std::min<int64_t>(7, n - begin);
+    avx2::silu_mul(parts.data() + begin, gate.data() + begin, up.data() + begin, count);
+  }
+  EXPECT_EQ(parts, whole);
 }
 
 TEST(Elementwise, AddInplaceIsExactFloatAddition) {

@@ -22,20 +22,6 @@ void ensure_size(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
-// SwiGLU in place over gate, split into tasks of whole kSiluBlock-element blocks. The vector kernel finishes each
-// call's last n % 8 elements with scalar libm exp, whose rounding differs from its vector exp, and silu_mul splits
-// its range wherever the thread count puts the cut; here every element but the buffer's last few takes the vector
-// path, whatever the threads and whatever the chunk (a chunk starts on a multiple of 8 rows).
-constexpr int64_t kSiluBlock = 16;
-constexpr int64_t kSiluTaskBlocks = 32 * 1024 / kSiluBlock;
-
-void silu_mul_blocks(float* gate, const float* up, int64_t n) {
-  parallel_for((n + kSiluBlock - 1) / kSiluBlock, kSiluTaskBlocks, [&](int64_t block_begin, int64_t block_end) {
-    const int64_t begin = block_begin * kSiluBlock, end = std::min(n, block_end * kSiluBlock);
-    silu_mul(gate + begin, gate + begin, up + begin, end - begin);  // inside a job: runs on this thread
-  });
-}
-
 void add_bias(float* y, const std::vector<float>& bias, int64_t n_rows) {
   if (bias.empty()) return;
   const int64_t n = static_cast<int64_t>(bias.size());
@@ -103,7 +89,7 @@ void LlamaModel::mlp_block(int layer, const ForwardBatch& batch) {
   const int64_t n = batch.n_tokens, h = c.hidden_size;
   rmsnorm(xn_.data(), x_.data(), L.post_attention_layernorm.data(), n, h, static_cast<float>(c.rms_norm_eps));
   linear_group({{kGateProj, gate_.data()}, {kUpProj, up_.data()}}, layer, xn_.data(), batch);
-  silu_mul_blocks(gate_.data(), up_.data(), n * c.intermediate_size);
+  silu_mul(gate_.data(), gate_.data(), up_.data(), n * c.intermediate_size);
   linear(layer, kDownProj, gate_.data(), xn_.data(), batch);
   if (weights_.shard.is_sharded()) Communicator::world().all_reduce_sum(xn_.data(), n * h);
   add_inplace(x_.data(), xn_.data(), n * h);

@@ -100,13 +100,19 @@ void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int
 void silu_mul(float* out, const float* gate, const float* up, int64_t n) {
   const __m256 one = _mm256_set1_ps(1.0f);
   const __m256 sign = _mm256_set1_ps(-0.0f);
+  const auto silu_mul8 = [&](__m256 g, __m256 u) {
+    return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(one, exp256(_mm256_xor_ps(g, sign)))), u);
+  };
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 g = _mm256_loadu_ps(gate + i);
-    __m256 denom = _mm256_add_ps(one, exp256(_mm256_xor_ps(g, sign)));
-    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_div_ps(g, denom), _mm256_loadu_ps(up + i)));
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, silu_mul8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+  if (i < n) {
+    // The last n % 8 through the same vector exp (masked), not scalar libm exp: an element's value then does not
+    // depend on where the thread pool cut the range.
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n - i)), lanes);
+    const __m256 g = _mm256_maskload_ps(gate + i, mask), u = _mm256_maskload_ps(up + i, mask);
+    _mm256_maskstore_ps(out + i, mask, silu_mul8(g, u));
   }
-  for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
 void add_inplace(float* y, const float* x, int64_t n) {
