@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/amx/amx_gemm.h"
+#include "kernels/bf16_product_test_util.h"
 #include "kernels/cpu_features.h"
 #include "util/error.h"
 #include "util/half.h"
@@ -26,68 +27,16 @@ namespace {
 
 using amx::TileBackend;
 
-struct Operand {
-  std::vector<float> values;  // what the storage holds, as fp32 (exact)
-  std::vector<uint8_t> storage;
-};
-
-Operand random_operand(Rng& rng, int64_t n, WeightFormat format) {
-  Operand out;
-  out.values.resize(static_cast<size_t>(n));
-  out.storage.resize(static_cast<size_t>(n) * (format == WeightFormat::kF32 ? 4 : 2));
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = static_cast<float>(rng.uniform() * 2.0 - 1.0);
-    if (format == WeightFormat::kF32) {
-      out.values[i] = v;
-      reinterpret_cast<float*>(out.storage.data())[i] = v;
-    } else {
-      const uint16_t h = format == WeightFormat::kBF16 ? f32_to_bf16(v) : f32_to_f16(v);
-      out.values[i] = format == WeightFormat::kBF16 ? bf16_to_f32(h) : f16_to_f32(h);
-      reinterpret_cast<uint16_t*>(out.storage.data())[i] = h;
-    }
-  }
-  return out;
-}
-
-double to_bf16(float v) { return bf16_to_f32(f32_to_bf16(v)); }
+using testing::rounded_to_bf16;
 
 void expect_amx_bf16_matches(TileBackend backend, WeightFormat format, bool trans_b, int64_t m, int64_t n, int64_t k,
                              float beta) {
-  Rng rng(static_cast<uint64_t>(m * 7919 + n * 31 + k * 3 + (trans_b ? 1 : 0)));
-  const int64_t lda = k + 3, ldb = (trans_b ? k : n) + 5, ldc = n + 2;
-  std::vector<float> a(static_cast<size_t>(m * lda));
-  for (float& v : a) v = static_cast<float>(rng.uniform() * 2.0 - 1.0);
-  const Operand b = random_operand(rng, (trans_b ? n : k) * ldb, format);
-  std::vector<float> c(static_cast<size_t>(m * ldc));
-  for (float& v : c) v = static_cast<float>(rng.uniform());
-  const std::vector<float> c0 = c;
-  const double rounding = format == WeightFormat::kBF16 ? 0x1.0p-8 : 0x1.0p-7 + 0x1.0p-16;
-  amx::gemm_bf16(backend, format, trans_b, m, n, k, a.data(), lda, b.storage.data(), ldb, beta, c.data(), ldc);
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < ldc; ++j) {
-      const float got = c[i * ldc + j];
-      if (j >= n) {
-        ASSERT_EQ(got, c0[i * ldc + j]) << "wrote outside C at " << i << "," << j;
-        continue;
-      }
-      double exact = 0.0, emulated = 0.0, magnitude = 0.0;
-      for (int64_t p = 0; p < k; ++p) {
-        const float bv = trans_b ? b.values[j * ldb + p] : b.values[p * ldb + j];
-        const float av = a[i * lda + p];
-        exact += static_cast<double>(av) * bv;
-        emulated += to_bf16(av) * to_bf16(bv);
-        magnitude += std::fabs(static_cast<double>(av) * bv);
-      }
-      const double old = beta == 0.0f ? 0.0 : static_cast<double>(beta) * c0[i * ldc + j];
-      const auto where = [&] {
-        return std::string(weight_format_name(format)) + " " + std::to_string(m) + "x" + std::to_string(n) + "x" +
-               std::to_string(k) + " trans_b=" + std::to_string(trans_b) + " beta=" + std::to_string(beta) + " at " +
-               std::to_string(i) + "," + std::to_string(j);
-      };
-      ASSERT_NEAR(got, exact + old, rounding * magnitude + 1e-6 * (magnitude + std::fabs(old)) + 1e-6) << where();
-      ASSERT_NEAR(got, emulated + old, 1e-5 * (magnitude + std::fabs(old)) + 1e-6) << where();
-    }
-  }
+  testing::expect_bf16_product_matches(
+      [&](const float* a, int64_t lda, const void* b, int64_t ldb, float* c, int64_t ldc) {
+        amx::gemm_bf16(backend, format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        return true;
+      },
+      format, trans_b, m, n, k, beta);
 }
 
 // {m, n, k}: every edge of a panel (16), a register block (32), a bf16 tile (32 k), a depth block (512 k) and a
@@ -149,7 +98,9 @@ TEST(AmxBf16Gemm, HardwareAgreesWithEmulator) {
         // Two fp32 summations of the same k bf16 products, each within (k + 1) · 2⁻²³ · Σ|a·b| of the exact sum
         // even if one of them truncated instead of rounding to nearest, differ by less than 4 (k + 2) · 2⁻²⁴ · Σ|a·b|.
         double magnitude = 0.0;
-        for (int64_t p = 0; p < k; ++p) magnitude += std::fabs(to_bf16(a[i * k + p]) * to_bf16(b[j * k + p]));
+        for (int64_t p = 0; p < k; ++p) {
+          magnitude += std::fabs(rounded_to_bf16(a[i * k + p]) * rounded_to_bf16(b[j * k + p]));
+        }
         ASSERT_NEAR(hardware[i * n + j], emulated[i * n + j], 4.0 * (k + 2) * 0x1.0p-24 * magnitude) << i << "," << j;
       }
     }

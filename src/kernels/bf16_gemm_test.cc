@@ -1,8 +1,5 @@
-// The AVX512-BF16 GEMM (gemm_bf16) against two references computed in double:
-//   exact:    the fp32 operands' product; |C − exact| ≤ (2⁻⁷ + 2⁻¹⁶) · Σ|a·b| (each factor rounded to bf16 once,
-//             at most 2⁻⁸ of itself), 2⁻⁸ · Σ|a·b| for BF16 B (only A is rounded).
-//   emulated: the same product of the operands rounded to bf16 (util/half.h, nearest-even); only the fp32
-//             accumulation differs, |C − emulated| ≤ 1e-5 · Σ|a·b|: this pins the rounding mode and the pairing.
+// The AVX512-BF16 GEMM (gemm_bf16) against the exact and the bf16-emulated products computed in double, with the
+// bounds stated in bf16_product_test_util.h.
 // On a CPU without AVX512-BF16 (or with PAGEDLLM_NO_BF16=1) gemm_bf16 must refuse and leave C alone.
 #include <gtest/gtest.h>
 
@@ -13,6 +10,7 @@
 #include <vector>
 
 #include "kernels/cpu_features.h"
+#include "kernels/bf16_product_test_util.h"
 #include "kernels/gemm.h"
 #include "util/half.h"
 #include "util/rng.h"
@@ -21,76 +19,16 @@
 namespace pagedllm {
 namespace {
 
-struct Operand {
-  std::vector<float> values;  // what the storage holds, as fp32 (exact)
-  std::vector<uint8_t> storage;
-};
-
-Operand random_operand(Rng& rng, int64_t n, WeightFormat format) {
-  Operand out;
-  out.values.resize(static_cast<size_t>(n));
-  out.storage.resize(static_cast<size_t>(n) * (format == WeightFormat::kF32 ? 4 : 2));
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = static_cast<float>(rng.uniform() * 2.0 - 1.0);
-    if (format == WeightFormat::kF32) {
-      out.values[i] = v;
-      reinterpret_cast<float*>(out.storage.data())[i] = v;
-    } else if (format == WeightFormat::kBF16) {
-      const uint16_t h = f32_to_bf16(v);
-      out.values[i] = bf16_to_f32(h);
-      reinterpret_cast<uint16_t*>(out.storage.data())[i] = h;
-    } else {
-      const uint16_t h = f32_to_f16(v);
-      out.values[i] = f16_to_f32(h);
-      reinterpret_cast<uint16_t*>(out.storage.data())[i] = h;
-    }
-  }
-  return out;
-}
-
-double to_bf16(float v) { return bf16_to_f32(f32_to_bf16(v)); }
+using testing::expect_bf16_product_matches;
 
 void expect_bf16_gemm_matches(WeightFormat format, bool trans_b, int64_t m, int64_t n, int64_t k, float beta,
                               bool serial) {
-  Rng rng(static_cast<uint64_t>(m * 7919 + n * 31 + k * 3 + (trans_b ? 1 : 0)));
-  const int64_t lda = k + 3, ldb = (trans_b ? k : n) + 5, ldc = n + 2;
-  std::vector<float> a(static_cast<size_t>(m * lda));
-  for (float& v : a) v = static_cast<float>(rng.uniform() * 2.0 - 1.0);
-  const Operand b = random_operand(rng, (trans_b ? n : k) * ldb, format);
-  std::vector<float> c(static_cast<size_t>(m * ldc));
-  for (float& v : c) v = static_cast<float>(rng.uniform());
-  const std::vector<float> c0 = c;
-  const double rounding = format == WeightFormat::kBF16 ? 0x1.0p-8 : 0x1.0p-7 + 0x1.0p-16;
-  const bool ran = serial ? gemm_bf16_serial(format, trans_b, m, n, k, a.data(), lda, b.storage.data(), ldb, beta,
-                                             c.data(), ldc)
-                          : gemm_bf16(format, trans_b, m, n, k, a.data(), lda, b.storage.data(), ldb, beta, c.data(),
-                                      ldc);
-  ASSERT_TRUE(ran);
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < ldc; ++j) {
-      const float got = c[i * ldc + j];
-      if (j >= n) {
-        ASSERT_EQ(got, c0[i * ldc + j]) << "wrote outside C at " << i << "," << j;
-        continue;
-      }
-      double exact = 0.0, emulated = 0.0, magnitude = 0.0;
-      for (int64_t p = 0; p < k; ++p) {
-        const float bv = trans_b ? b.values[j * ldb + p] : b.values[p * ldb + j];
-        const float av = a[i * lda + p];
-        exact += static_cast<double>(av) * bv;
-        emulated += to_bf16(av) * to_bf16(bv);
-        magnitude += std::fabs(static_cast<double>(av) * bv);
-      }
-      const double old = beta == 0.0f ? 0.0 : static_cast<double>(beta) * c0[i * ldc + j];
-      const auto where = [&] {
-        return std::string(weight_format_name(format)) + " " + std::to_string(m) + "x" + std::to_string(n) + "x" +
-               std::to_string(k) + " trans_b=" + std::to_string(trans_b) + " beta=" + std::to_string(beta) + " at " +
-               std::to_string(i) + "," + std::to_string(j);
-      };
-      ASSERT_NEAR(got, exact + old, rounding * magnitude + 1e-6 * (magnitude + std::fabs(old)) + 1e-6) << where();
-      ASSERT_NEAR(got, emulated + old, 1e-5 * (magnitude + std::fabs(old)) + 1e-6) << where();
-    }
-  }
+  expect_bf16_product_matches(
+      [&](const float* a, int64_t lda, const void* b, int64_t ldb, float* c, int64_t ldc) {
+        return serial ? gemm_bf16_serial(format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc)
+                      : gemm_bf16(format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+      },
+      format, trans_b, m, n, k, beta);
 }
 
 TEST(Bf16Gemm, MatchesReferencesOnAwkwardShapes) {
