@@ -1,12 +1,16 @@
 // Kernel micro-benchmarks: the machine roofline and dense matmul rates at TinyLlama-1.1B shapes.
-// Usage: kernels_bench [num_threads] [gemm]   (not a test; prints one line per measurement; `gemm` runs only the
-// many-row products of 16-bit weights in fp32 and in bf16)
+// Usage: kernels_bench [num_threads] [gemm|attention]   (not a test; prints one line per measurement; `gemm` runs
+// only the many-row products of 16-bit weights in fp32 and in bf16, `attention` only the served decode attention)
 // Every figure is the best of many calls: on a machine shared with other work that approaches the unloaded rate.
 #include <cblas.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
+#include <numeric>
+#include <random>
 #include <string_view>
 #include <vector>
 
@@ -69,6 +73,40 @@ void bench_attention(int num_seqs, int context, int q_len) {
              num_seqs, context, q_len, best * 1e3, kv_bytes / best / 1e9, flops / best / 1e9);
 }
 
+// What a server's decode step reads: SmolLM2-135M's attention (9 heads, 3 kv heads, head_dim 64, block 16) over
+// `layers` layers of caches in `dtype`, num_seqs sequences of context positions each, their blocks scattered as a
+// long-running block manager leaves them. 30 layers of 64 sequences far exceed the last-level cache, as a served
+// batch's caches do; 1 layer of 4 stays in L2 and shows the arithmetic alone.
+void bench_decode_attention(int num_seqs, int context, pagedllm::KVCacheDType dtype, int layers, int reps) {
+  using namespace pagedllm;
+  const int n_heads = 9, n_kv_heads = 3, head_dim = 64, block_size = 16;
+  const int blocks_per_seq = (context + block_size - 1) / block_size;
+  const int64_t num_blocks = static_cast<int64_t>(num_seqs) * blocks_per_seq;
+  const int64_t layer_bytes = num_blocks * block_size * n_kv_heads * head_dim * kv_cache_dtype_size(dtype);
+  std::vector<char> keys(layers * layer_bytes, 0), values(layers * layer_bytes, 0);
+  std::vector<int32_t> block_tables(num_blocks), seq_lens(num_seqs, context), query_start(num_seqs + 1);
+  std::iota(block_tables.begin(), block_tables.end(), 0);
+  std::shuffle(block_tables.begin(), block_tables.end(), std::mt19937(7));
+  for (int s = 0; s <= num_seqs; ++s) query_start[s] = s;
+  std::vector<float> q(static_cast<size_t>(num_seqs) * n_heads * head_dim, 0.1f), out(q.size());
+  double best = 1e30, best_cpu = 1e30;
+  for (int rep = 0; rep < reps; ++rep) {
+    auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();
+    for (int layer = 0; layer < layers; ++layer) {
+      KVCacheLayer cache{keys.data() + layer * layer_bytes, values.data() + layer * layer_bytes, dtype};
+      paged_attention(out.data(), q.data(), cache, block_tables.data(), blocks_per_seq, seq_lens.data(),
+                      query_start.data(), num_seqs, n_heads, n_kv_heads, head_dim, block_size, 0.125f);
+    }
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    best_cpu = std::min(best_cpu, static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC);
+  }
+  // CPU time beside wall time: with one thread on a shared host, the first is the kernel's own cost.
+  fmt::print("decode attention {} seqs x {} ctx, {} KV, {} layers: {:7.3f} ms (cpu {:7.3f} ms)  K/V {:5.1f} GB/s\n",
+             num_seqs, context, kv_cache_dtype_name(dtype), layers, best * 1e3, best_cpu * 1e3,
+             2.0 * layers * layer_bytes / best / 1e9);
+}
+
 // Many-row products of a BF16 matrix, fp32 FMA (weights widened) against the bf16 GEMM: 512×2048×5632 and
 // TinyLlama's other projections (q 2048, k/v 256, gate/up 5632 out of 2048; down 2048 out of 5632), 512 rows.
 void compare_bf16_products() {
@@ -86,6 +124,12 @@ void compare_bf16_products() {
                  backward ? "backward" : "forward ", n_out, n_in, gflops[0], gflops[1], gflops[1] / gflops[0]);
     }
   }
+  // A served batch: 64 rows through SmolLM2-135M's products (its weights, 270 MB, come from main memory each step).
+  for (auto [n_out, n_in] : {std::pair<int64_t, int64_t>{1536, 576}, {576, 1536}, {576, 576}, {49152, 576}}) {
+    ScopedMatmulCompute compute(ComputeDType::kBF16);
+    MatmulBenchResult r = bench_matmul(WeightFormat::kBF16, n_out, n_in, 64, 20);
+    fmt::print("BF16 64 rows x {}x{}: bf16 {:6.1f} GFLOP/s, weights {:5.1f} GB/s\n", n_out, n_in, r.gflops, r.weight_gbs);
+  }
 }
 
 }  // namespace
@@ -96,6 +140,14 @@ int main(int argc, char** argv) {
   if (argc > 2 && std::string_view(argv[2]) == "gemm") {
     set_num_threads(threads);
     compare_bf16_products();
+    return 0;
+  }
+  if (argc > 2 && std::string_view(argv[2]) == "attention") {
+    set_num_threads(threads);
+    for (KVCacheDType dtype : {KVCacheDType::kBFloat16, KVCacheDType::kFloat32, KVCacheDType::kFp8E4M3}) {
+      bench_decode_attention(64, 192, dtype, 30, 5);
+      bench_decode_attention(4, 192, dtype, 1, 200);
+    }
     return 0;
   }
   RooflineResult roof = measure_roofline(threads);

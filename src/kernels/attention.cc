@@ -8,6 +8,7 @@
 #include "kernels/generic/attention.h"
 #include "kernels/kv_convert.h"
 #include "kernels/x86_avx2/attention.h"
+#include "kernels/x86_avx512/attention.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -98,7 +99,9 @@ void paged_attention(float* out, const float* q, const KVCacheLayer& cache, cons
       for (int g = 0; g < n_kv_heads; ++g) tasks.push_back({s, g, i, std::min(args.q_len(s), i + step)});
     }
   }
-  auto* group_fn = has_avx2_fma_f16c() ? &avx2::paged_attention_group : &generic::paged_attention_group;
+  auto* group_fn = has_avx512()         ? &avx512::paged_attention_group
+                   : has_avx2_fma_f16c() ? &avx2::paged_attention_group
+                                         : &generic::paged_attention_group;
   parallel_for(static_cast<int64_t>(tasks.size()), 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) group_fn(args, tasks[t].seq, tasks[t].kv_head, tasks[t].q_begin, tasks[t].q_end);
   });

@@ -52,6 +52,28 @@ constexpr int kPositionTile = 32;
 
 inline int queries_per_group(int group_size) { return std::max(1, kMaxGroupRows / group_size); }
 
+// The stored K and V rows of positions [p0, p1) of kv head kv_head, as they lie in the cache: keys[p - p0],
+// values[p - p0]. One block-table look-up per block, not two divisions per row: a decode tile's attention does little
+// arithmetic per row, and the per-row divisions and size look-ups cost as much as it.
+inline void tile_row_pointers(const PagedAttentionArgs& a, int seq, int kv_head, int64_t p0, int64_t p1,
+                              const void** keys, const void** values) {
+  const int64_t elem = static_cast<int64_t>(kv_cache_dtype_size(a.kv_dtype));
+  const int64_t stride = static_cast<int64_t>(a.n_kv_heads) * a.head_dim * elem;  // between positions of a block
+  const char* key_base = static_cast<const char*>(a.key_cache) + kv_head * a.head_dim * elem;
+  const char* value_base = static_cast<const char*>(a.value_cache) + kv_head * a.head_dim * elem;
+  const int32_t* table = a.block_tables + static_cast<int64_t>(seq) * a.max_blocks_per_seq;
+  for (int64_t p = p0; p < p1;) {
+    const int64_t offset = p % a.block_size;
+    const int64_t count = std::min(p1 - p, a.block_size - offset);
+    const int64_t first = (static_cast<int64_t>(table[p / a.block_size]) * a.block_size + offset) * stride;
+    for (int64_t i = 0; i < count; ++i) {
+      keys[p - p0 + i] = key_base + first + i * stride;
+      values[p - p0 + i] = value_base + first + i * stride;
+    }
+    p += count;
+  }
+}
+
 // The fp32 K and V rows of positions [p0, p1) of kv head kv_head: pointers into the cache when it holds fp32,
 // else rows widened by `widen` (kv_to_f32's signature) into `scratch`, 2 · kPositionTile · head_dim floats. Each
 // row is widened once per tile and then read by every query row of the group.
@@ -59,16 +81,19 @@ template <typename Widen>
 void tile_rows(const PagedAttentionArgs& a, int seq, int kv_head, int64_t p0, int64_t p1, const float** keys,
                const float** values, float* scratch, Widen widen) {
   const int n = static_cast<int>(p1 - p0);
+  const void* stored_keys[kPositionTile];
+  const void* stored_values[kPositionTile];
+  tile_row_pointers(a, seq, kv_head, p0, p1, stored_keys, stored_values);
   for (int p = 0; p < n; ++p) {
     if (a.kv_dtype == KVCacheDType::kFloat32) {
-      keys[p] = static_cast<const float*>(a.key_row(seq, p0 + p, kv_head));
-      values[p] = static_cast<const float*>(a.value_row(seq, p0 + p, kv_head));
+      keys[p] = static_cast<const float*>(stored_keys[p]);
+      values[p] = static_cast<const float*>(stored_values[p]);
       continue;
     }
     float* k = scratch + static_cast<int64_t>(p) * a.head_dim;
     float* v = scratch + static_cast<int64_t>(kPositionTile + p) * a.head_dim;
-    widen(a.key_row(seq, p0 + p, kv_head), k, a.head_dim, a.kv_dtype, a.k_scale);
-    widen(a.value_row(seq, p0 + p, kv_head), v, a.head_dim, a.kv_dtype, a.v_scale);
+    widen(stored_keys[p], k, a.head_dim, a.kv_dtype, a.k_scale);
+    widen(stored_values[p], v, a.head_dim, a.kv_dtype, a.v_scale);
     keys[p] = k;
     values[p] = v;
   }

@@ -12,6 +12,7 @@
 #include "kernels/generic/attention.h"
 #include "kernels/kv_convert.h"
 #include "kernels/x86_avx2/attention.h"
+#include "kernels/x86_avx512/attention.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -233,6 +234,58 @@ TEST(PagedAttention, Avx2MatchesPortableKernelForEveryDType) {
     generic::paged_attention(c.args(portable.data(), scale));
     const double tol = 2 * attention_tolerance(64, scale);
     for (size_t i = 0; i < fast.size(); ++i) ASSERT_NEAR(fast[i], portable[i], tol) << kv_cache_dtype_name(dtype) << " " << i;
+  }
+}
+
+TEST(PagedAttention, Avx512MatchesDenseCausalReferenceForEveryLayoutAndDType) {
+  if (!has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU (or PAGEDLLM_NO_AVX512=1): the avx512 path is not tested";
+  for (KVCacheDType dtype : kAllDTypes) check_every_layout(avx512::paged_attention, "avx512", dtype);
+}
+
+// The AVX-512 path against the portable one on a decode, a prefill from scratch and a chunk with history (head_dim
+// 80: a 64-dim value pass and a 16-dim one; 9 query rows per kv head: a score pass of 8 rows and one of 1, value
+// passes of 6 and 3): within twice attention_tolerance of each other, as both are within it of the exact value.
+TEST(PagedAttention, Avx512MatchesPortableKernelForEveryDType) {
+  if (!has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU (or PAGEDLLM_NO_AVX512=1): the avx512 path is not tested";
+  for (KVCacheDType dtype : kAllDTypes) {
+    Rng rng(23);
+    AttentionCase c{27, 3, 80, 16, {70, 0, 33}, {1, 40, 9}, dtype};
+    c.build(rng);
+    const float scale = 1.0f / std::sqrt(80.0f);
+    std::vector<float> fast(c.q.size()), portable(c.q.size());
+    avx512::paged_attention(c.args(fast.data(), scale));
+    generic::paged_attention(c.args(portable.data(), scale));
+    const double tol = 2 * attention_tolerance(80, scale);
+    for (size_t i = 0; i < fast.size(); ++i) ASSERT_NEAR(fast[i], portable[i], tol) << kv_cache_dtype_name(dtype) << " " << i;
+  }
+}
+
+// A query row's result does not depend on which rows share its task: each token of a 40-token chunk attended alone
+// (as a decode step of its own history would) gives the bits it got inside the chunk, on the path this CPU runs.
+TEST(PagedAttention, EachQueryRowIsIndependentOfItsTaskMates) {
+  for (KVCacheDType dtype : kAllDTypes) {
+    Rng rng(29);
+    // 4 heads per kv head: a task holds 4 tokens (16 rows), and value passes of 6 rows mix tokens.
+    AttentionCase chunk{8, 2, 64, 16, {37}, {40}, dtype};
+    chunk.build(rng);
+    const float scale = 0.125f;
+    std::vector<float> together(chunk.q.size());
+    dispatching_paged_attention(chunk.args(together.data(), scale));
+    const int64_t token_floats = 8 * 64;
+    for (int32_t i = 0; i < 40; ++i) {
+      // Sequence of history 37 + i and one query token: the chunk's token i, over the same cache and block table.
+      PagedAttentionArgs one = chunk.args(nullptr, scale);
+      std::vector<float> alone(token_floats);
+      const int32_t seq_len = 37 + i + 1, starts[2] = {0, 1};
+      one.out = alone.data();
+      one.q = chunk.q.data() + i * token_floats;
+      one.seq_lens = &seq_len;
+      one.query_start = starts;
+      dispatching_paged_attention(one);
+      for (int64_t e = 0; e < token_floats; ++e) {
+        ASSERT_EQ(alone[e], together[i * token_floats + e]) << kv_cache_dtype_name(dtype) << " token " << i << " " << e;
+      }
+    }
   }
 }
 

@@ -14,7 +14,8 @@
 namespace pagedllm::avx512 {
 
 // v[i][j] → v[j][i]: 32-bit, then 64-bit interleaves within 128-bit lanes, then two rounds of lane shuffles.
-inline void transpose_16x16(__m512 v[16]) {
+// Always inlined: called as a function, v[] would travel through memory twice.
+__attribute__((always_inline)) inline void transpose_16x16(__m512 v[16]) {
   __m512 t[16];
   for (int k = 0; k < 8; ++k) {
     t[2 * k] = _mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]);
