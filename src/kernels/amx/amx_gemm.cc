@@ -90,4 +90,19 @@ void gemm_u8s8(TileBackend backend, int64_t m, int64_t n, int64_t k_packed, int6
   gemm_u8s8_tiles<EmulatedTiles>(m, n, k_packed, k0, k, packed_a, packed_b, accumulate, c, ldc);
 }
 
+void gemm_s8u8_groups(TileBackend backend, int num_rows, const uint8_t* panel, const float* steps,
+                      int64_t num_groups, const int8_t* levels, int64_t ld_levels, const float* xd,
+                      const int32_t* starts, int64_t ld_groups, int num_cols, float* c, int64_t ldc, bool accumulate) {
+  PAGEDLLM_CHECK_MSG(num_rows >= 1 && num_rows <= kPanel && num_cols >= 1 && num_cols <= kGroupPanelCols,
+                     "AMX int8 group tile of {} rows × {} columns", num_rows, num_cols);
+  if (backend == TileBackend::kHardware) {
+    PAGEDLLM_CHECK_MSG(has_amx_int8(), "AMX-INT8 GEMM on a CPU without it ({})", amx_status());
+    hardware::gemm_s8u8_groups(num_rows, panel, steps, num_groups, levels, ld_levels, xd, starts, ld_groups, num_cols,
+                               c, ldc, accumulate);
+    return;
+  }
+  gemm_s8u8_groups_tiles<EmulatedTiles>(num_rows, panel, steps, num_groups, levels, ld_levels, xd, starts, ld_groups,
+                                        num_cols, c, ldc, accumulate);
+}
+
 }  // namespace pagedllm::amx

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -36,13 +37,16 @@ constexpr int64_t kWidth = 256;
 // Loads the configuration unless this thread has it loaded already. sttilecfg reads what is loaded now, so a
 // pool thread, a foreign thread calling the _serial form, or a thread whose tiles someone released or reconfigured
 // since (tilerelease, another library's ldtilecfg) all end up with the right one; it costs far less than a block.
+// A thread alternating between the full and the per-group configurations reloads on each switch.
 template <class Tiles>
-void ensure_tile_config() {
-  static constexpr TileConfig kWanted = full_tile_config();
+void ensure_tile_config(const TileConfig& wanted) {
   TileConfig current;
   Tiles::store_config(&current);
-  if (std::memcmp(&current, &kWanted, sizeof(TileConfig)) != 0) Tiles::load_config(kWanted);
+  if (std::memcmp(&current, &wanted, sizeof(TileConfig)) != 0) Tiles::load_config(wanted);
 }
+
+constexpr TileConfig kFullTileConfig = full_tile_config();
+constexpr TileConfig kInt8GroupTileConfig = int8_group_tile_config();
 
 // out (32 × 32 four-byte values, 128-byte rows) = the block's product over num_steps tiles of depth: A panels at
 // a and a + a_panel_bytes, B panels at b and b + b_panel_bytes. Only the tiles of kRowTiles × kColTiles are written.
@@ -149,7 +153,7 @@ void pack_bf16_b(bool trans_b, const typename Elem::Storage* b, int64_t ldb, int
 template <class Tiles, class Elem>
 void gemm_bf16_tiles(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                      const typename Elem::Storage* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  ensure_tile_config<Tiles>();
+  ensure_tile_config<Tiles>(kFullTileConfig);
   thread_local std::vector<uint16_t> a_buffer, b_buffer;
   const int64_t num_row_panels = (m + kPanel - 1) / kPanel;
   alignas(64) float out[kBlock * kBlock];
@@ -194,7 +198,7 @@ void gemm_bf16_tiles(bool trans_b, int64_t m, int64_t n, int64_t k, const float*
 template <class Tiles>
 void gemm_u8s8_tiles(int64_t m, int64_t n, int64_t k_packed, int64_t k0, int64_t k, const uint8_t* packed_a,
                      const int8_t* packed_b, bool accumulate, int32_t* c, int64_t ldc) {
-  ensure_tile_config<Tiles>();
+  ensure_tile_config<Tiles>(kFullTileConfig);
   const int64_t panel_bytes = k_packed / kInt8Step * kTileBytes;
   const int64_t first = k0 / kInt8Step * kTileBytes, num_steps = k / kInt8Step;
   const int64_t num_row_panels = (m + kPanel - 1) / kPanel, num_col_panels = (n + kPanel - 1) / kPanel;
@@ -218,6 +222,58 @@ void gemm_u8s8_tiles(int64_t m, int64_t n, int64_t k_packed, int64_t k0, int64_t
         }
       }
     }
+  }
+}
+
+// ---- int8 per group of 32 k: the quantized products' tile (amx/amx_gemm.h, gemm_s8u8_groups) ----
+
+constexpr int64_t kGroupDepth = 32;                    // k per group: one scale per input row and per weight row
+constexpr int64_t kGroupPanelCols = 2 * kPanel;        // weight rows of a panel: two B tiles
+constexpr int64_t kGroupQuadBytes = 4 * kGroupPanelCols;  // one quad of k of every weight row of a panel
+
+// Per group g: tdpbsud of the 16 input rows' levels (A, signed) and the panel's two halves (B, unsigned w + 128)
+// gives the exact Σ x · (w + 128) of each (input row, weight row); stored to memory, started at -128 · Σ x and
+// scaled with one fused multiply-add per group, in the portable kernel's order, so the bits are its bits.
+template <class Tiles>
+void gemm_s8u8_groups_tiles(int num_rows, const uint8_t* panel, const float* steps, int64_t num_groups,
+                            const int8_t* levels, int64_t ld_levels, const float* xd, const int32_t* starts,
+                            int64_t ld_groups, int num_cols, float* c, int64_t ldc, bool accumulate) {
+  ensure_tile_config<Tiles>(kInt8GroupTileConfig);
+  // A tile load reads 16 rows: fewer input rows are copied, a group at a time, above zero rows.
+  alignas(64) int8_t padded[kPanel * kGroupDepth] = {};
+  const bool pad = num_rows < kPanel;
+  alignas(64) int32_t sums[kPanel * kGroupPanelCols];
+  alignas(64) float acc[kPanel][kGroupPanelCols] = {};
+  for (int64_t g = 0; g < num_groups; ++g) {
+    const int8_t* a = levels + kGroupDepth * g;
+    int64_t lda = ld_levels;
+    if (pad) {
+      for (int r = 0; r < num_rows; ++r) std::memcpy(padded + r * kGroupDepth, a + r * ld_levels, kGroupDepth);
+      a = padded;
+      lda = kGroupDepth;
+    }
+    const uint8_t* b = panel + g * (kGroupDepth / 4) * kGroupQuadBytes;
+    Tiles::template zero<0>();
+    Tiles::template zero<1>();
+    Tiles::template load<4>(a, lda);
+    Tiles::template load<6>(b, kGroupQuadBytes);
+    Tiles::template load<7>(b + kPanel * 4, kGroupQuadBytes);
+    Tiles::template dot_s8u8<0, 4, 6>();
+    Tiles::template dot_s8u8<1, 4, 7>();
+    Tiles::template store<0>(sums, kGroupPanelCols * 4);
+    Tiles::template store<1>(sums + kPanel, kGroupPanelCols * 4);
+    const float* step = steps + g * kGroupPanelCols;
+    for (int r = 0; r < num_rows; ++r) {
+      const float d = xd[r * ld_groups + g];
+      const int32_t start = starts[r * ld_groups + g];
+      for (int64_t col = 0; col < kGroupPanelCols; ++col) {
+        acc[r][col] = std::fma(static_cast<float>(sums[r * kGroupPanelCols + col] + start), step[col] * d, acc[r][col]);
+      }
+    }
+  }
+  for (int r = 0; r < num_rows; ++r) {
+    float* out = c + r * ldc;
+    for (int col = 0; col < num_cols; ++col) out[col] = accumulate ? acc[r][col] + out[col] : acc[r][col];
   }
 }
 
