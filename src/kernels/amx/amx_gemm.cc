@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
+#include "kernels/amx/bf16_packing.h"
 #include "kernels/amx/emulated_tiles.h"
 #include "kernels/amx/tile_gemm.h"
 #include "kernels/cpu_features.h"
-#include "kernels/dense_elem_dispatch.h"
 #include "kernels/x86_amx/hardware_gemm.h"
 #include "util/error.h"
 
@@ -22,14 +22,10 @@ void gemm_bf16(TileBackend backend, WeightFormat b_format, bool trans_b, int64_t
   }
   if (backend == TileBackend::kHardware) {
     PAGEDLLM_CHECK_MSG(has_amx_bf16(), "AMX-BF16 GEMM on a CPU without it ({})", amx_status());
-    hardware::gemm_bf16(b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    hardware::gemm_bf16(bf16_packers(), b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  with_dense_elem<F32ToBf16, F16ToBf16, Bf16AsIs>(b_format, [&](auto elem) {
-    using Elem = decltype(elem);
-    gemm_bf16_tiles<EmulatedTiles, Elem>(trans_b, m, n, k, a, lda, static_cast<const typename Elem::Storage*>(b),
-                                         ldb, beta, c, ldc);
-  });
+  gemm_bf16_tiles<EmulatedTiles>(bf16_packers(), b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 int64_t packed_u8_a_bytes(int64_t m, int64_t k_packed) {

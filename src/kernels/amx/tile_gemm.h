@@ -1,7 +1,8 @@
 // The AMX GEMMs' blocking, packing and loops, written once over a tile backend: x86_amx/hardware_tiles.h (the
-// instructions) or amx/emulated_tiles.h (the portable model). Included by exactly one translation unit per backend
-// (amx/amx_gemm.cc, x86_amx/hardware_gemm.cc); internal to each (unnamed namespace), since the hardware one is
-// compiled with AMX flags and the linker must never pick its copy of a shared inline function for the other.
+// instructions) or amx/emulated_tiles.h (the portable model). Included by the emulated backend's translation unit
+// (amx/amx_gemm.cc) and the hardware's (x86_amx/hardware_gemm.cc, hardware_group_gemm.cc); internal to each (unnamed
+// namespace), since the hardware ones are compiled with AMX flags and the linker must never pick their copy of a
+// shared inline function for another. The bf16 operands are packed by amx/bf16_packing.h's functions.
 //
 // Packed operands are panels of 16 (rows of A, columns of op(B)), each panel a run of 1 KiB tiles, one per step
 // of depth (32 k for bf16, 64 k for int8), loaded with a 64-byte stride:
@@ -19,8 +20,8 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/amx/bf16_packing.h"
 #include "kernels/amx/tile_config.h"
-#include "util/half.h"
 
 namespace pagedllm::amx {
 namespace {
@@ -99,60 +100,10 @@ void run_tile_block(int64_t row_tiles, int64_t col_tiles, const uint8_t* a, int6
 
 // ---- bf16: C[m, n] = A[m, k] · op(B) + beta · C ----
 
-// How each storage type of B becomes bf16 (nearest-even, as the AVX512-BF16 kernel rounds).
-struct F32ToBf16 {
-  using Storage = float;
-  static uint16_t load(const float* p) { return f32_to_bf16(*p); }
-};
-struct F16ToBf16 {
-  using Storage = uint16_t;
-  static uint16_t load(const uint16_t* p) { return f32_to_bf16(f16_to_f32(*p)); }
-};
-struct Bf16AsIs {
-  using Storage = uint16_t;
-  static uint16_t load(const uint16_t* p) { return *p; }
-};
-
-// A[0 : m, p0 : p0 + kc] → ⌈m / 16⌉ panels of num_steps bf16 tiles.
-inline void pack_bf16_a(const float* a, int64_t lda, int64_t m, int64_t p0, int64_t kc, int64_t num_steps,
-                        uint16_t* out) {
-  const int64_t panel_values = num_steps * kTileBytes / 2;
-  for (int64_t i = 0; i < (m + kPanel - 1) / kPanel * kPanel; ++i) {
-    uint16_t* panel = out + i / kPanel * panel_values + i % kPanel * kBf16Step;
-    for (int64_t p = 0; p < num_steps * kBf16Step; ++p) {
-      panel[p / kBf16Step * (kTileBytes / 2) + p % kBf16Step] = i < m && p < kc ? f32_to_bf16(a[i * lda + p0 + p]) : 0;
-    }
-  }
-}
-
-// op(B)[p0 : p0 + kc, j0 : j0 + nc] → ⌈nc / 16⌉ panels of num_steps VNNI bf16 tiles.
-template <class Elem>
-void pack_bf16_b(bool trans_b, const typename Elem::Storage* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
-                 int64_t nc, int64_t num_steps, uint16_t* out) {
-  const int64_t num_panels = (nc + kPanel - 1) / kPanel;
-  const int64_t panel_values = num_steps * kTileBytes / 2;
-  std::fill(out, out + num_panels * panel_values, uint16_t{0});
-  // Element (p, j) of the block goes to panel j / 16, tile p / 32, row p % 32 / 2, column j % 16, half p % 2.
-  const auto slot = [&](int64_t p, int64_t j) {
-    return j / kPanel * panel_values + p / kBf16Step * (kTileBytes / 2) + p % kBf16Step / 2 * kPanel * 2 +
-           j % kPanel * 2 + p % 2;
-  };
-  if (trans_b) {  // b is (n, k): each column of op(B) is a contiguous row of b
-    for (int64_t j = 0; j < nc; ++j) {
-      const auto* row = b + (j0 + j) * ldb + p0;
-      for (int64_t p = 0; p < kc; ++p) out[slot(p, j)] = Elem::load(row + p);
-    }
-  } else {
-    for (int64_t p = 0; p < kc; ++p) {
-      const auto* row = b + (p0 + p) * ldb + j0;
-      for (int64_t j = 0; j < nc; ++j) out[slot(p, j)] = Elem::load(row + j);
-    }
-  }
-}
-
-template <class Tiles, class Elem>
-void gemm_bf16_tiles(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-                     const typename Elem::Storage* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+// The operands packed by `packers` (amx/bf16_packing.h: the scalar reference or a vector twin with the same bytes).
+template <class Tiles>
+void gemm_bf16_tiles(const Bf16Packers& packers, WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k,
+                     const float* a, int64_t lda, const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   ensure_tile_config<Tiles>(kFullTileConfig);
   thread_local std::vector<uint16_t> a_buffer, b_buffer;
   const int64_t num_row_panels = (m + kPanel - 1) / kPanel;
@@ -162,14 +113,14 @@ void gemm_bf16_tiles(bool trans_b, int64_t m, int64_t n, int64_t k, const float*
     const int64_t num_steps = (kc + kBf16Step - 1) / kBf16Step;
     const int64_t panel_bytes = num_steps * kTileBytes;
     a_buffer.resize(static_cast<size_t>(num_row_panels * panel_bytes / 2));
-    pack_bf16_a(a, lda, m, p0, kc, num_steps, a_buffer.data());
+    packers.pack_a(a, lda, m, p0, kc, num_steps, a_buffer.data());
     // The first depth block applies beta (0 overwrites, so C may hold garbage); later ones accumulate.
     const float scale_c = p0 == 0 ? beta : 1.0f;
     for (int64_t j0 = 0; j0 < n; j0 += kWidth) {
       const int64_t nc = std::min(kWidth, n - j0);
       const int64_t num_col_panels = (nc + kPanel - 1) / kPanel;
       b_buffer.resize(static_cast<size_t>(num_col_panels * panel_bytes / 2));
-      pack_bf16_b<Elem>(trans_b, b, ldb, p0, kc, j0, nc, num_steps, b_buffer.data());
+      packers.pack_b(b_format, trans_b, b, ldb, p0, kc, j0, nc, num_steps, b_buffer.data());
       const auto* packed_a = reinterpret_cast<const uint8_t*>(a_buffer.data());
       const auto* packed_b = reinterpret_cast<const uint8_t*>(b_buffer.data());
       for (int64_t rp = 0; rp < num_row_panels; rp += 2) {

@@ -45,7 +45,7 @@ bool bf16_product_is_exact() {
   static float a[kM * kK], b[kN * kK], c[kM * kN];
   for (int64_t i = 0; i < kM * kK; ++i) a[i] = static_cast<float>((3 * i + 1) % 7 - 3);
   for (int64_t i = 0; i < kN * kK; ++i) b[i] = static_cast<float>((5 * i + 2) % 9 - 4);
-  hardware::gemm_bf16(WeightFormat::kF32, /*trans_b=*/true, kM, kN, kK, a, kK, b, kK, 0.0f, c,
+  hardware::gemm_bf16(scalar_bf16_packers(), WeightFormat::kF32, /*trans_b=*/true, kM, kN, kK, a, kK, b, kK, 0.0f, c,
                       kN);
   for (int64_t i = 0; i < kM; ++i) {
     for (int64_t j = 0; j < kN; ++j) {
