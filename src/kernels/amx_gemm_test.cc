@@ -2,7 +2,8 @@
 //   bf16: against two references computed in double, as the AVX512-BF16 kernel is (bf16_gemm_test.cc):
 //         exact     |C − exact| ≤ (2⁻⁷ + 2⁻¹⁶) · Σ|a·b| (2⁻⁸ for BF16 B, whose values are already bf16),
 //         emulated  the product of the bf16-rounded operands; only fp32 accumulation differs: ≤ 1e-5 · Σ|a·b|.
-//   int8: exactly equal to a scalar int32 reference.
+//   int8: exactly equal to a scalar int32 reference; the per-group tile of the quantized products (gemm_s8u8_groups)
+//         bit for bit equal to its contract written out in scalar code (exact sums, the same fused multiply-adds).
 // Shapes are ragged in m, n and k around the 16-row/column panels, the 32 × 32 register blocks, the 32- and 64-k
 // tiles and the 512-k, 256-column cache blocks. The kHardware tests skip where has_amx_* is false (not on this
 // project's development machine: the hardware path has only run where CI has an AMX CPU); there the emulator is
