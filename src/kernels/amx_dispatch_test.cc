@@ -110,11 +110,12 @@ int64_t thread_count() {
   return count;
 }
 
-// One call of a mix: emulated bf16 or int8 tiles, or the gemm_bf16 dispatch (AMX, AVX512-BF16 or a refusal), with
-// results exact on exact data. Returns false on a wrong result.
+// One call of a mix: emulated bf16 or int8 tiles (whole-depth or per-group, whose tile configurations differ), or the
+// gemm_bf16 dispatch (AMX, AVX512-BF16 or a refusal), with results exact on exact data. Returns false on a wrong
+// result.
 bool mixed_call(int call) {
   const int64_t m = 1 + call % 40, n = 1 + (call * 7) % 50, k = 1 + (call * 13) % 90;
-  switch (call % 3) {
+  switch (call % 4) {
     case 0: {
       std::vector<float> a(m * k, 0.25f), c(m * n, -7.0f);
       std::vector<uint16_t> b(n * k, f32_to_bf16(0.5f));
@@ -132,6 +133,17 @@ bool mixed_call(int call) {
       amx::gemm_u8s8(amx::TileBackend::kEmulated, m, n, k_packed, 0, k_packed, packed_a.data(), packed_b.data(), true,
                      c.data(), n);
       return c[m * n - 1] == 5 - 6 * k_packed;
+    }
+    case 2: {  // a group tile: levels 3 times bytes 130 started at 0, 1 + call % 3 groups of steps 0.5 and xd 0.25
+      const int num_rows = static_cast<int>(1 + call % 16), num_cols = static_cast<int>(1 + call % 32);
+      const int64_t groups = 1 + call % 3;
+      std::vector<uint8_t> panel(groups * 8 * 128, 130);
+      std::vector<float> steps(groups * 32, 0.5f), xd(num_rows * groups, 0.25f), c(num_rows * num_cols, -1.0f);
+      std::vector<int8_t> levels(num_rows * groups * 32, 3);
+      std::vector<int32_t> starts(num_rows * groups, 0);
+      amx::gemm_s8u8_groups(amx::TileBackend::kEmulated, num_rows, panel.data(), steps.data(), groups, levels.data(),
+                            groups * 32, xd.data(), starts.data(), groups, num_cols, c.data(), num_cols, true);
+      return c[num_rows * num_cols - 1] == -1.0f + 0.125f * 32 * 3 * 130 * static_cast<float>(groups);
     }
     default: {
       std::vector<float> a(m * k, 0.25f), b(k * n, 0.5f), c(m * n, -7.0f);

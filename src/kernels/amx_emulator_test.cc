@@ -81,6 +81,8 @@ TEST(AmxEmulator, DotProductsCheckShapesAndRegisters) {
   EmulatedTiles::load_config(config_with(6, 8, 64));  // B with 8 rows for A's 16 groups
   EXPECT_EQ(fault_of([] { EmulatedTiles::dot_u8s8<0, 4, 6>(); }),
             "emulated AMX #UD: tdpbusd: A has 16 groups of 4 bytes per row, B 8 rows (K differs)");
+  EXPECT_EQ(fault_of([] { EmulatedTiles::dot_s8u8<0, 4, 6>(); }),
+            "emulated AMX #UD: tdpbsud: A has 16 groups of 4 bytes per row, B 8 rows (K differs)");
   EmulatedTiles::load_config(config_with(6, 16, 32));  // B with 8 columns, C with 16
   EXPECT_EQ(fault_of([] { EmulatedTiles::dot_bf16<0, 4, 6>(); }),
             "emulated AMX #UD: tdpbf16ps: B rows are 32 bytes, C rows 64 (N differs)");
@@ -169,6 +171,70 @@ TEST(AmxEmulator, Int8DotIsUnsignedTimesSignedAndWraps) {
   EmulatedTiles::dot_u8s8<0, 4, 6>();
   EmulatedTiles::store<0>(&c, 4);
   EXPECT_EQ(c, -2147483647 - 1);  // wrapped modulo 2³²
+  EmulatedTiles::release();
+}
+
+// tdpbsud: A's bytes signed, B's unsigned (the opposite of tdpbusd on the same bytes), wrapping like it.
+TEST(AmxEmulator, Int8DotIsSignedTimesUnsignedAndWraps) {
+  TileConfig config{};
+  config.palette_id = 1;
+  for (int t : {0, 4, 6}) {
+    config.rows[t] = 1;
+    config.colsb[t] = 4;
+  }
+  EmulatedTiles::load_config(config);
+  const uint8_t a[4] = {0x80, 0xFF, 2, 3};  // -128, -1, 2, 3
+  const uint8_t b[4] = {0xFF, 0x80, 0xFF, 5};  // 255, 128, 255, 5
+  const int32_t start = 7;
+  EmulatedTiles::load<0>(&start, 4);
+  EmulatedTiles::load<4>(a, 4);
+  EmulatedTiles::load<6>(b, 4);
+  EmulatedTiles::dot_s8u8<0, 4, 6>();
+  int32_t c = 0;
+  EmulatedTiles::store<0>(&c, 4);
+  EXPECT_EQ(c, 7 + (-128 * 255 - 128 + 510 + 15));
+  const int32_t near_min = -2147483647 - 1;
+  const uint8_t a_down[4] = {0xFF, 0, 0, 0};  // -1
+  const uint8_t b_down[4] = {1, 0, 0, 0};
+  EmulatedTiles::load<0>(&near_min, 4);
+  EmulatedTiles::load<4>(a_down, 4);
+  EmulatedTiles::load<6>(b_down, 4);
+  EmulatedTiles::dot_s8u8<0, 4, 6>();
+  EmulatedTiles::store<0>(&c, 4);
+  EXPECT_EQ(c, 2147483647);  // wrapped modulo 2³²
+  EmulatedTiles::release();
+}
+
+// Full 16 × 16 × 64 tiles of random bytes against the pseudo-code written out in scalar int64: every (m, n) sums its
+// 64 products of sign-extended A and zero-extended B onto C.
+TEST(AmxEmulator, Int8SignedUnsignedDotMatchesScalarReference) {
+  EmulatedTiles::load_config(amx::full_tile_config());
+  uint32_t state = 12345;
+  const auto next_byte = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return static_cast<uint8_t>(state >> 24);
+  };
+  std::vector<uint8_t> a(16 * 64), b(16 * 64);
+  std::vector<int32_t> c0(16 * 16), c(16 * 16);
+  for (auto& v : a) v = next_byte();
+  for (auto& v : b) v = next_byte();
+  for (auto& v : c0) v = static_cast<int32_t>(next_byte()) * 1000 - 128000;
+  EmulatedTiles::load<2>(c0.data(), 64);
+  EmulatedTiles::load<5>(a.data(), 64);
+  EmulatedTiles::load<7>(b.data(), 64);
+  EmulatedTiles::dot_s8u8<2, 5, 7>();
+  EmulatedTiles::store<2>(c.data(), 64);
+  for (int m = 0; m < 16; ++m) {
+    for (int n = 0; n < 16; ++n) {
+      int64_t expected = c0[m * 16 + n];
+      for (int k = 0; k < 16; ++k) {
+        for (int e = 0; e < 4; ++e) {
+          expected += int64_t{static_cast<int8_t>(a[m * 64 + 4 * k + e])} * b[k * 64 + 4 * n + e];
+        }
+      }
+      ASSERT_EQ(c[m * 16 + n], expected) << m << "," << n;
+    }
+  }
   EmulatedTiles::release();
 }
 

@@ -2,7 +2,8 @@
 //   bf16: against two references computed in double, as the AVX512-BF16 kernel is (bf16_gemm_test.cc):
 //         exact     |C − exact| ≤ (2⁻⁷ + 2⁻¹⁶) · Σ|a·b| (2⁻⁸ for BF16 B, whose values are already bf16),
 //         emulated  the product of the bf16-rounded operands; only fp32 accumulation differs: ≤ 1e-5 · Σ|a·b|.
-//   int8: exactly equal to a scalar int32 reference.
+//   int8: exactly equal to a scalar int32 reference; the per-group tile of the quantized products (gemm_s8u8_groups)
+//         bit for bit equal to its contract written out in scalar code (exact sums, the same fused multiply-adds).
 // Shapes are ragged in m, n and k around the 16-row/column panels, the 32 × 32 register blocks, the 32- and 64-k
 // tiles and the 512-k, 256-column cache blocks. The kHardware tests skip where has_amx_* is false (not on this
 // project's development machine: the hardware path has only run where CI has an AMX CPU); there the emulator is
@@ -197,6 +198,76 @@ TEST(AmxInt8Gemm, PackedLayoutsAreTheDocumentedOnes) {
       }
     }
   }
+}
+
+// ---- int8 per group (the quantized products' tile) ----
+
+// The contract of gemm_s8u8_groups written out in scalar code: exact integer sums, one fused multiply-add per group
+// in order, then the add into C.
+void group_tile_reference(int num_rows, const uint8_t* panel, const float* steps, int64_t num_groups,
+                          const int8_t* levels, int64_t ld_levels, const float* xd, const int32_t* starts,
+                          int64_t ld_groups, int num_cols, float* c, int64_t ldc, bool accumulate) {
+  for (int r = 0; r < num_rows; ++r) {
+    for (int col = 0; col < num_cols; ++col) {
+      float acc = 0.0f;
+      for (int64_t g = 0; g < num_groups; ++g) {
+        int32_t sum = starts[r * ld_groups + g];
+        for (int i = 0; i < 32; ++i) {
+          sum += panel[((8 * g + i / 4) * 32 + col) * 4 + i % 4] * levels[r * ld_levels + 32 * g + i];
+        }
+        acc = std::fma(static_cast<float>(sum), steps[32 * g + col] * xd[r * ld_groups + g], acc);
+      }
+      c[r * ldc + col] = accumulate ? acc + c[r * ldc + col] : acc;
+    }
+  }
+}
+
+void expect_group_tile_matches(TileBackend backend, int num_rows, int num_cols, int64_t num_groups, bool accumulate) {
+  Rng rng(static_cast<uint64_t>(num_rows * 1000 + num_cols * 10 + num_groups));
+  const int64_t ld_levels = 32 * num_groups + 32, ld_groups = num_groups + 2, ldc = 40;
+  std::vector<uint8_t> panel(static_cast<size_t>(num_groups * 8 * 128));
+  std::vector<float> steps(static_cast<size_t>(num_groups * 32));
+  std::vector<int8_t> levels(static_cast<size_t>(num_rows * ld_levels));
+  std::vector<float> xd(static_cast<size_t>(num_rows * ld_groups));
+  std::vector<int32_t> starts(xd.size());
+  for (auto& v : panel) v = static_cast<uint8_t>(rng.uniform() * 256.0);
+  for (auto& v : steps) v = static_cast<float>(rng.uniform() * 0.01);
+  for (auto& v : levels) v = static_cast<int8_t>(static_cast<int>(rng.uniform() * 255.0) - 127);
+  for (auto& v : xd) v = static_cast<float>(rng.uniform() * 0.1);
+  for (auto& v : starts) v = static_cast<int32_t>(rng.uniform() * 1e6) - 500000;
+  levels[0] = -128;  // the extremes: −128 · 255
+  panel[0] = 255;
+  // C one row and 8 columns wider than the tile, to see that nothing outside it is written.
+  std::vector<float> c((num_rows + 1) * ldc);
+  for (auto& v : c) v = static_cast<float>(rng.uniform() * 2.0 - 1.0);
+  std::vector<float> expected = c;
+  amx::gemm_s8u8_groups(backend, num_rows, panel.data(), steps.data(), num_groups, levels.data(), ld_levels,
+                        xd.data(), starts.data(), ld_groups, num_cols, c.data(), ldc, accumulate);
+  group_tile_reference(num_rows, panel.data(), steps.data(), num_groups, levels.data(), ld_levels, xd.data(),
+                       starts.data(), ld_groups, num_cols, expected.data(), ldc, accumulate);
+  for (size_t i = 0; i < c.size(); ++i) {
+    ASSERT_EQ(c[i], expected[i]) << num_rows << " rows, " << num_cols << " columns, " << num_groups
+                                 << " groups, accumulate=" << accumulate << " at " << i;
+  }
+}
+
+void run_group_tiles(TileBackend backend) {
+  for (int num_rows : {1, 7, 15, 16}) {
+    for (int num_cols : {1, 16, 17, 32}) {
+      for (int64_t num_groups : {1, 3, 16}) {
+        for (bool accumulate : {false, true}) {
+          expect_group_tile_matches(backend, num_rows, num_cols, num_groups, accumulate);
+        }
+      }
+    }
+  }
+}
+
+TEST(AmxInt8GroupTile, EmulatedEqualsScalarReferenceBitForBit) { run_group_tiles(TileBackend::kEmulated); }
+
+TEST(AmxInt8GroupTile, HardwareEqualsScalarReferenceBitForBit) {
+  if (!has_amx_int8()) GTEST_SKIP() << amx_status();
+  run_group_tiles(TileBackend::kHardware);
 }
 
 TEST(AmxInt8Gemm, RejectsDepthsOffTheTileGrid) {

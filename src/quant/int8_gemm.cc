@@ -1,4 +1,4 @@
-// The blocking of the int8 GEMM (quant/int8_gemm.h); the kernels are generic/ and x86_avx512/.
+// The blocking of the int8 GEMM (quant/int8_gemm.h); the kernels are generic/, x86_avx512/ and kernels/amx/.
 #include "quant/int8_gemm.h"
 
 #include <algorithm>
@@ -19,6 +19,7 @@ constexpr int64_t kBlockGroups = 16;
 // Weight rows per pool task: 4 panels (64 KiB of a block), fewer when that would leave a thread idle.
 constexpr int64_t kMaxTaskCols = 4 * kInt8PanelCols;
 // Input rows per sweep of a panel: their levels of one block (256 × 512 bytes) stay in L2 across the task's panels.
+// A multiple of 16, so that only the last sweep can end in a ragged AMX tile.
 constexpr int64_t kRowsPerSweep = 256;
 
 int64_t task_cols(int64_t n_out) {
@@ -48,10 +49,38 @@ Int8GemmActivations::Int8GemmActivations(const float* x, int64_t n_in_, int64_t 
   });
 }
 
+namespace {
+
+static_assert(kInt8PanelCols == 32 && kAmxInt8TileRows == 16, "amx::gemm_s8u8_groups' panel and tile shapes");
+
+template <amx::TileBackend kBackend>
+void amx_int8_tile(int num_rows, const uint8_t* panel, const float* steps, int64_t num_groups, const int8_t* levels,
+                   int64_t ld_levels, const float* xd, const int32_t* starts, int64_t ld_groups, int num_cols, float* c,
+                   int64_t ldc, bool accumulate) {
+  amx::gemm_s8u8_groups(kBackend, num_rows, panel, steps, num_groups, levels, ld_levels, xd, starts, ld_groups,
+                        num_cols, c, ldc, accumulate);
+}
+
+template <amx::TileBackend kBackend>
+Int8GemmKernels amx_kernels() {
+  return {has_avx512_vnni() ? &avx512::pack_int8_panel : &generic::pack_int8_panel, &amx_int8_tile<kBackend>,
+          kAmxInt8TileRows};
+}
+
+}  // namespace
+
+const Int8GemmKernels& int8_gemm_kernels_amx(amx::TileBackend backend) {
+  static const Int8GemmKernels hardware = amx_kernels<amx::TileBackend::kHardware>();
+  static const Int8GemmKernels emulated = amx_kernels<amx::TileBackend::kEmulated>();
+  return backend == amx::TileBackend::kHardware ? hardware : emulated;
+}
+
 const Int8GemmKernels& int8_gemm_kernels(bool allow_simd) {
-  static const Int8GemmKernels portable{&generic::pack_int8_panel, &generic::int8_tile};
-  static const Int8GemmKernels vnni{&avx512::pack_int8_panel, &avx512::int8_tile};
-  return allow_simd && has_avx512_vnni() ? vnni : portable;
+  static const Int8GemmKernels portable{&generic::pack_int8_panel, &generic::int8_tile, kInt8MaxTileRows};
+  static const Int8GemmKernels vnni{&avx512::pack_int8_panel, &avx512::int8_tile, kInt8MaxTileRows};
+  if (!allow_simd) return portable;
+  if (has_amx_int8()) return int8_gemm_kernels_amx(amx::TileBackend::kHardware);
+  return has_avx512_vnni() ? vnni : portable;
 }
 
 void int8_gemm(const Int8GemmWeights& w, const Int8GemmKernels& kernels, const float* x, float* y, int64_t n_rows) {
@@ -89,8 +118,8 @@ void int8_gemm(const Int8GemmWeights& w, const Int8GemmKernels& kernels, const f
           const int64_t sweep_rows = std::min(kRowsPerSweep, n_rows - r0);
           for (int64_t p = 0; p < num_panels; ++p) {
             const int num_cols = static_cast<int>(std::min(kInt8PanelCols, cols - p * kInt8PanelCols));
-            for (int64_t r = r0; r < r0 + sweep_rows; r += kInt8MaxTileRows) {
-              const int num_tile_rows = static_cast<int>(std::min(kInt8MaxTileRows, r0 + sweep_rows - r));
+            for (int64_t r = r0; r < r0 + sweep_rows; r += kernels.max_tile_rows) {
+              const int num_tile_rows = static_cast<int>(std::min<int64_t>(kernels.max_tile_rows, r0 + sweep_rows - r));
               kernels.tile(num_tile_rows, panels.data() + p * panel_bytes, steps.data() + p * panel_steps, block_groups,
                            a.levels.data() + r * w.n_in + 32 * g0, w.n_in, a.steps.data() + r * groups + g0,
                            a.starts.data() + r * groups + g0, groups, num_cols,

@@ -100,7 +100,8 @@ TEST(Int8Gemm, MatchesDequantizedReferenceForEveryFormat) {
 }
 
 // The VNNI tile and packing compute the portable kernels' integer sums and the same fused multiply-adds in the same
-// order: equal bits.
+// order: equal bits. (Where has_amx_int8() dispatch picks the AMX tile instead, equally bit for bit:
+// amx_int8_gemm_test.cc; the quant_tests_no_amx ctest run keeps VNNI tested there.)
 TEST(Int8Gemm, VnniKernelsMatchPortableBitForBit) {
   if (!has_avx512_vnni()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU: only the portable kernels run";
   for_each_product([](const Product& p) {

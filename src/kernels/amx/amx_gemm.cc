@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
+#include "kernels/amx/bf16_packing.h"
 #include "kernels/amx/emulated_tiles.h"
 #include "kernels/amx/tile_gemm.h"
 #include "kernels/cpu_features.h"
-#include "kernels/dense_elem_dispatch.h"
 #include "kernels/x86_amx/hardware_gemm.h"
 #include "util/error.h"
 
@@ -22,14 +22,10 @@ void gemm_bf16(TileBackend backend, WeightFormat b_format, bool trans_b, int64_t
   }
   if (backend == TileBackend::kHardware) {
     PAGEDLLM_CHECK_MSG(has_amx_bf16(), "AMX-BF16 GEMM on a CPU without it ({})", amx_status());
-    hardware::gemm_bf16(b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    hardware::gemm_bf16(bf16_packers(), b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  with_dense_elem<F32ToBf16, F16ToBf16, Bf16AsIs>(b_format, [&](auto elem) {
-    using Elem = decltype(elem);
-    gemm_bf16_tiles<EmulatedTiles, Elem>(trans_b, m, n, k, a, lda, static_cast<const typename Elem::Storage*>(b),
-                                         ldb, beta, c, ldc);
-  });
+  gemm_bf16_tiles<EmulatedTiles>(bf16_packers(), b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 int64_t packed_u8_a_bytes(int64_t m, int64_t k_packed) {
@@ -88,6 +84,21 @@ void gemm_u8s8(TileBackend backend, int64_t m, int64_t n, int64_t k_packed, int6
     return;
   }
   gemm_u8s8_tiles<EmulatedTiles>(m, n, k_packed, k0, k, packed_a, packed_b, accumulate, c, ldc);
+}
+
+void gemm_s8u8_groups(TileBackend backend, int num_rows, const uint8_t* panel, const float* steps,
+                      int64_t num_groups, const int8_t* levels, int64_t ld_levels, const float* xd,
+                      const int32_t* starts, int64_t ld_groups, int num_cols, float* c, int64_t ldc, bool accumulate) {
+  PAGEDLLM_CHECK_MSG(num_rows >= 1 && num_rows <= kPanel && num_cols >= 1 && num_cols <= kGroupPanelCols,
+                     "AMX int8 group tile of {} rows × {} columns", num_rows, num_cols);
+  if (backend == TileBackend::kHardware) {
+    PAGEDLLM_CHECK_MSG(has_amx_int8(), "AMX-INT8 GEMM on a CPU without it ({})", amx_status());
+    hardware::gemm_s8u8_groups(num_rows, panel, steps, num_groups, levels, ld_levels, xd, starts, ld_groups, num_cols,
+                               c, ldc, accumulate);
+    return;
+  }
+  gemm_s8u8_groups_tiles<EmulatedTiles>(num_rows, panel, steps, num_groups, levels, ld_levels, xd, starts, ld_groups,
+                                        num_cols, c, ldc, accumulate);
 }
 
 }  // namespace pagedllm::amx

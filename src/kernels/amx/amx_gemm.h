@@ -38,4 +38,16 @@ void pack_s8_b(int64_t n, int64_t k_packed, const int8_t* b, int64_t ldb, int8_t
 void gemm_u8s8(TileBackend backend, int64_t m, int64_t n, int64_t k_packed, int64_t k0, int64_t k,
                const uint8_t* packed_a, const int8_t* packed_b, bool accumulate, int32_t* c, int64_t ldc);
 
+// The int8 GEMM's tile of the quantized products (quant/int8_gemm.h, Int8GemmKernels::tile) on AMX, scaled per group
+// of 32 k: for r < num_rows ≤ 16 and col < num_cols ≤ 32, with G = r · ld_groups + g,
+//   c[r · ldc + col] (+)= Σ_g float(starts[G] + Σ_{i<32} x_i · u_i) · (steps[32g + col] · xd[G])
+// with x the signed levels[r · ld_levels + 32g + i] and u the unsigned panel bytes (w + 128) of weight row col, the
+// group terms added in order with one fused multiply-add each (tdpbsud per group and 16 × 16 block), assigning when
+// !accumulate. The panel is the int8 GEMM's: (num_groups · 8) rows of 128 bytes, row 8g + q holding quad q of group g
+// of weight rows 0-31, 4 bytes each. Bit for bit the portable kernel's result: the sums are exact integers and every
+// float operation is the same one in the same order.
+void gemm_s8u8_groups(TileBackend backend, int num_rows, const uint8_t* panel, const float* steps,
+                      int64_t num_groups, const int8_t* levels, int64_t ld_levels, const float* xd,
+                      const int32_t* starts, int64_t ld_groups, int num_cols, float* c, int64_t ldc, bool accumulate);
+
 }  // namespace pagedllm::amx

@@ -148,8 +148,13 @@ void dot_bf16(int c, int a, int b) {
   zero_outside(c);
 }
 
-void dot_u8s8(int c, int a, int b) {
-  check_dot_shapes("tdpbusd", c, a, b);
+namespace {
+
+// c.int32[n] += Σ_{e<4} extend(a.byte[4k+e]) · extend(b[k].byte[4n+e]) for tdpbusd (A unsigned, B signed) and
+// tdpbsud (A signed, B unsigned), wrapping modulo 2³².
+template <class AByte, class BByte>
+void dot_int8(const char* instruction, int c, int a, int b) {
+  check_dot_shapes(instruction, c, a, b);
   const int num_rows = registers.config.rows[c], num_groups = registers.config.rows[b];
   const int num_cols = registers.config.colsb[c] / 4;
   for (int m = 0; m < num_rows; ++m) {
@@ -160,7 +165,8 @@ void dot_u8s8(int c, int a, int b) {
       for (int n = 0; n < num_cols; ++n) {
         const uint8_t* b_quad = registers.data[b][k] + 4 * n;
         for (int e = 0; e < 4; ++e) {
-          acc[n] += static_cast<uint32_t>(static_cast<int32_t>(a_quad[e]) * static_cast<int8_t>(b_quad[e]));
+          acc[n] += static_cast<uint32_t>(static_cast<int32_t>(static_cast<AByte>(a_quad[e])) *
+                                          static_cast<int32_t>(static_cast<BByte>(b_quad[e])));
         }
       }
     }
@@ -168,5 +174,11 @@ void dot_u8s8(int c, int a, int b) {
   }
   zero_outside(c);
 }
+
+}  // namespace
+
+void dot_u8s8(int c, int a, int b) { dot_int8<uint8_t, int8_t>("tdpbusd", c, a, b); }
+
+void dot_s8u8(int c, int a, int b) { dot_int8<int8_t, uint8_t>("tdpbsud", c, a, b); }
 
 }  // namespace pagedllm::amx::emulated

@@ -1,4 +1,4 @@
-// The 64-byte operand of ldtilecfg, and the one tile shape every AMX GEMM here uses.
+// The 64-byte operand of ldtilecfg, and the two tile shapes the AMX GEMMs here use.
 //
 // Layout (Intel SDM vol. 2, LDTILECFG, "Memory Area Layout"; the same struct as Linux's
 // tools/testing/selftests/x86/amx.c): byte 0 palette_id, byte 1 start_row, bytes 2-15 reserved (zero),
@@ -37,6 +37,21 @@ constexpr TileConfig full_tile_config() {
     config.colsb[t] = kMaxRowBytes;
     config.rows[t] = kMaxRows;
   }
+  return config;
+}
+
+// Palette 1 for the int8 products scaled per group of 32 k (amx_gemm.h, gemm_s8u8_groups): C tmm0-1 16 × 16 int32,
+// A tmm4 16 rows × 32 bytes (one group of signed levels per row), B tmm6-7 8 k-quads × 16 columns × 4 bytes, so one
+// tdpbsud sums exactly one group. The other tiles stay unconfigured (rows and colsb 0).
+constexpr TileConfig int8_group_tile_config() {
+  TileConfig config{};
+  config.palette_id = 1;
+  config.colsb[0] = config.colsb[1] = kMaxRowBytes;
+  config.rows[0] = config.rows[1] = kMaxRows;
+  config.colsb[4] = 32;
+  config.rows[4] = kMaxRows;
+  config.colsb[6] = config.colsb[7] = kMaxRowBytes;
+  config.rows[6] = config.rows[7] = 8;
   return config;
 }
 

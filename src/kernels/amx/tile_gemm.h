@@ -1,7 +1,8 @@
 // The AMX GEMMs' blocking, packing and loops, written once over a tile backend: x86_amx/hardware_tiles.h (the
-// instructions) or amx/emulated_tiles.h (the portable model). Included by exactly one translation unit per backend
-// (amx/amx_gemm.cc, x86_amx/hardware_gemm.cc); internal to each (unnamed namespace), since the hardware one is
-// compiled with AMX flags and the linker must never pick its copy of a shared inline function for the other.
+// instructions) or amx/emulated_tiles.h (the portable model). Included by the emulated backend's translation unit
+// (amx/amx_gemm.cc) and the hardware's (x86_amx/hardware_gemm.cc, hardware_group_gemm.cc); internal to each (unnamed
+// namespace), since the hardware ones are compiled with AMX flags and the linker must never pick their copy of a
+// shared inline function for another. The bf16 operands are packed by amx/bf16_packing.h's functions.
 //
 // Packed operands are panels of 16 (rows of A, columns of op(B)), each panel a run of 1 KiB tiles, one per step
 // of depth (32 k for bf16, 64 k for int8), loaded with a 64-byte stride:
@@ -14,12 +15,13 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "kernels/amx/bf16_packing.h"
 #include "kernels/amx/tile_config.h"
-#include "util/half.h"
 
 namespace pagedllm::amx {
 namespace {
@@ -36,13 +38,16 @@ constexpr int64_t kWidth = 256;
 // Loads the configuration unless this thread has it loaded already. sttilecfg reads what is loaded now, so a
 // pool thread, a foreign thread calling the _serial form, or a thread whose tiles someone released or reconfigured
 // since (tilerelease, another library's ldtilecfg) all end up with the right one; it costs far less than a block.
+// A thread alternating between the full and the per-group configurations reloads on each switch.
 template <class Tiles>
-void ensure_tile_config() {
-  static constexpr TileConfig kWanted = full_tile_config();
+void ensure_tile_config(const TileConfig& wanted) {
   TileConfig current;
   Tiles::store_config(&current);
-  if (std::memcmp(&current, &kWanted, sizeof(TileConfig)) != 0) Tiles::load_config(kWanted);
+  if (std::memcmp(&current, &wanted, sizeof(TileConfig)) != 0) Tiles::load_config(wanted);
 }
+
+constexpr TileConfig kFullTileConfig = full_tile_config();
+constexpr TileConfig kInt8GroupTileConfig = int8_group_tile_config();
 
 // out (32 × 32 four-byte values, 128-byte rows) = the block's product over num_steps tiles of depth: A panels at
 // a and a + a_panel_bytes, B panels at b and b + b_panel_bytes. Only the tiles of kRowTiles × kColTiles are written.
@@ -95,61 +100,11 @@ void run_tile_block(int64_t row_tiles, int64_t col_tiles, const uint8_t* a, int6
 
 // ---- bf16: C[m, n] = A[m, k] · op(B) + beta · C ----
 
-// How each storage type of B becomes bf16 (nearest-even, as the AVX512-BF16 kernel rounds).
-struct F32ToBf16 {
-  using Storage = float;
-  static uint16_t load(const float* p) { return f32_to_bf16(*p); }
-};
-struct F16ToBf16 {
-  using Storage = uint16_t;
-  static uint16_t load(const uint16_t* p) { return f32_to_bf16(f16_to_f32(*p)); }
-};
-struct Bf16AsIs {
-  using Storage = uint16_t;
-  static uint16_t load(const uint16_t* p) { return *p; }
-};
-
-// A[0 : m, p0 : p0 + kc] → ⌈m / 16⌉ panels of num_steps bf16 tiles.
-inline void pack_bf16_a(const float* a, int64_t lda, int64_t m, int64_t p0, int64_t kc, int64_t num_steps,
-                        uint16_t* out) {
-  const int64_t panel_values = num_steps * kTileBytes / 2;
-  for (int64_t i = 0; i < (m + kPanel - 1) / kPanel * kPanel; ++i) {
-    uint16_t* panel = out + i / kPanel * panel_values + i % kPanel * kBf16Step;
-    for (int64_t p = 0; p < num_steps * kBf16Step; ++p) {
-      panel[p / kBf16Step * (kTileBytes / 2) + p % kBf16Step] = i < m && p < kc ? f32_to_bf16(a[i * lda + p0 + p]) : 0;
-    }
-  }
-}
-
-// op(B)[p0 : p0 + kc, j0 : j0 + nc] → ⌈nc / 16⌉ panels of num_steps VNNI bf16 tiles.
-template <class Elem>
-void pack_bf16_b(bool trans_b, const typename Elem::Storage* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
-                 int64_t nc, int64_t num_steps, uint16_t* out) {
-  const int64_t num_panels = (nc + kPanel - 1) / kPanel;
-  const int64_t panel_values = num_steps * kTileBytes / 2;
-  std::fill(out, out + num_panels * panel_values, uint16_t{0});
-  // Element (p, j) of the block goes to panel j / 16, tile p / 32, row p % 32 / 2, column j % 16, half p % 2.
-  const auto slot = [&](int64_t p, int64_t j) {
-    return j / kPanel * panel_values + p / kBf16Step * (kTileBytes / 2) + p % kBf16Step / 2 * kPanel * 2 +
-           j % kPanel * 2 + p % 2;
-  };
-  if (trans_b) {  // b is (n, k): each column of op(B) is a contiguous row of b
-    for (int64_t j = 0; j < nc; ++j) {
-      const auto* row = b + (j0 + j) * ldb + p0;
-      for (int64_t p = 0; p < kc; ++p) out[slot(p, j)] = Elem::load(row + p);
-    }
-  } else {
-    for (int64_t p = 0; p < kc; ++p) {
-      const auto* row = b + (p0 + p) * ldb + j0;
-      for (int64_t j = 0; j < nc; ++j) out[slot(p, j)] = Elem::load(row + j);
-    }
-  }
-}
-
-template <class Tiles, class Elem>
-void gemm_bf16_tiles(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-                     const typename Elem::Storage* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  ensure_tile_config<Tiles>();
+// The operands packed by `packers` (amx/bf16_packing.h: the scalar reference or a vector twin with the same bytes).
+template <class Tiles>
+void gemm_bf16_tiles(const Bf16Packers& packers, WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k,
+                     const float* a, int64_t lda, const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  ensure_tile_config<Tiles>(kFullTileConfig);
   thread_local std::vector<uint16_t> a_buffer, b_buffer;
   const int64_t num_row_panels = (m + kPanel - 1) / kPanel;
   alignas(64) float out[kBlock * kBlock];
@@ -158,14 +113,14 @@ void gemm_bf16_tiles(bool trans_b, int64_t m, int64_t n, int64_t k, const float*
     const int64_t num_steps = (kc + kBf16Step - 1) / kBf16Step;
     const int64_t panel_bytes = num_steps * kTileBytes;
     a_buffer.resize(static_cast<size_t>(num_row_panels * panel_bytes / 2));
-    pack_bf16_a(a, lda, m, p0, kc, num_steps, a_buffer.data());
+    packers.pack_a(a, lda, m, p0, kc, num_steps, a_buffer.data());
     // The first depth block applies beta (0 overwrites, so C may hold garbage); later ones accumulate.
     const float scale_c = p0 == 0 ? beta : 1.0f;
     for (int64_t j0 = 0; j0 < n; j0 += kWidth) {
       const int64_t nc = std::min(kWidth, n - j0);
       const int64_t num_col_panels = (nc + kPanel - 1) / kPanel;
       b_buffer.resize(static_cast<size_t>(num_col_panels * panel_bytes / 2));
-      pack_bf16_b<Elem>(trans_b, b, ldb, p0, kc, j0, nc, num_steps, b_buffer.data());
+      packers.pack_b(b_format, trans_b, b, ldb, p0, kc, j0, nc, num_steps, b_buffer.data());
       const auto* packed_a = reinterpret_cast<const uint8_t*>(a_buffer.data());
       const auto* packed_b = reinterpret_cast<const uint8_t*>(b_buffer.data());
       for (int64_t rp = 0; rp < num_row_panels; rp += 2) {
@@ -194,7 +149,7 @@ void gemm_bf16_tiles(bool trans_b, int64_t m, int64_t n, int64_t k, const float*
 template <class Tiles>
 void gemm_u8s8_tiles(int64_t m, int64_t n, int64_t k_packed, int64_t k0, int64_t k, const uint8_t* packed_a,
                      const int8_t* packed_b, bool accumulate, int32_t* c, int64_t ldc) {
-  ensure_tile_config<Tiles>();
+  ensure_tile_config<Tiles>(kFullTileConfig);
   const int64_t panel_bytes = k_packed / kInt8Step * kTileBytes;
   const int64_t first = k0 / kInt8Step * kTileBytes, num_steps = k / kInt8Step;
   const int64_t num_row_panels = (m + kPanel - 1) / kPanel, num_col_panels = (n + kPanel - 1) / kPanel;
@@ -218,6 +173,58 @@ void gemm_u8s8_tiles(int64_t m, int64_t n, int64_t k_packed, int64_t k0, int64_t
         }
       }
     }
+  }
+}
+
+// ---- int8 per group of 32 k: the quantized products' tile (amx/amx_gemm.h, gemm_s8u8_groups) ----
+
+constexpr int64_t kGroupDepth = 32;                    // k per group: one scale per input row and per weight row
+constexpr int64_t kGroupPanelCols = 2 * kPanel;        // weight rows of a panel: two B tiles
+constexpr int64_t kGroupQuadBytes = 4 * kGroupPanelCols;  // one quad of k of every weight row of a panel
+
+// Per group g: tdpbsud of the 16 input rows' levels (A, signed) and the panel's two halves (B, unsigned w + 128)
+// gives the exact Σ x · (w + 128) of each (input row, weight row); stored to memory, started at -128 · Σ x and
+// scaled with one fused multiply-add per group, in the portable kernel's order, so the bits are its bits.
+template <class Tiles>
+void gemm_s8u8_groups_tiles(int num_rows, const uint8_t* panel, const float* steps, int64_t num_groups,
+                            const int8_t* levels, int64_t ld_levels, const float* xd, const int32_t* starts,
+                            int64_t ld_groups, int num_cols, float* c, int64_t ldc, bool accumulate) {
+  ensure_tile_config<Tiles>(kInt8GroupTileConfig);
+  // A tile load reads 16 rows: fewer input rows are copied, a group at a time, above zero rows.
+  alignas(64) int8_t padded[kPanel * kGroupDepth] = {};
+  const bool pad = num_rows < kPanel;
+  alignas(64) int32_t sums[kPanel * kGroupPanelCols];
+  alignas(64) float acc[kPanel][kGroupPanelCols] = {};
+  for (int64_t g = 0; g < num_groups; ++g) {
+    const int8_t* a = levels + kGroupDepth * g;
+    int64_t lda = ld_levels;
+    if (pad) {
+      for (int r = 0; r < num_rows; ++r) std::memcpy(padded + r * kGroupDepth, a + r * ld_levels, kGroupDepth);
+      a = padded;
+      lda = kGroupDepth;
+    }
+    const uint8_t* b = panel + g * (kGroupDepth / 4) * kGroupQuadBytes;
+    Tiles::template zero<0>();
+    Tiles::template zero<1>();
+    Tiles::template load<4>(a, lda);
+    Tiles::template load<6>(b, kGroupQuadBytes);
+    Tiles::template load<7>(b + kPanel * 4, kGroupQuadBytes);
+    Tiles::template dot_s8u8<0, 4, 6>();
+    Tiles::template dot_s8u8<1, 4, 7>();
+    Tiles::template store<0>(sums, kGroupPanelCols * 4);
+    Tiles::template store<1>(sums + kPanel, kGroupPanelCols * 4);
+    const float* step = steps + g * kGroupPanelCols;
+    for (int r = 0; r < num_rows; ++r) {
+      const float d = xd[r * ld_groups + g];
+      const int32_t start = starts[r * ld_groups + g];
+      for (int64_t col = 0; col < kGroupPanelCols; ++col) {
+        acc[r][col] = std::fma(static_cast<float>(sums[r * kGroupPanelCols + col] + start), step[col] * d, acc[r][col]);
+      }
+    }
+  }
+  for (int r = 0; r < num_rows; ++r) {
+    float* out = c + r * ldc;
+    for (int col = 0; col < num_cols; ++col) out[col] = accumulate ? acc[r][col] + out[col] : acc[r][col];
   }
 }
 

@@ -45,8 +45,8 @@ bool bf16_product_is_exact() {
   static float a[kM * kK], b[kN * kK], c[kM * kN];
   for (int64_t i = 0; i < kM * kK; ++i) a[i] = static_cast<float>((3 * i + 1) % 7 - 3);
   for (int64_t i = 0; i < kN * kK; ++i) b[i] = static_cast<float>((5 * i + 2) % 9 - 4);
-  hardware::gemm_bf16(WeightFormat::kF32, /*trans_b=*/true, kM, kN, kK, a, kK, b, kK, 0.0f, c,
-                      kN);
+  hardware::gemm_bf16(scalar_bf16_packers(), WeightFormat::kF32, /*trans_b=*/true, kM, kN, kK, a, kK, b, kK, 0.0f, c,
+                      kN);  // the scalar packing: the probe runs before anything is known of the CPU's vector units
   for (int64_t i = 0; i < kM; ++i) {
     for (int64_t j = 0; j < kN; ++j) {
       float expected = 0.0f;

@@ -1,18 +1,13 @@
 #include "kernels/x86_amx/hardware_gemm.h"
 
 #include "kernels/amx/tile_gemm.h"
-#include "kernels/dense_elem_dispatch.h"
 #include "kernels/x86_amx/hardware_tiles.h"
 
 namespace pagedllm::amx::hardware {
 
-void gemm_bf16(WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-               const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  with_dense_elem<F32ToBf16, F16ToBf16, Bf16AsIs>(b_format, [&](auto elem) {
-    using Elem = decltype(elem);
-    gemm_bf16_tiles<HardwareTiles, Elem>(trans_b, m, n, k, a, lda, static_cast<const typename Elem::Storage*>(b), ldb,
-                                         beta, c, ldc);
-  });
+void gemm_bf16(const Bf16Packers& packers, WeightFormat b_format, bool trans_b, int64_t m, int64_t n, int64_t k,
+               const float* a, int64_t lda, const void* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  gemm_bf16_tiles<HardwareTiles>(packers, b_format, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 void gemm_u8s8(int64_t m, int64_t n, int64_t k_packed, int64_t k0, int64_t k, const uint8_t* packed_a,

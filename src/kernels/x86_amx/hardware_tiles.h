@@ -74,6 +74,13 @@ struct HardwareTiles {
     else if constexpr (C == 3 && A == 5 && B == 7) _tile_dpbusd(3, 5, 7);
     else static_assert(C < 0, "add the register triple here");
   }
+  // A signed, B unsigned: the int8 GEMM's activation levels times its panels of w + 128 (amx/tile_gemm.h).
+  template <int C, int A, int B>
+  static void dot_s8u8() {
+    if constexpr (C == 0 && A == 4 && B == 6) _tile_dpbsud(0, 4, 6);
+    else if constexpr (C == 1 && A == 4 && B == 7) _tile_dpbsud(1, 4, 7);
+    else static_assert(C < 0, "add the register triple here");
+  }
 };
 
 #undef PAGEDLLM_TILE_ZERO
