@@ -201,6 +201,21 @@ void softmax_row(GroupState& st, int r, int n_r, int head_dim) {
   st.max[r] = new_max;
 }
 
+int64_t row_bytes_of(const PagedAttentionArgs& a) {
+  return a.head_dim * static_cast<int64_t>(kv_cache_dtype_size(a.kv_dtype));
+}
+
+// Into L2, not L1: a tile's 128 lines in flight at once fill L1's miss buffers and stall the loads of the tile
+// being computed (measured: T0 slower than T1).
+void prefetch_rows(const void* const* keys, const void* const* values, int64_t n, int64_t row_bytes) {
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t offset = 0; offset < row_bytes; offset += 64) {
+      _mm_prefetch(static_cast<const char*>(keys[i]) + offset, _MM_HINT_T1);
+      _mm_prefetch(static_cast<const char*>(values[i]) + offset, _MM_HINT_T1);
+    }
+  }
+}
+
 template <bool kBf16>
 void attend_tile(const PagedAttentionArgs& a, const void* const* keys, const void* const* values, int64_t p0,
                  int64_t p1, GroupState& st) {
@@ -246,7 +261,7 @@ void paged_attention_group(const PagedAttentionArgs& a, int seq, int kv_head, in
   const bool widen = a.kv_dtype != KVCacheDType::kFloat32 && !bf16;  // fp8: widened into fp32 rows first
   if (widen) st.widened.resize(size_t{2} * kPositionTile * a.head_dim);
   const int64_t end = history + q_end;
-  const int64_t row_bytes = a.head_dim * static_cast<int64_t>(kv_cache_dtype_size(a.kv_dtype));
+  const int64_t row_bytes = row_bytes_of(a);
   const void* keys[kPositionTile];
   const void* values[kPositionTile];
   const void* next_keys[kPositionTile];
@@ -261,12 +276,7 @@ void paged_attention_group(const PagedAttentionArgs& a, int seq, int kv_head, in
     // slices apart, which the hardware prefetchers do not follow.
     const int64_t next_end = std::min(end, p1 + kPositionTile);
     tile_row_pointers(a, seq, kv_head, p1, next_end, next_keys, next_values);
-    for (int64_t i = 0; i < next_end - p1; ++i) {
-      for (int64_t offset = 0; offset < row_bytes; offset += 64) {
-        _mm_prefetch(static_cast<const char*>(next_keys[i]) + offset, _MM_HINT_T0);
-        _mm_prefetch(static_cast<const char*>(next_values[i]) + offset, _MM_HINT_T0);
-      }
-    }
+    prefetch_rows(next_keys, next_values, next_end - p1, row_bytes);
     for (int64_t i = 0; widen && i < p1 - p0; ++i) {
       float* k = st.widened.data() + i * a.head_dim;
       float* v = st.widened.data() + (kPositionTile + i) * a.head_dim;
