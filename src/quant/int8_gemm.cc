@@ -8,6 +8,7 @@
 #include "quant/generic/int8_gemm_kernels.h"
 #include "quant/quant_kernels.h"
 #include "quant/x86_avx512/int8_gemm_kernels.h"
+#include "util/spread_prefetch.h"
 #include "util/thread_pool.h"
 
 namespace pagedllm {
@@ -29,6 +30,23 @@ int64_t task_cols(int64_t n_out) {
 }
 
 int64_t blocks_of(int64_t num_values, int64_t block_size) { return (num_values + block_size - 1) / block_size; }
+
+// The stored bytes of weight rows [j0, j0 + cols) over groups [g0, g0 + num_groups), as a strided region: where the
+// next block's pack will read.
+SpreadPrefetch weight_block_prefetch(const Int8GemmWeights& w, int64_t j0, int64_t cols, int64_t g0,
+                                     int64_t num_groups, int64_t calls) {
+  const auto* data = static_cast<const char*>(w.data);
+  if (num_groups <= 0) return SpreadPrefetch(nullptr, 0, 0, 0, calls);
+  switch (w.layout) {
+    case Int8GemmWeights::Layout::kFourBit:  // two codes a byte, rows n_in / 2 bytes apart
+      return SpreadPrefetch(data + (j0 * w.n_in + 32 * g0) / 2, w.n_in / 2, cols, 16 * num_groups, calls);
+    case Int8GemmWeights::Layout::kInt8Rows:
+      return SpreadPrefetch(data + j0 * w.n_in + 32 * g0, w.n_in, cols, 32 * num_groups, calls);
+    case Int8GemmWeights::Layout::kQ8_0:  // 34-byte blocks of 32 values
+      return SpreadPrefetch(data + (j0 * w.n_in / 32 + g0) * 34, w.n_in / 32 * 34, cols, 34 * num_groups, calls);
+  }
+  return SpreadPrefetch(nullptr, 0, 0, 0, calls);
+}
 
 }  // namespace
 
@@ -114,11 +132,20 @@ void int8_gemm(const Int8GemmWeights& w, const Int8GemmKernels& kernels, const f
           kernels.pack(w, four_bit ? absmax.data() : nullptr, first_block, j0 + p * kInt8PanelCols, g0, block_groups,
                        panels.data() + p * panel_bytes, steps.data() + p * panel_steps);
         }
+        // The next block's weights (this task's next groups, else the next task's first) arrive while the tiles run.
+        const int64_t tile_calls = (n_rows + kernels.max_tile_rows - 1) / kernels.max_tile_rows * num_panels;
+        SpreadPrefetch prefetch =
+            g0 + kBlockGroups < groups
+                ? weight_block_prefetch(w, j0, cols, g0 + kBlockGroups, std::min(kBlockGroups, groups - g0 - kBlockGroups),
+                                        tile_calls)
+                : weight_block_prefetch(w, j0 + cols_per_task, t + 1 < end ? std::min(cols_per_task, w.n_out - j0 - cols_per_task) : 0,
+                                        0, std::min(kBlockGroups, groups), tile_calls);
         for (int64_t r0 = 0; r0 < n_rows; r0 += kRowsPerSweep) {
           const int64_t sweep_rows = std::min(kRowsPerSweep, n_rows - r0);
           for (int64_t p = 0; p < num_panels; ++p) {
             const int num_cols = static_cast<int>(std::min(kInt8PanelCols, cols - p * kInt8PanelCols));
             for (int64_t r = r0; r < r0 + sweep_rows; r += kernels.max_tile_rows) {
+              prefetch.step();
               const int num_tile_rows = static_cast<int>(std::min<int64_t>(kernels.max_tile_rows, r0 + sweep_rows - r));
               kernels.tile(num_tile_rows, panels.data() + p * panel_bytes, steps.data() + p * panel_steps, block_groups,
                            a.levels.data() + r * w.n_in + 32 * g0, w.n_in, a.steps.data() + r * groups + g0,
