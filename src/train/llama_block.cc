@@ -64,6 +64,7 @@ void block_forward(T* out, BlockActivations<T>& a, const T* x, const BlockWeight
   linear_forward(a.up.data(), a, w, kUpProj, a.xn2.data(), b, n);
   silu_mul_forward<T>(a.act.data(), a.gate.data(), a.up.data(), n * c.hidden_dim);
   linear_forward(out, a, w, kDownProj, a.act.data(), b, n);
+  if (out == nullptr) return;
   for (int64_t i = 0; i < n * c.dim; ++i) out[i] += a.h[i];
 }
 

@@ -66,7 +66,9 @@ struct BlockActivations {
   std::array<std::vector<uint8_t>, kNumLinearModules> keep;  // dropout masks (N, n_in), empty without dropout
 };
 
-// out (N, dim) = block(x); fills acts. out must not alias x.
+// out (N, dim) = block(x); fills acts. out must not alias x. out may be null: then only acts are filled, and the
+// down projection's product and the last residual add, which nothing in block_backward reads, are skipped (gradient
+// checkpointing's recompute already holds the block's output: 1/4 of a block's frozen multiply-adds).
 template <typename T>
 void block_forward(T* out, BlockActivations<T>& acts, const T* x, const BlockWeights<T>& weights,
                    const BlockConfig& config, const BlockBatch& batch);

@@ -116,7 +116,7 @@ void lora_forward(T* y, T* xa, const T* x, const uint8_t* keep, const T* A, cons
   } else {
     gemm_in<T>(dtype, false, true, n_rows, d.rank, d.n_in, T(1), x, A, T(0), xa);
   }
-  gemm_in<T>(dtype, false, true, n_rows, d.n_out, d.rank, scale, xa, B, T(1), y);
+  if (y != nullptr) gemm_in<T>(dtype, false, true, n_rows, d.n_out, d.rank, scale, xa, B, T(1), y);
 }
 
 // dB += scale·dyᵀ·xa;  dxa = scale·dy·B;  dA += dxaᵀ·dropout(x);  dx += dropout'(dxa·A).

@@ -28,7 +28,7 @@ std::vector<uint8_t> make_dropout_mask(uint64_t seed, float p, int64_t n);
 uint64_t dropout_seed(uint64_t run_seed, int64_t step, int64_t micro_batch, int64_t layer, int64_t module);
 
 // y (n_rows, n_out) += scale · (dropout(x)·Aᵀ)·Bᵀ. x: (n_rows, n_in); keep: (n_rows, n_in) or null (no dropout).
-// Saves xa (n_rows, rank) = dropout(x)·Aᵀ for backward.
+// Saves xa (n_rows, rank) = dropout(x)·Aᵀ for backward. y may be null: then only xa is computed.
 template <typename T>
 void lora_forward(T* y, T* xa, const T* x, const uint8_t* keep, const T* A, const T* B, int64_t n_rows,
                   const LoraDims& dims);

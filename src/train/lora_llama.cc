@@ -118,7 +118,8 @@ double LoraLlama::forward_backward(const Batch& batch, uint64_t run_seed, int64_
   for (int l = num_layers - 1; l >= 0; --l) {
     const BlockBatch bb = block_batch(batch, true, run_seed, step, micro_batch, l);
     if (is_checkpointing_) {
-      block_forward(xs[l + 1].data(), recomputed, xs[l].data(), train_weights_[l], block_config_, bb);
+      // Only the activations: xs[l + 1], the block's output, is already known.
+      block_forward<float>(nullptr, recomputed, xs[l].data(), train_weights_[l], block_config_, bb);
     }
     const BlockActivations<float>& acts = is_checkpointing_ ? recomputed : saved[l];
     block_backward(dx_prev.data(), dx.data(), xs[l].data(), acts, train_weights_[l], block_config_, bb);
