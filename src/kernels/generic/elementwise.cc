@@ -46,6 +46,16 @@ void silu_mul(float* out, const float* gate, const float* up, int64_t n) {
   }
 }
 
+// silu'(z) = σ(z)·(1 + z·(1 − σ(z))).
+void silu_mul_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float z = gate[i];
+    const float sig = 1.0f / (1.0f + std::exp(-z));
+    dup[i] = dout[i] * z * sig;
+    dgate[i] = dout[i] * up[i] * sig * (1.0f + z * (1.0f - sig));
+  }
+}
+
 void add_inplace(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }

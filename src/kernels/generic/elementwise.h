@@ -10,6 +10,7 @@ void rmsnorm(float* out, const float* x, const float* weight, int64_t n_rows, in
 void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int head_dim, int rotary_dim,
           const float* inv_freq);
 void silu_mul(float* out, const float* gate, const float* up, int64_t n);
+void silu_mul_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n);
 void add_inplace(float* y, const float* x, int64_t n);
 void dropout_scale(float* out, const float* x, const uint8_t* keep, int64_t n, float scale);
 void add_dropout_scaled(float* y, const float* x, const uint8_t* keep, int64_t n, float scale);

@@ -115,6 +115,34 @@ void silu_mul(float* out, const float* gate, const float* up, int64_t n) {
   }
 }
 
+void silu_mul_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  // dup = dout·z·σ, dgate = dout·up·σ·(1 + z·(1 − σ)), σ = 1 / (1 + e^−z).
+  const auto grads8 = [&](__m256 d, __m256 z, __m256 u, __m256& dg, __m256& du) {
+    const __m256 sig = _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_xor_ps(z, sign))));
+    const __m256 ds = _mm256_mul_ps(d, sig);
+    du = _mm256_mul_ps(ds, z);
+    dg = _mm256_mul_ps(_mm256_mul_ps(ds, u), _mm256_fmadd_ps(z, _mm256_sub_ps(one, sig), one));
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 dg, du;
+    grads8(_mm256_loadu_ps(dout + i), _mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i), dg, du);
+    _mm256_storeu_ps(dgate + i, dg);
+    _mm256_storeu_ps(dup + i, du);
+  }
+  if (i < n) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n - i)), lanes);
+    __m256 dg, du;
+    grads8(_mm256_maskload_ps(dout + i, mask), _mm256_maskload_ps(gate + i, mask), _mm256_maskload_ps(up + i, mask),
+           dg, du);
+    _mm256_maskstore_ps(dgate + i, mask, dg);
+    _mm256_maskstore_ps(dup + i, mask, du);
+  }
+}
+
 void add_inplace(float* y, const float* x, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
