@@ -20,6 +20,27 @@ TEST(RmsnormTest, ForwardMatchesDefinition) {
   EXPECT_FLOAT_EQ(out[4], -1.0f * rstd[1]);
 }
 
+// The saved rstd is the scale the forward applied (out = (x·rstd)·w to the bit), and near the double value: the sum
+// of squares within dim·u relative (vector or scalar order), halved by the square root, plus 3u for the mean, the
+// root and the division.
+TEST(RmsnormTest, SavedScaleIsTheAppliedOne) {
+  const int64_t n_rows = 9, dim = 576;
+  const float eps = 1e-5f;
+  Rng rng(4);
+  std::vector<float> x(n_rows * dim), w(dim);
+  for (auto& v : x) v = static_cast<float>(rng.normal() * 3.0);
+  for (auto& v : w) v = static_cast<float>(rng.normal());
+  std::vector<float> out(n_rows * dim), rstd(n_rows);
+  rmsnorm_forward<float>(out.data(), rstd.data(), x.data(), w.data(), n_rows, dim, eps);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    double sum_sq = 0;
+    for (int64_t i = 0; i < dim; ++i) sum_sq += double(x[r * dim + i]) * x[r * dim + i];
+    const double expected = 1.0 / std::sqrt(sum_sq / dim + eps);
+    EXPECT_NEAR(rstd[r], expected, (0.5 * dim + 3.0) * 0x1.0p-24 * expected) << r;
+    for (int64_t i = 0; i < dim; ++i) ASSERT_EQ(out[r * dim + i], x[r * dim + i] * rstd[r] * w[i]) << r << " " << i;
+  }
+}
+
 TEST(RmsnormTest, GradientsMatchFiniteDifferences) {
   const int64_t n_rows = 3, dim = 7;
   const double eps = 1e-5;

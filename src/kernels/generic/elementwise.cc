@@ -17,6 +17,15 @@ void rmsnorm(float* out, const float* x, const float* weight, int64_t n_rows, in
   }
 }
 
+void rms_scales(float* rstd, const float* x, int64_t n_rows, int64_t dim, float eps) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* xr = x + r * dim;
+    float sum_sq = 0.0f;
+    for (int64_t i = 0; i < dim; ++i) sum_sq += xr[i] * xr[i];
+    rstd[r] = 1.0f / std::sqrt(sum_sq / static_cast<float>(dim) + eps);
+  }
+}
+
 void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int head_dim, int rotary_dim,
           const float* inv_freq) {
   int half = rotary_dim / 2;

@@ -7,6 +7,9 @@
 namespace pagedllm::generic {
 
 void rmsnorm(float* out, const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps);
+// rstd[r] = the scale rmsnorm multiplies row r by, computed exactly as this file's rmsnorm computes it (training's
+// forward saves it for the backward).
+void rms_scales(float* rstd, const float* x, int64_t n_rows, int64_t dim, float eps);
 void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int head_dim, int rotary_dim,
           const float* inv_freq);
 void silu_mul(float* out, const float* gate, const float* up, int64_t n);

@@ -66,6 +66,12 @@ void rmsnorm(float* out, const float* x, const float* weight, int64_t n_rows, in
   }
 }
 
+void rms_scales(float* rstd, const float* x, int64_t n_rows, int64_t dim, float eps) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    rstd[r] = 1.0f / std::sqrt(sum_squares(x + r * dim, dim) / static_cast<float>(dim) + eps);
+  }
+}
+
 void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int head_dim, int rotary_dim,
           const float* inv_freq) {
   int half = rotary_dim / 2;
