@@ -19,7 +19,7 @@ void linear_forward(T* y, BlockActivations<T>& acts, const BlockWeights<T>& w, i
   const LoraLinear<T>& layer = w.linears[m];
   if (layer.A != nullptr) {
     acts.xa[m].resize(n_rows * layer.dims.rank);
-    acts.keep[m] = make_dropout_mask(batch.dropout_seed + m, layer.dims.dropout, n_rows * layer.base.n_in);
+    make_dropout_mask(acts.keep[m], batch.dropout_seed + m, layer.dims.dropout, n_rows * layer.base.n_in);
   }
   lora_linear_forward<T>(y, acts.xa[m].data(), layer, x, acts.keep[m].empty() ? nullptr : acts.keep[m].data(),
                          n_rows);

@@ -22,6 +22,9 @@ struct LoraDims {
 // of threads (drawing it sequentially was 1.5-3% of a fine-tuning step).
 constexpr int64_t kDropoutRun = 16384;
 std::vector<uint8_t> make_dropout_mask(uint64_t seed, float p, int64_t n);
+// The same mask into `keep` (resized to n, or cleared when p == 0): a buffer reused across blocks is not zeroed again
+// before every element is drawn over it.
+void make_dropout_mask(std::vector<uint8_t>& keep, uint64_t seed, float p, int64_t n);
 
 // The seed of the dropout mask of one LoRA module in one forward pass: a hash of all coordinates, so masks are
 // independent across steps, micro-batches, layers and modules and need no saved state.
