@@ -26,6 +26,21 @@ void rms_scales(float* rstd, const float* x, int64_t n_rows, int64_t dim, float 
   }
 }
 
+// dx_j = s·w_j·dy_j − (s³/dim)·x_j·Σ_i dy_i·w_i·x_i.
+void rmsnorm_backward_rows(float* dx, const float* dout, const float* x, const float* weight, const float* rstd,
+                           int64_t n_rows, int64_t dim) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* xr = x + r * dim;
+    const float* dyr = dout + r * dim;
+    const float s = rstd[r];
+    float dot = 0;
+    for (int64_t i = 0; i < dim; ++i) dot += dyr[i] * weight[i] * xr[i];
+    const float coef = s * s * s * dot / static_cast<float>(dim);
+    float* dxr = dx + r * dim;
+    for (int64_t i = 0; i < dim; ++i) dxr[i] = s * weight[i] * dyr[i] - coef * xr[i];
+  }
+}
+
 void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int head_dim, int rotary_dim,
           const float* inv_freq) {
   int half = rotary_dim / 2;
