@@ -57,7 +57,7 @@ AttentionShape attention_shape(const BlockConfig& c, const BlockBatch& b) {
 
 template <typename T>
 void block_forward(T* out, BlockActivations<T>& a, const T* x, const BlockWeights<T>& w, const BlockConfig& c,
-                   const BlockBatch& b) {
+                   const BlockBatch& b, const BlockAttentionOutputs<T>* attention) {
   const int64_t n = b.n_seqs * b.seq_len;
   const int64_t q_dim = static_cast<int64_t>(c.n_heads) * c.head_dim;
   const int64_t kv_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim;
@@ -72,9 +72,17 @@ void block_forward(T* out, BlockActivations<T>& a, const T* x, const BlockWeight
   linear_forward(a.v.data(), a, w, kVProj, a.xn1.data(), b, n);
   rope_forward<T>(a.q.data(), b.positions, n, c.n_heads, c.head_dim, c.rotary_dim, c.inv_freq);
   rope_forward<T>(a.k.data(), b.positions, n, c.n_kv_heads, c.head_dim, c.rotary_dim, c.inv_freq);
-  causal_attention_forward<T>(a.att.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), attention_shape(c, b));
-  linear_forward(a.h.data(), a, w, kOProj, a.att.data(), b, n);
-  add(a.h.data(), x, n * c.dim);
+  if (attention != nullptr) {
+    a.att = attention->att;
+    a.lse = attention->lse;
+    a.h = attention->h;
+    linear_forward<T>(nullptr, a, w, kOProj, a.att.data(), b, n);  // its adapter's xa and mask only
+  } else {
+    causal_attention_forward<T>(a.att.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(),
+                                attention_shape(c, b));
+    linear_forward(a.h.data(), a, w, kOProj, a.att.data(), b, n);
+    add(a.h.data(), x, n * c.dim);
+  }
   rmsnorm_forward<T>(a.xn2.data(), a.rstd2.data(), a.h.data(), w.mlp_norm, n, c.dim, static_cast<T>(c.eps));
   linear_forward(a.gate.data(), a, w, kGateProj, a.xn2.data(), b, n);
   linear_forward(a.up.data(), a, w, kUpProj, a.xn2.data(), b, n);
@@ -120,9 +128,9 @@ void block_backward(T* dx, const T* dout, const T* x, const BlockActivations<T>&
 }
 
 template void block_forward<float>(float*, BlockActivations<float>&, const float*, const BlockWeights<float>&,
-                                   const BlockConfig&, const BlockBatch&);
+                                   const BlockConfig&, const BlockBatch&, const BlockAttentionOutputs<float>*);
 template void block_forward<double>(double*, BlockActivations<double>&, const double*, const BlockWeights<double>&,
-                                    const BlockConfig&, const BlockBatch&);
+                                    const BlockConfig&, const BlockBatch&, const BlockAttentionOutputs<double>*);
 template void block_backward<float>(float*, const float*, const float*, const BlockActivations<float>&,
                                     const BlockWeights<float>&, const BlockConfig&, const BlockBatch&);
 template void block_backward<double>(double*, const double*, const double*, const BlockActivations<double>&,
