@@ -43,8 +43,9 @@ class LoraLlama {
   // logits (n_seqs·seq_len, vocab) of every position, without dropout (for tests and evaluation).
   std::vector<float> logits(const Batch& batch);
 
-  // On (the default): keep only block inputs and recompute each block in backward. Off: keep every block's
-  // activations from the forward (more memory, no recomputation). Same numbers either way.
+  // On (the default): keep only block inputs and attention outputs, and recompute the rest of each block in
+  // backward. Off: keep every block's activations from the forward (more memory, no recomputation). Same numbers
+  // either way.
   void set_gradient_checkpointing(bool is_enabled) { is_checkpointing_ = is_enabled; }
 
   std::vector<LoraModuleWeights>& modules() { return modules_; }
