@@ -172,6 +172,55 @@ TEST(Elementwise, Avx2SiluMulDoesNotDependOnWhereTheRangeIsCut) {
   EXPECT_EQ(parts, whole);
 }
 
+using SiluMulBackwardFn = void (*)(float*, float*, const float*, const float*, const float*, int64_t);
+
+// Against the double-precision derivative. σ carries ≤ 4u (exp within 2 ulp, an add, a division); then
+// dup = dout·z·σ: 6u relative; dgate = dout·up·σ·f with f = 1 + z·(1 − σ), where 1 − σ cancels: |Δf| ≤
+// |z|·(4u·σ + 2u·|1 − σ|) + u·|f|, so |Δdgate| ≤ 8u·|dout·up·σ|·(|f| + |z|).
+void check_silu_mul_backward(SiluMulBackwardFn fn, const char* name) {
+  Rng rng(17);
+  for (int64_t n : kDims) {
+    std::vector<float> gate = random_vector(n, rng, 20.0), up = random_vector(n, rng), dout = random_vector(n, rng);
+    gate[0] = -100.0f;  // e^100 overflows fp32: σ = 0, both gradients ≈ 0, no NaN
+    if (n > 1) gate[1] = 100.0f;
+    std::vector<float> dgate(n), dup(n);
+    fn(dgate.data(), dup.data(), dout.data(), gate.data(), up.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      const double z = gate[i], sig = 1.0 / (1.0 + std::exp(-z)), f = 1.0 + z * (1.0 - sig);
+      const double expected_up = dout[i] * z * sig, expected_gate = double(dout[i]) * up[i] * sig * f;
+      ASSERT_NEAR(dup[i], expected_up, 6 * kUnitRoundoff * std::abs(expected_up) + 1e-37) << name << " " << z;
+      ASSERT_NEAR(dgate[i], expected_gate,
+                  8 * kUnitRoundoff * std::abs(double(dout[i]) * up[i] * sig) * (std::abs(f) + std::abs(z)) + 1e-37)
+          << name << " " << z;
+    }
+  }
+}
+
+TEST(Elementwise, SiluMulBackwardMatchesDoubleReference) {
+  check_silu_mul_backward(generic::silu_mul_backward, "generic");
+  const auto dispatch = [](float* dg, float* du, const float* d, const float* g, const float* u, int64_t n) {
+    silu_mul_backward<float>(dg, du, d, g, u, n);
+  };
+  check_silu_mul_backward(dispatch, "dispatch");
+}
+
+TEST(Elementwise, Avx2SiluMulBackwardMatchesDoubleReferenceWhereverTheRangeIsCut) {
+  if (!has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2+FMA+F16C on this CPU: the avx2 path is not tested";
+  check_silu_mul_backward(avx2::silu_mul_backward, "avx2");
+  Rng rng(13);
+  const int64_t n = 4099;
+  const std::vector<float> gate = random_vector(n, rng, 8.0), up = random_vector(n, rng), dout = random_vector(n, rng);
+  std::vector<float> dg_whole(n), du_whole(n), dg_parts(n), du_parts(n);
+  avx2::silu_mul_backward(dg_whole.data(), du_whole.data(), dout.data(), gate.data(), up.data(), n);
+  for (int64_t begin = 0; begin < n; begin += 7) {
+    const int64_t count = std::min<int64_t>(7, n - begin);
+    avx2::silu_mul_backward(dg_parts.data() + begin, du_parts.data() + begin, dout.data() + begin,
+                            gate.data() + begin, up.data() + begin, count);
+  }
+  EXPECT_EQ(dg_parts, dg_whole);
+  EXPECT_EQ(du_parts, du_whole);
+}
+
 TEST(Elementwise, AddInplaceIsExactFloatAddition) {
   Rng rng(4);
   for (int64_t n : kDims) {

@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -94,23 +95,24 @@ TEST(GemmIn, F32IsGemmBitForBit) {
   }
 }
 
-// Large enough for the pool (m·n·k ≥ 2²⁰); 64 columns take the row split, 640 the column split.
+// Large enough for the pool (m·n·k ≥ 2²⁰); 64 columns take the row split, the others the column split (192 and 576
+// end inside a 64-column group, the LoRA adapters' widths; 512 and 600 rows end inside a 28-row group).
 TEST(GemmPoolSplit, RowAndColumnSlicesGiveTheSerialBits) {
   Rng rng(9);
-  for (int64_t n : {64, 640}) {
-    const int64_t m = 600, k = 200;
+  for (const auto& [m, n] : {std::pair<int64_t, int64_t>{600, 64}, {600, 640}, {512, 64}, {512, 192}, {512, 576}}) {
+    const int64_t k = 200;
     const std::vector<float> a = random_values(rng, m * k), b = random_values(rng, k * n);
     for (bool trans_a : {false, true}) {
       std::vector<float> pooled(static_cast<size_t>(m * n)), serial(static_cast<size_t>(m * n));
       const int64_t lda = trans_a ? m : k;
       gemm_f32_general(trans_a, false, m, n, k, 1.0f, a.data(), lda, b.data(), n, 0.0f, pooled.data(), n);
       gemm_f32_general_serial(trans_a, false, m, n, k, 1.0f, a.data(), lda, b.data(), n, 0.0f, serial.data(), n);
-      ASSERT_EQ(pooled, serial) << "n=" << n << " trans_a=" << trans_a;
+      ASSERT_EQ(pooled, serial) << "m=" << m << " n=" << n << " trans_a=" << trans_a;
       if (!has_avx512_bf16()) continue;
       if (trans_a) continue;  // the bf16 GEMM reads A row-major only
       gemm_bf16(WeightFormat::kF32, false, m, n, k, a.data(), k, b.data(), n, 0.0f, pooled.data(), n);
       gemm_bf16_serial(WeightFormat::kF32, false, m, n, k, a.data(), k, b.data(), n, 0.0f, serial.data(), n);
-      ASSERT_EQ(pooled, serial) << "bf16 n=" << n;
+      ASSERT_EQ(pooled, serial) << "bf16 m=" << m << " n=" << n;
     }
   }
 }

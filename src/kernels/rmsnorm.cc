@@ -35,18 +35,15 @@ void rmsnorm_forward(T* out, T* rstd, const T* x, const T* weight, int64_t n_row
   });
 }
 
-// Training's float forward is serving's kernel, plus the rstd its backward needs.
+// Training's float forward is serving's kernel, plus the rstd its backward needs: the very scale the kernel applied
+// (its vector sum of squares, not a second, scalar one whose one-add-at-a-time chain made it slower than the norm).
 template <>
 void rmsnorm_forward<float>(float* out, float* rstd, const float* x, const float* weight, int64_t n_rows, int64_t dim,
                             float eps) {
   rmsnorm(out, x, weight, n_rows, dim, eps);
-  parallel_for(n_rows, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const float* xr = x + r * dim;
-      float sum_sq = 0;
-      for (int64_t i = 0; i < dim; ++i) sum_sq += xr[i] * xr[i];
-      rstd[r] = 1.0f / std::sqrt(sum_sq / static_cast<float>(dim) + eps);
-    }
+  auto* fn = use_avx2() ? &avx2::rms_scales : &generic::rms_scales;
+  parallel_for(n_rows, rows_per_task(dim), [&](int64_t begin, int64_t end) {
+    fn(rstd + begin, x + begin * dim, end - begin, dim, eps);
   });
 }
 
@@ -78,9 +75,25 @@ void rmsnorm_backward(T* dx, T* dweight, const T* dout, const T* x, const T* wei
   });
 }
 
+// Training's float backward: the vector rows, then dweight as above.
+template <>
+void rmsnorm_backward<float>(float* dx, float* dweight, const float* dout, const float* x, const float* weight,
+                             const float* rstd, int64_t n_rows, int64_t dim) {
+  auto* fn = use_avx2() ? &avx2::rmsnorm_backward_rows : &generic::rmsnorm_backward_rows;
+  parallel_for(n_rows, rows_per_task(dim), [&](int64_t begin, int64_t end) {
+    fn(dx + begin * dim, dout + begin * dim, x + begin * dim, weight, rstd + begin, end - begin, dim);
+  });
+  if (dweight == nullptr) return;
+  parallel_for(dim, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const float* xr = x + r * dim;
+      const float* dyr = dout + r * dim;
+      for (int64_t i = begin; i < end; ++i) dweight[i] += dyr[i] * xr[i] * rstd[r];
+    }
+  });
+}
+
 template void rmsnorm_forward<double>(double*, double*, const double*, const double*, int64_t, int64_t, double);
-template void rmsnorm_backward<float>(float*, float*, const float*, const float*, const float*, const float*, int64_t,
-                                      int64_t);
 template void rmsnorm_backward<double>(double*, double*, const double*, const double*, const double*, const double*,
                                        int64_t, int64_t);
 

@@ -55,6 +55,37 @@ TEST(AdamWTest, MatchesDoubleReferenceOverManySteps) {
   for (int i = 0; i < n; ++i) EXPECT_NEAR(p[i], pr[i], 1e-5) << i;
 }
 
+// The vectorized loop (adamw.cc is built so that it vectorizes) gives the bits of the scalar float statements, on
+// a length with a remainder past the vector width and with weight decay, over several steps.
+TEST(AdamWTest, VectorLoopGivesTheScalarBits) {
+  const int n = 37, num_steps = 5;
+  const float lr = 3e-3f;
+  AdamWOptions o;
+  o.weight_decay = 0.05f;
+  Rng rng(21);
+  std::vector<float> p(n), m(n, 0), v(n, 0), g(n);
+  for (auto& x : p) x = static_cast<float>(rng.normal());
+  std::vector<float> ps = p, ms = m, vs = v;
+  for (int t = 1; t <= num_steps; ++t) {
+    for (auto& x : g) x = static_cast<float>(rng.normal());
+    adamw_update_32bit(p.data(), g.data(), m.data(), v.data(), n, lr, t, o);
+    const float step_size = static_cast<float>(lr / (1.0 - std::pow(double(o.beta1), double(t))));
+    const float bias2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(double(o.beta2), double(t))));
+    const float decay = 1.0f - lr * o.weight_decay;
+    for (int i = 0; i < n; ++i) {  // volatile: one scalar rounding per statement, as the documented formula
+      volatile float pi = ps[i] * decay;
+      volatile float mi = o.beta1 * ms[i] + (1.0f - o.beta1) * g[i];
+      volatile float vi = o.beta2 * vs[i] + (1.0f - o.beta2) * g[i] * g[i];
+      ms[i] = mi;
+      vs[i] = vi;
+      ps[i] = pi - step_size * mi / (std::sqrt(float(vi)) / bias2_sqrt + o.eps);
+    }
+    ASSERT_EQ(p, ps) << "step " << t;
+    ASSERT_EQ(m, ms) << "step " << t;
+    ASSERT_EQ(v, vs) << "step " << t;
+  }
+}
+
 TEST(AdamW8bitTest, FirstStepEqualsThirtyTwoBitAndStoresBlockAbsmax) {
   const int n = 256;
   Rng rng(12);

@@ -13,8 +13,9 @@
 //   a    = silu(g) ⊙ u                        dg,du = silu_mul_backward(da)
 //   out  = h + down_proj(a)                   da   = down_proj backward(dout)
 //
-// Gradient checkpointing keeps only each block's input x during the model's forward and calls block_forward again
-// right before block_backward; dropout masks are drawn from a seed, so the recomputation is exact.
+// Gradient checkpointing keeps only each block's input x and its attention outputs (BlockAttentionOutputs) during the
+// model's forward and calls block_forward again right before block_backward; dropout masks are drawn from a seed, so
+// the recomputation is exact.
 #pragma once
 
 #include <array>
@@ -66,10 +67,25 @@ struct BlockActivations {
   std::array<std::vector<uint8_t>, kNumLinearModules> keep;  // dropout masks (N, n_in), empty without dropout
 };
 
-// out (N, dim) = block(x); fills acts. out must not alias x.
+// What gradient checkpointing keeps of a block's attention half besides the block input: its outputs, so that the
+// recompute skips the attention and the o projection's frozen product (+ 2.4 MB a layer for SmolLM2 at N = 512).
+template <typename T>
+struct BlockAttentionOutputs {
+  std::vector<T> att;  // (N, n_heads·head_dim)
+  std::vector<T> lse;  // (N, n_heads)
+  std::vector<T> h;    // (N, dim): x + o_proj(att)
+};
+
+// out (N, dim) = block(x); fills acts. out must not alias x. out may be null: then only acts are filled, and the
+// down projection's product and the last residual add, which nothing in block_backward reads, are skipped (gradient
+// checkpointing's recompute already holds the block's output: 1/4 of a block's frozen multiply-adds).
+// attention: null, or the attention half's outputs of this same forward (same x, weights and batch), which are then
+// copied into acts instead of computed; the o projection's adapter product (xa, mask) still runs. Same activations
+// bit for bit.
 template <typename T>
 void block_forward(T* out, BlockActivations<T>& acts, const T* x, const BlockWeights<T>& weights,
-                   const BlockConfig& config, const BlockBatch& batch);
+                   const BlockConfig& config, const BlockBatch& batch,
+                   const BlockAttentionOutputs<T>* attention = nullptr);
 
 // dx (N, dim) = ∂L/∂x from dout = ∂L/∂out (assigned; dx must not alias dout); the adapters' dA, dB += their
 // gradients. x and acts as given to / filled by block_forward.

@@ -112,6 +112,52 @@ TEST(LlamaBlockTest, RecomputedForwardIsIdentical) {
   EXPECT_EQ(out1, out2);
   EXPECT_EQ(a1.keep[kDownProj], a2.keep[kDownProj]);
   EXPECT_FALSE(a1.keep[kDownProj].empty());
+
+  // The recompute without an output (out null) fills the same activations bit for bit, the down projection's
+  // adapter product and mask included.
+  BlockActivations<float> a3;
+  block_forward<float>(nullptr, a3, x.data(), weights, config, {1, 3, positions, 77});
+  EXPECT_EQ(a3.rstd1, a1.rstd1);
+  EXPECT_EQ(a3.rstd2, a1.rstd2);
+  EXPECT_EQ(a3.xn1, a1.xn1);
+  EXPECT_EQ(a3.h, a1.h);
+  EXPECT_EQ(a3.xn2, a1.xn2);
+  EXPECT_EQ(a3.q, a1.q);
+  EXPECT_EQ(a3.att, a1.att);
+  EXPECT_EQ(a3.k, a1.k);
+  EXPECT_EQ(a3.v, a1.v);
+  EXPECT_EQ(a3.lse, a1.lse);
+  EXPECT_EQ(a3.gate, a1.gate);
+  EXPECT_EQ(a3.up, a1.up);
+  EXPECT_EQ(a3.act, a1.act);
+  for (int m = 0; m < kNumLinearModules; ++m) {
+    EXPECT_EQ(a3.xa[m], a1.xa[m]) << m;
+    EXPECT_EQ(a3.keep[m], a1.keep[m]) << m;
+  }
+  EXPECT_FALSE(a3.xa[kDownProj].empty());
+
+  // Resumed from the attention outputs of the first forward (selective checkpointing): the same activations again.
+  const BlockAttentionOutputs<float> attention{a1.att, a1.lse, a1.h};
+  BlockActivations<float> a4;
+  block_forward<float>(nullptr, a4, x.data(), weights, config, {1, 3, positions, 77}, &attention);
+  EXPECT_EQ(a4.rstd1, a1.rstd1);
+  EXPECT_EQ(a4.rstd2, a1.rstd2);
+  EXPECT_EQ(a4.xn1, a1.xn1);
+  EXPECT_EQ(a4.h, a1.h);
+  EXPECT_EQ(a4.xn2, a1.xn2);
+  EXPECT_EQ(a4.q, a1.q);
+  EXPECT_EQ(a4.att, a1.att);
+  EXPECT_EQ(a4.k, a1.k);
+  EXPECT_EQ(a4.v, a1.v);
+  EXPECT_EQ(a4.lse, a1.lse);
+  EXPECT_EQ(a4.gate, a1.gate);
+  EXPECT_EQ(a4.up, a1.up);
+  EXPECT_EQ(a4.act, a1.act);
+  for (int m = 0; m < kNumLinearModules; ++m) {
+    EXPECT_EQ(a4.xa[m], a1.xa[m]) << m;
+    EXPECT_EQ(a4.keep[m], a1.keep[m]) << m;
+  }
+  EXPECT_FALSE(a4.xa[kOProj].empty());
 }
 
 }  // namespace

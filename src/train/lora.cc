@@ -52,9 +52,18 @@ uint64_t mix(uint64_t h, uint64_t v) {
 }  // namespace
 
 std::vector<uint8_t> make_dropout_mask(uint64_t seed, float p, int64_t n) {
+  std::vector<uint8_t> keep;
+  make_dropout_mask(keep, seed, p, n);
+  return keep;
+}
+
+void make_dropout_mask(std::vector<uint8_t>& keep, uint64_t seed, float p, int64_t n) {
   PAGEDLLM_CHECK_MSG(p >= 0.0f && p < 1.0f, "dropout probability {} outside [0, 1)", p);
-  if (p == 0.0f) return {};
-  std::vector<uint8_t> keep(n);
+  if (p == 0.0f) {
+    keep.clear();
+    return;
+  }
+  keep.resize(static_cast<size_t>(n));
   const int64_t num_runs = (n + kDropoutRun - 1) / kDropoutRun;
   // uniform() ≥ p, decided on the 53 bits uniform() scales: (x >> 11) · 2⁻⁵³ ≥ p ⟺ (x >> 11) ≥ ⌈p · 2⁵³⌉ (p · 2⁵³
   // is exact in double), without the conversion.
@@ -95,7 +104,6 @@ std::vector<uint8_t> make_dropout_mask(uint64_t seed, float p, int64_t n) {
       }
     }
   });
-  return keep;
 }
 
 uint64_t dropout_seed(uint64_t run_seed, int64_t step, int64_t micro_batch, int64_t layer, int64_t module) {
@@ -116,7 +124,7 @@ void lora_forward(T* y, T* xa, const T* x, const uint8_t* keep, const T* A, cons
   } else {
     gemm_in<T>(dtype, false, true, n_rows, d.rank, d.n_in, T(1), x, A, T(0), xa);
   }
-  gemm_in<T>(dtype, false, true, n_rows, d.n_out, d.rank, scale, xa, B, T(1), y);
+  if (y != nullptr) gemm_in<T>(dtype, false, true, n_rows, d.n_out, d.rank, scale, xa, B, T(1), y);
 }
 
 // dB += scale·dyᵀ·xa;  dxa = scale·dy·B;  dA += dxaᵀ·dropout(x);  dx += dropout'(dxa·A).

@@ -22,13 +22,16 @@ struct LoraDims {
 // of threads (drawing it sequentially was 1.5-3% of a fine-tuning step).
 constexpr int64_t kDropoutRun = 16384;
 std::vector<uint8_t> make_dropout_mask(uint64_t seed, float p, int64_t n);
+// The same mask into `keep` (resized to n, or cleared when p == 0): a buffer reused across blocks is not zeroed again
+// before every element is drawn over it.
+void make_dropout_mask(std::vector<uint8_t>& keep, uint64_t seed, float p, int64_t n);
 
 // The seed of the dropout mask of one LoRA module in one forward pass: a hash of all coordinates, so masks are
 // independent across steps, micro-batches, layers and modules and need no saved state.
 uint64_t dropout_seed(uint64_t run_seed, int64_t step, int64_t micro_batch, int64_t layer, int64_t module);
 
 // y (n_rows, n_out) += scale · (dropout(x)·Aᵀ)·Bᵀ. x: (n_rows, n_in); keep: (n_rows, n_in) or null (no dropout).
-// Saves xa (n_rows, rank) = dropout(x)·Aᵀ for backward.
+// Saves xa (n_rows, rank) = dropout(x)·Aᵀ for backward. y may be null: then only xa is computed.
 template <typename T>
 void lora_forward(T* y, T* xa, const T* x, const uint8_t* keep, const T* A, const T* B, int64_t n_rows,
                   const LoraDims& dims);

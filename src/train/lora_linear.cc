@@ -29,7 +29,7 @@ FrozenLinear<float> frozen_linear(const WeightMatrix& w, const float* bias) {
 template <typename T>
 void lora_linear_forward(T* y, T* xa, const LoraLinear<T>& layer, const T* x, const uint8_t* keep, int64_t n_rows) {
   check_dims(layer);
-  layer.base.matmul(x, y, n_rows);
+  if (y != nullptr) layer.base.matmul(x, y, n_rows);
   if (layer.A != nullptr) lora_forward<T>(y, xa, x, keep, layer.A, layer.B, n_rows, layer.dims);
 }
 

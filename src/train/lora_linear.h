@@ -35,7 +35,7 @@ struct LoraLinear {
 };
 
 // y (n_rows, n_out) = x·Wᵀ + adapter. Saves xa (n_rows, rank) for backward (untouched without an adapter).
-// keep: dropout mask (n_rows, n_in) or null.
+// keep: dropout mask (n_rows, n_in) or null. y may be null: then only xa is computed (what backward needs).
 template <typename T>
 void lora_linear_forward(T* y, T* xa, const LoraLinear<T>& layer, const T* x, const uint8_t* keep, int64_t n_rows);
 

@@ -1,7 +1,7 @@
 // A Llama-family model prepared for LoRA training: the frozen base (ModelWeights, linear layers in any format,
 // NF4 for QLoRA) with LoRA adapters on chosen linear layers of the blocks. Forward and backward run over a right-
-// padded Batch with gradient checkpointing per block: the forward keeps only each block's input, and the backward
-// recomputes one block's activations right before its block_backward (llama_block.h).
+// padded Batch with gradient checkpointing per block: the forward keeps only each block's input and attention
+// outputs, and the backward recomputes one block's activations right before its block_backward (llama_block.h).
 //
 //   x_0 = embed(ids)  →  x_{L+1} = block_L(x_L)  →  xf = rmsnorm(x_N; norm)  →  logits = xf·lm_headᵀ  →  CE loss
 //
@@ -43,8 +43,9 @@ class LoraLlama {
   // logits (n_seqs·seq_len, vocab) of every position, without dropout (for tests and evaluation).
   std::vector<float> logits(const Batch& batch);
 
-  // On (the default): keep only block inputs and recompute each block in backward. Off: keep every block's
-  // activations from the forward (more memory, no recomputation). Same numbers either way.
+  // On (the default): keep only block inputs and attention outputs, and recompute the rest of each block in
+  // backward. Off: keep every block's activations from the forward (more memory, no recomputation). Same numbers
+  // either way.
   void set_gradient_checkpointing(bool is_enabled) { is_checkpointing_ = is_enabled; }
 
   std::vector<LoraModuleWeights>& modules() { return modules_; }
@@ -53,9 +54,11 @@ class LoraLlama {
 
  private:
   // Runs the blocks: xs[L] = input of block L (xs.size() == num_layers + 1); saved[L] = block L's activations
-  // when saved is not null, else they are dropped (checkpointing).
+  // when saved is not null, else they are dropped (checkpointing), except, when attention is not null, each block's
+  // attention outputs ((*attention)[L]) for its recompute.
   void forward_blocks(std::vector<std::vector<float>>& xs, std::vector<BlockActivations<float>>* saved,
-                      const Batch& batch, bool is_training, uint64_t run_seed, int64_t step, int64_t micro_batch);
+                      const Batch& batch, bool is_training, uint64_t run_seed, int64_t step, int64_t micro_batch,
+                      std::vector<BlockAttentionOutputs<float>>* attention = nullptr);
   void final_logits(std::vector<float>& xf, std::vector<float>& rstd, std::vector<float>& logits,
                     const std::vector<float>& x_last, int64_t n) const;
   void bind_weights();
@@ -75,6 +78,9 @@ class LoraLlama {
   // The (tokens × vocab) logits of forward_backward, then their gradient, kept between steps: at 50-100 MB they are
   // above malloc's mmap threshold, so a fresh buffer each step would be page-faulted and zeroed again.
   std::vector<float> logits_;
+  // Each block's attention outputs from forward_backward's forward, for its recompute (kept between steps, like
+  // logits_).
+  std::vector<BlockAttentionOutputs<float>> attention_outputs_;
 };
 
 }  // namespace pagedllm

@@ -60,6 +60,15 @@ TEST(LoraTest, DropoutMaskIsReproducibleFromItsSeed) {
   EXPECT_GT(kept, 400);  // Binomial(1000, 0.5): ±100 is beyond 6 standard deviations
   EXPECT_LT(kept, 600);
   EXPECT_TRUE(make_dropout_mask(1, 0.0f, 10).empty());
+
+  // Drawn into a reused buffer (another mask's bytes, a larger size, or garbage): the same mask.
+  std::vector<uint8_t> reused(5000, 7);
+  make_dropout_mask(reused, dropout_seed(1, 10, 0, 3, 2), 0.5f, 1000);
+  EXPECT_EQ(reused, a);
+  make_dropout_mask(reused, dropout_seed(1, 10, 0, 3, 1), 0.5f, 1000);
+  EXPECT_EQ(reused, c);
+  make_dropout_mask(reused, 1, 0.0f, 10);
+  EXPECT_TRUE(reused.empty());
 }
 
 TEST(LoraTest, DropoutMaskDoesNotDependOnTheThreadCount) {

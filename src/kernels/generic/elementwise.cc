@@ -17,6 +17,30 @@ void rmsnorm(float* out, const float* x, const float* weight, int64_t n_rows, in
   }
 }
 
+void rms_scales(float* rstd, const float* x, int64_t n_rows, int64_t dim, float eps) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* xr = x + r * dim;
+    float sum_sq = 0.0f;
+    for (int64_t i = 0; i < dim; ++i) sum_sq += xr[i] * xr[i];
+    rstd[r] = 1.0f / std::sqrt(sum_sq / static_cast<float>(dim) + eps);
+  }
+}
+
+// dx_j = s·w_j·dy_j − (s³/dim)·x_j·Σ_i dy_i·w_i·x_i.
+void rmsnorm_backward_rows(float* dx, const float* dout, const float* x, const float* weight, const float* rstd,
+                           int64_t n_rows, int64_t dim) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* xr = x + r * dim;
+    const float* dyr = dout + r * dim;
+    const float s = rstd[r];
+    float dot = 0;
+    for (int64_t i = 0; i < dim; ++i) dot += dyr[i] * weight[i] * xr[i];
+    const float coef = s * s * s * dot / static_cast<float>(dim);
+    float* dxr = dx + r * dim;
+    for (int64_t i = 0; i < dim; ++i) dxr[i] = s * weight[i] * dyr[i] - coef * xr[i];
+  }
+}
+
 void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int head_dim, int rotary_dim,
           const float* inv_freq) {
   int half = rotary_dim / 2;
@@ -43,6 +67,16 @@ void silu_mul(float* out, const float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     float g = gate[i];
     out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+// silu'(z) = σ(z)·(1 + z·(1 − σ(z))).
+void silu_mul_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float z = gate[i];
+    const float sig = 1.0f / (1.0f + std::exp(-z));
+    dup[i] = dout[i] * z * sig;
+    dgate[i] = dout[i] * up[i] * sig * (1.0f + z * (1.0f - sig));
   }
 }
 

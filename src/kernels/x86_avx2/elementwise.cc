@@ -66,6 +66,41 @@ void rmsnorm(float* out, const float* x, const float* weight, int64_t n_rows, in
   }
 }
 
+void rms_scales(float* rstd, const float* x, int64_t n_rows, int64_t dim, float eps) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    rstd[r] = 1.0f / std::sqrt(sum_squares(x + r * dim, dim) / static_cast<float>(dim) + eps);
+  }
+}
+
+void rmsnorm_backward_rows(float* dx, const float* dout, const float* x, const float* weight, const float* rstd,
+                           int64_t n_rows, int64_t dim) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* xr = x + r * dim;
+    const float* dyr = dout + r * dim;
+    float* dxr = dx + r * dim;
+    const float s = rstd[r];
+    // Σ dy·w·x in two vector partial sums (the scalar chain waited on every add).
+    __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= dim; i += 16) {
+      d0 = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(dyr + i), _mm256_loadu_ps(weight + i)),
+                           _mm256_loadu_ps(xr + i), d0);
+      d1 = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(dyr + i + 8), _mm256_loadu_ps(weight + i + 8)),
+                           _mm256_loadu_ps(xr + i + 8), d1);
+    }
+    float dot = hsum(_mm256_add_ps(d0, d1));
+    for (; i < dim; ++i) dot += dyr[i] * weight[i] * xr[i];
+    const float coef = s * s * s * dot / static_cast<float>(dim);
+    const __m256 vs = _mm256_set1_ps(s), vc = _mm256_set1_ps(coef);
+    i = 0;
+    for (; i + 8 <= dim; i += 8) {
+      const __m256 scaled = _mm256_mul_ps(_mm256_mul_ps(vs, _mm256_loadu_ps(weight + i)), _mm256_loadu_ps(dyr + i));
+      _mm256_storeu_ps(dxr + i, _mm256_fnmadd_ps(vc, _mm256_loadu_ps(xr + i), scaled));
+    }
+    for (; i < dim; ++i) dxr[i] = s * weight[i] * dyr[i] - coef * xr[i];
+  }
+}
+
 void rope(float* x, const int64_t* positions, int64_t n_tokens, int n_heads, int head_dim, int rotary_dim,
           const float* inv_freq) {
   int half = rotary_dim / 2;
@@ -112,6 +147,34 @@ void silu_mul(float* out, const float* gate, const float* up, int64_t n) {
     const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n - i)), lanes);
     const __m256 g = _mm256_maskload_ps(gate + i, mask), u = _mm256_maskload_ps(up + i, mask);
     _mm256_maskstore_ps(out + i, mask, silu_mul8(g, u));
+  }
+}
+
+void silu_mul_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  // dup = dout·z·σ, dgate = dout·up·σ·(1 + z·(1 − σ)), σ = 1 / (1 + e^−z).
+  const auto grads8 = [&](__m256 d, __m256 z, __m256 u, __m256& dg, __m256& du) {
+    const __m256 sig = _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_xor_ps(z, sign))));
+    const __m256 ds = _mm256_mul_ps(d, sig);
+    du = _mm256_mul_ps(ds, z);
+    dg = _mm256_mul_ps(_mm256_mul_ps(ds, u), _mm256_fmadd_ps(z, _mm256_sub_ps(one, sig), one));
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 dg, du;
+    grads8(_mm256_loadu_ps(dout + i), _mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i), dg, du);
+    _mm256_storeu_ps(dgate + i, dg);
+    _mm256_storeu_ps(dup + i, du);
+  }
+  if (i < n) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n - i)), lanes);
+    __m256 dg, du;
+    grads8(_mm256_maskload_ps(dout + i, mask), _mm256_maskload_ps(gate + i, mask), _mm256_maskload_ps(up + i, mask),
+           dg, du);
+    _mm256_maskstore_ps(dgate + i, mask, dg);
+    _mm256_maskstore_ps(dup + i, mask, du);
   }
 }
 
