@@ -52,10 +52,14 @@ constexpr int kPositionTile = 32;
 
 inline int queries_per_group(int group_size) { return std::max(1, kMaxGroupRows / group_size); }
 
+// Internal to each translation unit that includes them (the portable, AVX2 and AVX-512 kernels, each compiled for
+// its own instruction set): an out-of-line copy compiled for AVX-512 must not be the one the linker keeps for all.
+namespace {
+
 // The stored K and V rows of positions [p0, p1) of kv head kv_head, as they lie in the cache: keys[p - p0],
 // values[p - p0]. One block-table look-up per block, not two divisions per row: a decode tile's attention does little
 // arithmetic per row, and the per-row divisions and size look-ups cost as much as it.
-inline void tile_row_pointers(const PagedAttentionArgs& a, int seq, int kv_head, int64_t p0, int64_t p1,
+void tile_row_pointers(const PagedAttentionArgs& a, int seq, int kv_head, int64_t p0, int64_t p1,
                               const void** keys, const void** values) {
   const int64_t elem = static_cast<int64_t>(kv_cache_dtype_size(a.kv_dtype));
   const int64_t stride = static_cast<int64_t>(a.n_kv_heads) * a.head_dim * elem;  // between positions of a block
@@ -98,5 +102,7 @@ void tile_rows(const PagedAttentionArgs& a, int seq, int kv_head, int64_t p0, in
     values[p] = v;
   }
 }
+
+}  // namespace
 
 }  // namespace pagedllm

@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <limits>
 #include <utility>
-#include <vector>
 
 #include "kernels/x86_avx2/kv_convert.h"
+#include "kernels/x86_avx512/pack_buffer.h"
 #include "kernels/x86_avx512/transpose.h"
 
 namespace pagedllm::avx512 {
@@ -68,16 +68,21 @@ __m512 load_row(const void* row, int d, __mmask16 mask) {
 }
 
 // Row r is query token q_begin + r / group_size, head kv_head * group_size + r % group_size; it attends to positions
-// 0 .. last[r].
+// 0 .. last[r]. PackBuffers, not std::vector: out-of-line vector code compiled here, with AVX-512 flags, could be the
+// copy the linker keeps for the whole program (x86_avx512/pack_buffer.h).
 struct GroupState {
-  std::vector<const float*> q;
-  std::vector<int64_t> last;
-  std::vector<float> max;      // running max of the scaled scores
-  std::vector<float> sum;      // running Σ exp(score - max)
-  std::vector<float> acc;      // (rows, head_dim) running Σ exp(score - max) · v
-  std::vector<float> weights;  // (rows, 32) the current tile's scores, then exp(score - max)
-  std::vector<float> keys_t;   // (head_dim, 32) the current tile's keys, transposed, zero past the tile
-  std::vector<float> widened;  // (2, 32, head_dim) fp8 K and V rows widened to fp32
+  PackBuffer<const float*> q_buffer;
+  PackBuffer<int64_t> last_buffer;
+  PackBuffer<float> max_buffer, sum_buffer, acc_buffer, weights_buffer, keys_t_buffer, widened_buffer;
+  const float** q;
+  int64_t* last;
+  float* max;      // running max of the scaled scores
+  float* sum;      // running Σ exp(score - max)
+  float* acc;      // (rows, head_dim) running Σ exp(score - max) · v
+  float* weights;  // (rows, 32) the current tile's scores, then exp(score - max)
+  float* keys_t;   // (head_dim, 32) the current tile's keys, transposed, zero past the tile
+  float* widened;  // (2, 32, head_dim) fp8 K and V rows widened to fp32
+  int rows;
 };
 
 // keys_t[d · 32 + p] = K[p][d] for p < n, 0 for n ≤ p < 32.
@@ -135,10 +140,10 @@ void accumulate_rows(GroupState& st, int r0, const void* const* values, int n, i
   for (int r = 0; r < RC; ++r) {
 #pragma GCC unroll 8
     for (int j = 0; j < 4; ++j) {
-      acc[r][j] = _mm512_maskz_loadu_ps(mask[j], st.acc.data() + static_cast<int64_t>(r0 + r) * head_dim + d0 + 16 * j);
+      acc[r][j] = _mm512_maskz_loadu_ps(mask[j], st.acc + static_cast<int64_t>(r0 + r) * head_dim + d0 + 16 * j);
     }
   }
-  const float* weights = st.weights.data() + r0 * kPositionTile;
+  const float* weights = st.weights + r0 * kPositionTile;
   for (int p = 0; p < n; ++p) {
     __m512 v[4];
 #pragma GCC unroll 8
@@ -154,7 +159,7 @@ void accumulate_rows(GroupState& st, int r0, const void* const* values, int n, i
   for (int r = 0; r < RC; ++r) {
 #pragma GCC unroll 8
     for (int j = 0; j < 4; ++j) {
-      _mm512_mask_storeu_ps(st.acc.data() + static_cast<int64_t>(r0 + r) * head_dim + d0 + 16 * j, mask[j], acc[r][j]);
+      _mm512_mask_storeu_ps(st.acc + static_cast<int64_t>(r0 + r) * head_dim + d0 + 16 * j, mask[j], acc[r][j]);
     }
   }
 }
@@ -174,7 +179,7 @@ void accumulate_chunk(int rc, GroupState& st, int r0, const void* const* values,
 // The online-softmax step of row r over the tile's scores (its first n_r positions are causal for it): rescales its
 // accumulators, leaves exp(score - max) in its weights (0 past n_r).
 void softmax_row(GroupState& st, int r, int n_r, int head_dim) {
-  float* w = st.weights.data() + r * kPositionTile;
+  float* w = st.weights + r * kPositionTile;
   if (n_r <= 0) {  // the tile lies past this row's query position: it contributes nothing
     _mm512_storeu_ps(w, _mm512_setzero_ps());
     _mm512_storeu_ps(w + 16, _mm512_setzero_ps());
@@ -186,7 +191,7 @@ void softmax_row(GroupState& st, int r, int n_r, int head_dim) {
   const float new_max = std::max(st.max[r], _mm512_reduce_max_ps(_mm512_max_ps(s0, s1)));
   const float correction = _mm512_cvtss_f32(exp16(_mm512_set1_ps(st.max[r] - new_max)));
   if (correction != 1.0f) {
-    float* acc = st.acc.data() + static_cast<int64_t>(r) * head_dim;
+    float* acc = st.acc + static_cast<int64_t>(r) * head_dim;
     const __m512 c = _mm512_set1_ps(correction);
     for (int d = 0; d < head_dim; d += 16) {
       const __mmask16 m = lanes(head_dim - d);
@@ -219,10 +224,10 @@ void prefetch_rows(const void* const* keys, const void* const* values, int64_t n
 template <bool kBf16>
 void attend_tile(const PagedAttentionArgs& a, const void* const* keys, const void* const* values, int64_t p0,
                  int64_t p1, GroupState& st) {
-  const int n = static_cast<int>(p1 - p0), rows = static_cast<int>(st.q.size());
-  transpose_keys<kBf16>(keys, n, a.head_dim, st.keys_t.data());
+  const int n = static_cast<int>(p1 - p0), rows = st.rows;
+  transpose_keys<kBf16>(keys, n, a.head_dim, st.keys_t);
   for (int r0 = 0; r0 < rows; r0 += kScoreRows) {
-    score_chunk(std::min(kScoreRows, rows - r0), st, r0, st.keys_t.data(), a.head_dim, a.scale, st.weights.data(),
+    score_chunk(std::min(kScoreRows, rows - r0), st, r0, st.keys_t, a.head_dim, a.scale, st.weights,
                 std::make_integer_sequence<int, kScoreRows>());
   }
   for (int r = 0; r < rows; ++r) softmax_row(st, r, static_cast<int>(std::min(p1, st.last[r] + 1) - p0), a.head_dim);
@@ -244,13 +249,16 @@ void paged_attention_group(const PagedAttentionArgs& a, int seq, int kv_head, in
   const int64_t history = a.seq_lens[seq] - a.q_len(seq);
   const int rows = (q_end - q_begin) * group;
   thread_local GroupState st;
-  st.q.resize(rows);
-  st.last.resize(rows);
-  st.max.assign(rows, kNegInf);
-  st.sum.assign(rows, 0.0f);
-  st.acc.assign(static_cast<size_t>(rows) * a.head_dim, 0.0f);
-  st.weights.resize(static_cast<size_t>(rows) * kPositionTile);
-  st.keys_t.resize(static_cast<size_t>(a.head_dim) * kPositionTile);
+  st.rows = rows;
+  st.q = st.q_buffer.get(rows);
+  st.last = st.last_buffer.get(rows);
+  st.max = st.max_buffer.get(rows);
+  st.sum = st.sum_buffer.get(rows);
+  st.acc = st.acc_buffer.get(static_cast<int64_t>(rows) * a.head_dim);
+  st.weights = st.weights_buffer.get(static_cast<int64_t>(rows) * kPositionTile);
+  st.keys_t = st.keys_t_buffer.get(static_cast<int64_t>(a.head_dim) * kPositionTile);
+  for (int r = 0; r < rows; ++r) st.max[r] = kNegInf, st.sum[r] = 0.0f;
+  for (int64_t i = 0; i < static_cast<int64_t>(rows) * a.head_dim; ++i) st.acc[i] = 0.0f;
   for (int r = 0; r < rows; ++r) {
     const int64_t token = a.query_start[seq] + q_begin + r / group;
     const int head = kv_head * group + r % group;
@@ -259,7 +267,7 @@ void paged_attention_group(const PagedAttentionArgs& a, int seq, int kv_head, in
   }
   const bool bf16 = a.kv_dtype == KVCacheDType::kBFloat16;
   const bool widen = a.kv_dtype != KVCacheDType::kFloat32 && !bf16;  // fp8: widened into fp32 rows first
-  if (widen) st.widened.resize(size_t{2} * kPositionTile * a.head_dim);
+  if (widen) st.widened = st.widened_buffer.get(int64_t{2} * kPositionTile * a.head_dim);
   const int64_t end = history + q_end;
   const int64_t row_bytes = row_bytes_of(a);
   const void* keys[kPositionTile];
@@ -269,8 +277,7 @@ void paged_attention_group(const PagedAttentionArgs& a, int seq, int kv_head, in
   tile_row_pointers(a, seq, kv_head, 0, std::min(end, int64_t{kPositionTile}), next_keys, next_values);
   for (int64_t p0 = 0; p0 < end; p0 += kPositionTile) {
     const int64_t p1 = std::min(end, p0 + kPositionTile);
-    std::copy_n(next_keys, p1 - p0, keys);
-    std::copy_n(next_values, p1 - p0, values);
+    for (int64_t i = 0; i < p1 - p0; ++i) keys[i] = next_keys[i], values[i] = next_values[i];
     // The next tile's rows are requested now and arrive while this one computes: a served batch's cache is far
     // larger than the last-level cache, its blocks are scattered, and each row is a head_dim slice n_kv_heads
     // slices apart, which the hardware prefetchers do not follow.
@@ -278,8 +285,8 @@ void paged_attention_group(const PagedAttentionArgs& a, int seq, int kv_head, in
     tile_row_pointers(a, seq, kv_head, p1, next_end, next_keys, next_values);
     prefetch_rows(next_keys, next_values, next_end - p1, row_bytes);
     for (int64_t i = 0; widen && i < p1 - p0; ++i) {
-      float* k = st.widened.data() + i * a.head_dim;
-      float* v = st.widened.data() + (kPositionTile + i) * a.head_dim;
+      float* k = st.widened + i * a.head_dim;
+      float* v = st.widened + (kPositionTile + i) * a.head_dim;
       avx2::kv_to_f32(keys[i], k, a.head_dim, a.kv_dtype, a.k_scale);
       avx2::kv_to_f32(values[i], v, a.head_dim, a.kv_dtype, a.v_scale);
       keys[i] = k;
@@ -292,7 +299,7 @@ void paged_attention_group(const PagedAttentionArgs& a, int seq, int kv_head, in
     }
   }
   for (int r = 0; r < rows; ++r) {
-    const float* acc = st.acc.data() + static_cast<int64_t>(r) * a.head_dim;
+    const float* acc = st.acc + static_cast<int64_t>(r) * a.head_dim;
     float* out = a.out + (st.q[r] - a.q);
     const __m512 inv = _mm512_set1_ps(1.0f / st.sum[r]);
     for (int d = 0; d < a.head_dim; d += 16) {
