@@ -51,6 +51,7 @@ WeightLoadOptions weight_load_options(const EngineArgs& args) {
   load.transform_linear = make_quantize_transform(args.quantization, args.double_quant, args.quant_block_size);
   if (args.quantize_lm_head) load.transform_lm_head = load.transform_linear;
   load.shard = tensor_parallel_shard(args);
+  load.bf16_panels = true;  // serving: the batch's products read BF16 weights without repacking them
   return load;
 }
 

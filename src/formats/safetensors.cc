@@ -170,6 +170,10 @@ const TensorView& SafetensorsCheckpoint::get(const std::string& name) const {
   return *t;
 }
 
+void SafetensorsCheckpoint::release(const void* begin, size_t bytes) const {
+  for (const auto& file : files_) file->file().release(begin, bytes);
+}
+
 std::vector<std::string> SafetensorsCheckpoint::tensor_names() const {
   std::vector<std::string> names;
   for (auto& [name, view] : index_) names.push_back(name);

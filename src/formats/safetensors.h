@@ -37,6 +37,7 @@ class SafetensorsFile {
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   const TensorView* find(const std::string& name) const;
+  const MappedFile& file() const { return *file_; }
 
  private:
   std::unique_ptr<MappedFile> file_;
@@ -54,6 +55,8 @@ class SafetensorsCheckpoint {
   // Throws Error(kNotFound) naming the tensor and the folder.
   const TensorView& get(const std::string& name) const;
   std::vector<std::string> tensor_names() const;
+  // MappedFile::release for bytes of whichever file maps them.
+  void release(const void* begin, size_t bytes) const;
 
  private:
   std::string model_dir_;

@@ -3,18 +3,24 @@
 // (kernels/compute_dtype.h: matmul_compute() for matmul, training_matmul_compute() for matmul_exact and the
 // backward product), else through gemm_f32 (widened while packing with AVX-512, else on tiles dequantized into a
 // thread-local buffer).
+//
+// A BF16 matrix may instead be stored as bf16 panels (kernels/bf16_panels.h, make_bf16_panel_weight): the bf16
+// GEMM reads them without packing, the streaming kernel reads them in panel order, and the fp32 paths dequantize
+// tiles of them.
 #include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "kernels/bf16_panels.h"
 #include "kernels/compute_dtype.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/generic/dense_kernels.h"
 #include "kernels/weight_matrix.h"
 #include "kernels/x86_avx2/dense_kernels.h"
+#include "kernels/x86_avx512/bf16_panel_kernels.h"
 #include "kernels/x86_avx512/dense_kernels.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
@@ -69,6 +75,10 @@ class DenseWeight final : public WeightMatrix {
   DenseWeight(WeightFormat format, const void* data, int64_t n_out, int64_t n_in, std::vector<uint8_t> owned)
       : WeightMatrix(format, n_out, n_in), data_(data), owned_(std::move(owned)) {}
 
+  // BF16 as panels (owned).
+  DenseWeight(std::unique_ptr<uint32_t[]> panels, int64_t n_out, int64_t n_in)
+      : WeightMatrix(WeightFormat::kBF16, n_out, n_in), data_(nullptr), panels_(std::move(panels)) {}
+
   void matmul(const float* x, float* y, int64_t n_rows) const override {
     forward(x, y, n_rows, runs_bf16(matmul_compute()));
   }
@@ -80,6 +90,14 @@ class DenseWeight final : public WeightMatrix {
 
   std::optional<RowRangeProduct> row_range_product(const float* x, float* y, int64_t n_rows) const override {
     if (n_rows <= 0 || n_rows > kMaxStreamingRows) return std::nullopt;
+    if (panels_ != nullptr) {
+      auto kernel = has_avx512() ? avx512::bf16_panels_matmul_rows : generic::bf16_panels_matmul_rows;
+      return RowRangeProduct{
+          .run = [this, kernel, x, y, n_rows](int64_t begin,
+                                              int64_t end) { kernel(panels_.get(), n_in(), begin, end, x, n_rows, y, n_out()); },
+          .n_out = n_out(),
+          .min_task_rows = std::max<int64_t>(kBf16PanelColumns, kMinTaskBytes / (n_in() * 2) + 1)};
+    }
     auto kernel = n_rows == 1 ? dense_kernels().matmul_one_row : dense_kernels().matmul_rows;
     return RowRangeProduct{
         .run = [this, kernel, x, y, n_rows](int64_t begin,
@@ -90,7 +108,9 @@ class DenseWeight final : public WeightMatrix {
 
   void matmul_backward_input(const float* dy, float* dx, int64_t n_rows) const override {
     if (n_rows <= 0) return;
-    if (n_rows <= kMaxStreamingRowsBackward) {
+    if (panels_ != nullptr) {  // a serving layout: the backward product dequantizes tiles of it
+      matmul_backward_tiled(dy, dx, n_rows);
+    } else if (n_rows <= kMaxStreamingRowsBackward) {
       matmul_backward_streaming(dy, dx, n_rows);
     } else if (format() == WeightFormat::kF32) {
       gemm_f32(false, n_rows, n_in(), n_out(), dy, n_out(), static_cast<const float*>(data_), n_in(), 0.0f, dx,
@@ -104,10 +124,13 @@ class DenseWeight final : public WeightMatrix {
 
   void dequantize_row(int64_t row, float* out) const override {
     PAGEDLLM_CHECK_MSG(row >= 0 && row < n_out(), "dequantize_row: row {} of {}", row, n_out());
-    dense_kernels().to_f32(format(), data_, n_in(), row, row + 1, 0, n_in(), out);
+    to_f32(row, row + 1, 0, n_in(), out);
   }
 
-  size_t num_bytes() const override { return static_cast<size_t>(n_out() * n_in() * element_size(format())); }
+  size_t num_bytes() const override {
+    return panels_ != nullptr ? static_cast<size_t>(bf16_panel_words(n_out(), n_in())) * sizeof(uint32_t)
+                              : static_cast<size_t>(n_out() * n_in() * element_size(format()));
+  }
 
  private:
   // y = x · Wᵀ: streamed for few rows, else a GEMM, in bf16 when `bf16` and W is 16-bit.
@@ -115,6 +138,8 @@ class DenseWeight final : public WeightMatrix {
     if (n_rows <= 0) return;
     if (std::optional<RowRangeProduct> product = row_range_product(x, y, n_rows)) {
       parallel_for(n_out(), product->min_task_rows, product->run);
+    } else if (panels_ != nullptr) {
+      if (!bf16 || !gemm_bf16_panels(n_rows, n_out(), n_in(), x, panels_.get(), y)) matmul_tiled(x, y, n_rows);
     } else if (format() == WeightFormat::kF32) {
       gemm_f32(true, n_rows, n_out(), n_in(), x, n_in(), static_cast<const float*>(data_), n_in(), 0.0f, y, n_out());
     } else if (bf16) {
@@ -155,7 +180,7 @@ class DenseWeight final : public WeightMatrix {
       for (int64_t t = begin; t < end; ++t) {
         int64_t o0 = t * kTileRows;
         int64_t o1 = std::min(n_out(), o0 + kTileRows);
-        dense_kernels().to_f32(format(), data_, n_in(), o0, o1, 0, n_in(), tile);
+        to_f32(o0, o1, 0, n_in(), tile);
         gemm_f32_serial(true, n_rows, o1 - o0, n_in(), x, n_in(), tile, n_in(), 0.0f, y + o0, n_out());
       }
     });
@@ -171,7 +196,7 @@ class DenseWeight final : public WeightMatrix {
         int64_t c1 = std::min(n_in(), c0 + kTileColumns);
         for (int64_t o0 = 0; o0 < n_out(); o0 += kTileRows) {
           int64_t o1 = std::min(n_out(), o0 + kTileRows);
-          dense_kernels().to_f32(format(), data_, n_in(), o0, o1, c0, c1, tile);
+          to_f32(o0, o1, c0, c1, tile);
           gemm_f32_serial(false, n_rows, c1 - c0, o1 - o0, dy + o0, n_out(), tile, c1 - c0, o0 == 0 ? 0.0f : 1.0f,
                           dx + c0, n_in());
         }
@@ -179,8 +204,18 @@ class DenseWeight final : public WeightMatrix {
     });
   }
 
-  const void* data_;
+  // W[o0:o1, c0:c1] as fp32, row-major.
+  void to_f32(int64_t o0, int64_t o1, int64_t c0, int64_t c1, float* out) const {
+    if (panels_ != nullptr) {
+      bf16_panels_to_f32(panels_.get(), n_in(), o0, o1, c0, c1, out);
+    } else {
+      dense_kernels().to_f32(format(), data_, n_in(), o0, o1, c0, c1, out);
+    }
+  }
+
+  const void* data_;  // row-major, or null with panels
   std::vector<uint8_t> owned_;
+  std::unique_ptr<uint32_t[]> panels_;
 };
 
 }  // namespace
@@ -206,5 +241,17 @@ std::unique_ptr<WeightMatrix> make_dense_weight(WeightFormat format, const void*
   }
   return std::make_unique<DenseWeight>(format, data, n_out, n_in, std::move(owned));
 }
+
+std::unique_ptr<WeightMatrix> make_bf16_panel_weight(const uint16_t* data, int64_t n_out, int64_t n_in) {
+  if (n_out <= 0 || n_in <= 0) {
+    throw_error(ErrorKind::kInvalidArgument, "make_bf16_panel_weight: shape ({}, {}) must be positive", n_out, n_in);
+  }
+  if (data == nullptr) throw_error(ErrorKind::kInvalidArgument, "make_bf16_panel_weight: data is null");
+  std::unique_ptr<uint32_t[]> panels(new uint32_t[static_cast<size_t>(bf16_panel_words(n_out, n_in))]);
+  pack_bf16_panels(data, n_out, n_in, panels.get());
+  return std::make_unique<DenseWeight>(std::move(panels), n_out, n_in);
+}
+
+bool bf16_panels_pay_off() { return runs_bf16(matmul_compute()) && !has_amx_bf16(); }
 
 }  // namespace pagedllm

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "kernels/amx/amx_gemm.h"
+#include "kernels/bf16_panels.h"
 #include "kernels/cpu_features.h"
 #include "kernels/x86_avx512/sgemm.h"
 #include "kernels/x86_avx512_bf16/bf16_gemm.h"
@@ -156,6 +157,23 @@ bool gemm_bf16_general(WeightFormat b_format, bool trans_a, bool trans_b, int64_
     gemm_bf16_general_serial(b_format, trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, a_slice, lda, b_slice, ldb,
                              beta, c + i0 * ldc + j0, ldc);
   });
+  return true;
+}
+
+bool gemm_bf16_panels(int64_t m, int64_t n_out, int64_t n_in, const float* x, const uint32_t* panels, float* y) {
+  if (!has_avx512_bf16()) return false;
+  if (m <= 0 || n_out <= 0) return true;
+  static_assert(kColumnAlign % kBf16PanelColumns == 0, "column slices must start on a panel");
+  const int64_t panel_words = bf16_panel_pairs(n_in) * kBf16PanelColumns;
+  const auto run = [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    avx512_bf16::gemm_bf16_panels(i1 - i0, j1 - j0, n_in, x + i0 * n_in, n_in,
+                                  panels + j0 / kBf16PanelColumns * panel_words, 0.0f, y + i0 * n_out + j0, n_out);
+  };
+  if (m * n_out * n_in < (int64_t{1} << 20)) {
+    run(0, m, 0, n_out);
+  } else {
+    for_output_blocks(m, n_out, run);
+  }
   return true;
 }
 

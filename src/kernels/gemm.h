@@ -68,4 +68,9 @@ bool gemm_bf16_general_serial(WeightFormat b_format, bool trans_a, bool trans_b,
                               float alpha, const float* a, int64_t lda, const void* b, int64_t ldb, float beta,
                               float* c, int64_t ldc);
 
+// y[m, n_out] = x[m, n_in] · Wᵀ in bf16 with fp32 accumulation for W stored as bf16 panels (kernels/bf16_panels.h),
+// split over the pool: the same bits as gemm_bf16(kBF16, trans_b = true, ...) on W's row-major form (never AMX: the
+// tiles pack their own layout). Only with AVX512-BF16: returns false, doing nothing, without it.
+bool gemm_bf16_panels(int64_t m, int64_t n_out, int64_t n_in, const float* x, const uint32_t* panels, float* y);
+
 }  // namespace pagedllm

@@ -77,4 +77,13 @@ class WeightMatrix {
 std::unique_ptr<WeightMatrix> make_dense_weight(WeightFormat format, const void* data, int64_t n_out, int64_t n_in,
                                                 std::vector<uint8_t> owned = {});
 
+// A BF16 matrix copied from row-major `data` (which it does not keep) into bf16 panels (kernels/bf16_panels.h): the
+// serving layout where bf16_panels_pay_off(). Every WeightMatrix operation gives what the row-major matrix gives
+// (the bf16 GEMM the same bits; the streaming kernels the same fp32 products summed in another order).
+std::unique_ptr<WeightMatrix> make_bf16_panel_weight(const uint16_t* data, int64_t n_out, int64_t n_in);
+
+// Whether serving should store BF16 matrices as panels: the many-row products run on AVX512-BF16 (not AMX, whose
+// tiles pack their own layout from row-major W, and not fp32, which would dequantize the panels in every product).
+bool bf16_panels_pay_off();
+
 }  // namespace pagedllm

@@ -4,12 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "kernels/weight_matrix.h"
 #include "model/lora_adapters.h"
 #include "model/model_weights.h"
 #include "model/paged_kv_cache.h"
@@ -33,11 +36,12 @@ std::string write_smollm2_shaped_config(int num_layers) {
   return dir;
 }
 
-LlamaModel load_dummy(const std::string& dir, const std::string& quantization = "") {
+LlamaModel load_dummy(const std::string& dir, const std::string& quantization = "", bool bf16_panels = false) {
   WeightLoadOptions load;
   load.dummy = true;
   load.dummy_seed = 5;
   load.transform_linear = make_quantize_transform(quantization, /*double_quant=*/true);
+  load.bf16_panels = bf16_panels;
   return LlamaModel(load_model_weights(dir, load));
 }
 
@@ -135,6 +139,32 @@ TEST(LlamaModelChunks, Nf4ModelGivesTheLogitsOfOnePass) {
 TEST(LlamaModelChunks, Fp32StoriesGivesTheLogitsOfOnePass) {
   LlamaModel model(load_model_weights(PAGEDLLM_SOURCE_DIR "/models/stories260K", WeightLoadOptions{}));
   expect_chunks_change_nothing(model);
+}
+
+// Serving's BF16 panels (WeightLoadOptions::bf16_panels): the products of many rows (both steps, 140 and 551 rows,
+// and the tied LM head) give the row-major layout's bits; a 5-row decode step streams the panels in fp32 in another
+// order: within 1e-5 of the row-major logits' scale, and the same greedy token.
+TEST(LlamaModelPanels, Bf16PanelsGiveTheRowMajorLogits) {
+  if (!bf16_panels_pay_off()) GTEST_SKIP() << "panels are not used on this CPU (no AVX512-BF16, or AMX)";
+  const std::string dir = write_smollm2_shaped_config(2);
+  LlamaModel panels = load_dummy(dir, "", /*bf16_panels=*/true), row_major = load_dummy(dir);
+  EXPECT_EQ(run_two_steps(panels), run_two_steps(row_major));
+
+  const int vocab = panels.config().vocab_size;
+  Rng rng(12);
+  const Step decode({{0, 0, random_tokens(rng, 5, vocab)}}, 1);
+  std::vector<float> a(5 * vocab), b(5 * vocab);
+  PagedKVCache cache_a(panels.config(), 1, kBlockSize), cache_b(row_major.config(), 1, kBlockSize);
+  panels.forward(decode.batch(), cache_a, a.data());
+  row_major.forward(decode.batch(), cache_b, b.data());
+  for (int r = 0; r < 5; ++r) {
+    const float* pa = a.data() + r * vocab;
+    const float* pb = b.data() + r * vocab;
+    float scale = 0.0f;
+    for (int v = 0; v < vocab; ++v) scale = std::max(scale, std::abs(pb[v]));
+    for (int v = 0; v < vocab; ++v) ASSERT_NEAR(pa[v], pb[v], 1e-5f * scale) << "row " << r << " token " << v;
+    EXPECT_EQ(std::max_element(pa, pa + vocab) - pa, std::max_element(pb, pb + vocab) - pb) << "row " << r;
+  }
 }
 
 // Random rank-4 adapters on q_proj and down_proj of every layer.

@@ -95,7 +95,7 @@ class WeightSource {
       if (transform) {
         if (auto w = transform(name, values.data(), rows, cols)) return w;
       }
-      return dense_from_f32(values.data(), rows, cols, target_);
+      return from_f32(values.data(), rows, cols);
     }
     if (auto bnb = bnb_4bit_matrix(name, n_out, n_in)) {
       return whole ? std::move(bnb) : slice_bnb_4bit(*bnb, slice, fmt::format("{}: tensor '{}'", dir_, name));
@@ -130,9 +130,9 @@ class WeightSource {
       std::vector<float> values = tensor_to_f32(part);
       if (auto w = transform(name, values.data(), rows, cols)) return w;
     }
-    if (options_.dtype == "auto" || stored == target_) return make_dense_weight(stored, part.data, rows, cols, std::move(owned));
+    if (options_.dtype == "auto" || stored == target_) return dense(stored, part.data, rows, cols, std::move(owned));
     std::vector<float> values = tensor_to_f32(part);
-    return dense_from_f32(values.data(), rows, cols, target_);
+    return from_f32(values.data(), rows, cols);
   }
 
   // Rows [begin, begin + count) of an already loaded dense matrix, in its format (the tied LM head of a rank).
@@ -162,7 +162,27 @@ class WeightSource {
       store_f32_as(chunk.data(), len, target_, bytes.data() + i * element);
     }
     const void* ptr = bytes.data();
-    return make_dense_weight(target_, ptr, n_out, n_in, std::move(bytes));
+    return dense(target_, ptr, n_out, n_in, std::move(bytes));
+  }
+
+  // A dense matrix in `format` over `data` (owned when `owned` holds it, else mapped): as it is, or as bf16 panels
+  // (WeightLoadOptions::bf16_panels), after which the source is dropped.
+  std::unique_ptr<WeightMatrix> dense(WeightFormat format, const void* data, int64_t n_out, int64_t n_in,
+                                      std::vector<uint8_t> owned) {
+    if (format != WeightFormat::kBF16 || !options_.bf16_panels || !bf16_panels_pay_off()) {
+      return make_dense_weight(format, data, n_out, n_in, std::move(owned));
+    }
+    auto panels = make_bf16_panel_weight(static_cast<const uint16_t*>(data), n_out, n_in);
+    if (owned.empty() && checkpoint_ != nullptr) checkpoint_->release(data, size_t(n_out * n_in) * 2);
+    return panels;
+  }
+
+  std::unique_ptr<WeightMatrix> from_f32(const float* values, int64_t n_out, int64_t n_in) {
+    if (target_ != WeightFormat::kBF16) return dense_from_f32(values, n_out, n_in, target_);
+    std::vector<uint8_t> bytes(size_t(n_out * n_in) * 2);
+    store_f32_as(values, n_out * n_in, target_, bytes.data());
+    const void* ptr = bytes.data();
+    return dense(target_, ptr, n_out, n_in, std::move(bytes));
   }
 
   // A weight stored in bitsandbytes' 4-bit serialization (a folder written by `pagedllm quantize` or by

@@ -47,6 +47,10 @@ struct WeightLoadOptions {
   // for fp32 linear layers, else bfloat16). Not a weight property, but the config is what the KV cache is built
   // from.
   std::string kv_cache_dtype = "auto";
+  // Serving: BF16 matrices stored as bf16 panels where bf16_panels_pay_off() (kernels/weight_matrix.h), so the
+  // many-row products need not repack them; a mapped checkpoint's pages are released once copied. Training keeps
+  // row-major weights (its backward products read them transposed).
+  bool bf16_panels = false;
 };
 
 struct ModelWeights {

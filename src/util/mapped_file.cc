@@ -43,6 +43,16 @@ MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+void MappedFile::release(const void* begin, size_t bytes) const {
+  const auto start = reinterpret_cast<uintptr_t>(begin), map_start = reinterpret_cast<uintptr_t>(data_);
+  if (data_ == nullptr || start < map_start || start - map_start > size_ || size_ - (start - map_start) < bytes) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (start + page - 1) / page * page, last = (start + bytes) / page * page;
+  // Pages shared with a neighbouring tensor are kept whole; MADV_DONTNEED on a read-only private file mapping
+  // only drops the mapping of unmodified file pages, so the bytes read back unchanged if anything touches them.
+  if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_error(ErrorKind::kNotFound, "{}: cannot open", path);

@@ -20,6 +20,11 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Drops this process's copies of the whole pages inside [begin, begin + bytes) (after the loader copied a tensor
+  // into another layout): they stop counting as resident, and a later read maps them again from the file. Ranges
+  // outside the mapping are ignored.
+  void release(const void* begin, size_t bytes) const;
+
  private:
   std::string path_;
   const uint8_t* data_ = nullptr;

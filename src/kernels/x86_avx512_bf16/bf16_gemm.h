@@ -21,4 +21,10 @@ namespace pagedllm::avx512_bf16 {
 void gemm_bf16(WeightFormat b_format, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                const float* a, int64_t lda, const void* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
+// C[m, n] = A[m, k] · Wᵀ + beta · C for W stored as bf16 panels (kernels/bf16_panels.h; k = W's n_in): the same
+// products, in the same order, as gemm_bf16 on W's row-major BF16 with trans_b, so the same bits, without packing
+// W. `panels` points at the panel of C's first column (C's columns start on a panel boundary).
+void gemm_bf16_panels(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const uint32_t* panels,
+                      float beta, float* c, int64_t ldc);
+
 }  // namespace pagedllm::avx512_bf16
