@@ -87,14 +87,6 @@ struct AttentionCase {
     std::iota(ids.begin(), ids.end(), 0);
     for (int i = num_blocks - 1; i > 0; --i) std::swap(ids[i], ids[static_cast<int>(rng.uniform() * (i + 1))]);
     block_tables = ids;  // row s is ids[s·max_blocks_per_seq ...]: disjoint, non-contiguous blocks
-    // Slots nobody wrote hold NaN: reading one poisons the result.
-    const size_t elem = kv_cache_dtype_size(dtype);
-    std::vector<uint8_t> nan_code(elem);
-    const float nan = std::numeric_limits<float>::quiet_NaN();
-    f32_to_kv(&nan, nan_code.data(), 1, dtype, 1.0f);
-    key_cache.resize(static_cast<size_t>(num_blocks) * block_size * row() * elem);
-    for (size_t i = 0; i < key_cache.size(); ++i) key_cache[i] = nan_code[i % elem];
-    value_cache = key_cache;
     for (int s = 0; s < num_seqs(); ++s) {
       seq_k.emplace_back(seq_lens[s] * row());
       seq_v.emplace_back(seq_lens[s] * row());
@@ -102,6 +94,23 @@ struct AttentionCase {
       for (float& x : seq_v[s]) x = uniform();
       round_through_dtype(seq_k[s], k_scale);
       round_through_dtype(seq_v[s], v_scale);
+    }
+    write_caches();
+    q.resize(static_cast<size_t>(query_start.back()) * n_heads * head_dim);
+    for (float& x : q) x = uniform();
+  }
+
+  // The caches in `dtype`, every sequence's K/V in the slots of its block table.
+  void write_caches() {
+    // Slots nobody wrote hold NaN: reading one poisons the result.
+    const size_t elem = kv_cache_dtype_size(dtype);
+    std::vector<uint8_t> nan_code(elem);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    f32_to_kv(&nan, nan_code.data(), 1, dtype, 1.0f);
+    key_cache.resize(block_tables.size() * block_size * row() * elem);
+    for (size_t i = 0; i < key_cache.size(); ++i) key_cache[i] = nan_code[i % elem];
+    value_cache = key_cache;
+    for (int s = 0; s < num_seqs(); ++s) {
       std::vector<int64_t> slots(seq_lens[s]);
       for (int32_t p = 0; p < seq_lens[s]; ++p) {
         slots[p] = static_cast<int64_t>(block_tables[s * max_blocks_per_seq + p / block_size]) * block_size +
@@ -110,8 +119,6 @@ struct AttentionCase {
       reshape_and_cache(seq_k[s].data(), seq_v[s].data(), layer(), slots.data(), seq_lens[s], n_kv_heads, head_dim,
                         block_size);
     }
-    q.resize(static_cast<size_t>(query_start.back()) * n_heads * head_dim);
-    for (float& x : q) x = uniform();
   }
 
   // Dense causal softmax attention in double over the unpaged K/V.
@@ -257,6 +264,26 @@ TEST(PagedAttention, Avx512MatchesPortableKernelForEveryDType) {
     generic::paged_attention(c.args(portable.data(), scale));
     const double tol = 2 * attention_tolerance(80, scale);
     for (size_t i = 0; i < fast.size(); ++i) ASSERT_NEAR(fast[i], portable[i], tol) << kv_cache_dtype_name(dtype) << " " << i;
+  }
+}
+
+// The AVX-512 kernel transposes a bf16 cache's keys as stored pairs and widens them after: the same products in
+// the same order as over an fp32 cache holding the same values, so the same bits (head_dim 80 and 9 rows per kv
+// head: ragged pair and row passes; a decode, a prefill and a chunk with history).
+TEST(PagedAttention, Avx512Bf16CacheGivesTheBitsOfAnFp32CacheOfTheSameValues) {
+  if (!has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU (or PAGEDLLM_NO_AVX512=1): the avx512 path is not tested";
+  for (int head_dim : {8, 80, 128}) {
+    Rng rng(31);
+    AttentionCase bf16{27, 3, head_dim, 16, {70, 0, 33}, {1, 40, 9}, KVCacheDType::kBFloat16};
+    bf16.build(rng);
+    AttentionCase f32 = bf16;
+    f32.dtype = KVCacheDType::kFloat32;
+    f32.write_caches();
+    const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+    std::vector<float> from_bf16(bf16.q.size()), from_f32(f32.q.size());
+    avx512::paged_attention(bf16.args(from_bf16.data(), scale));
+    avx512::paged_attention(f32.args(from_f32.data(), scale));
+    EXPECT_EQ(from_bf16, from_f32) << "head_dim " << head_dim;
   }
 }
 

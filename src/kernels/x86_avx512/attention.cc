@@ -104,6 +104,64 @@ void transpose_keys(const void* const* keys, int n, int head_dim, float* keys_t)
   }
 }
 
+// pairs_t[j · 32 + p] = the 32-bit word holding K[p][2j] (low half) and K[p][2j + 1] (high half) of bf16 keys
+// for p < n, 0 for n ≤ p < 32 (head_dim even). Transposing the stored words, two dims each, takes half the loads and
+// shuffles of transposing the keys widened; score_pair_rows widens them after.
+void transpose_key_pairs(const void* const* keys, int n, int head_dim, uint32_t* pairs_t) {
+  const int num_pairs = head_dim / 2;
+  for (int j0 = 0; j0 < num_pairs; j0 += 16) {
+    const int count = std::min(16, num_pairs - j0);
+    for (int half = 0; half < 2; ++half) {
+      __m512 v[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) {
+        const int p = 16 * half + i;
+        v[i] = p < n ? _mm512_castsi512_ps(_mm512_maskz_loadu_epi32(lanes(count), static_cast<const uint32_t*>(keys[p]) + j0))
+                     : _mm512_setzero_ps();
+      }
+      transpose_16x16(v);
+#pragma GCC unroll 16
+      for (int i = 0; i < count; ++i) {
+        _mm512_storeu_si512(pairs_t + (j0 + i) * kPositionTile + 16 * half, _mm512_castps_si512(v[i]));
+      }
+    }
+  }
+}
+
+// score_rows over transposed key pairs: each pair's words widen to the two dims' keys (exact), and every row sums
+// its d in order by one fma each, so the scores have score_rows' bits.
+template <int RC>
+void score_pair_rows(const GroupState& st, int r0, const uint32_t* pairs_t, int head_dim, float scale,
+                     float* weights) {
+  __m512 acc[RC][2];
+  const float* q[RC];
+#pragma GCC unroll 8
+  for (int r = 0; r < RC; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps(), q[r] = st.q[r0 + r];
+  const __m512i high_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  for (int j = 0; j < head_dim / 2; ++j) {
+    const __m512i w0 = _mm512_loadu_si512(pairs_t + j * kPositionTile);
+    const __m512i w1 = _mm512_loadu_si512(pairs_t + j * kPositionTile + 16);
+    const __m512 even0 = _mm512_castsi512_ps(_mm512_slli_epi32(w0, 16));
+    const __m512 even1 = _mm512_castsi512_ps(_mm512_slli_epi32(w1, 16));
+    const __m512 odd0 = _mm512_castsi512_ps(_mm512_and_si512(w0, high_half));
+    const __m512 odd1 = _mm512_castsi512_ps(_mm512_and_si512(w1, high_half));
+#pragma GCC unroll 8
+    for (int r = 0; r < RC; ++r) {
+      const __m512 q_even = _mm512_set1_ps(q[r][2 * j]), q_odd = _mm512_set1_ps(q[r][2 * j + 1]);
+      acc[r][0] = _mm512_fmadd_ps(q_even, even0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(q_even, even1, acc[r][1]);
+      acc[r][0] = _mm512_fmadd_ps(q_odd, odd0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(q_odd, odd1, acc[r][1]);
+    }
+  }
+  const __m512 vscale = _mm512_set1_ps(scale);
+#pragma GCC unroll 8
+  for (int r = 0; r < RC; ++r) {
+    _mm512_storeu_ps(weights + (r0 + r) * kPositionTile, _mm512_mul_ps(acc[r][0], vscale));
+    _mm512_storeu_ps(weights + (r0 + r) * kPositionTile + 16, _mm512_mul_ps(acc[r][1], vscale));
+  }
+}
+
 // weights[r · 32 + p] = scale · Σ_d q_r[d] · K[p][d] for RC rows from r0, the d summed in order by one fma each.
 template <int RC>
 void score_rows(const GroupState& st, int r0, const float* keys_t, int head_dim, float scale, float* weights) {
@@ -170,6 +228,12 @@ void score_chunk(int rc, const GroupState& st, int r0, const float* keys_t, int 
   ((rc == RC + 1 ? score_rows<RC + 1>(st, r0, keys_t, head_dim, scale, weights) : void()), ...);
 }
 
+template <int... RC>
+void score_pair_chunk(int rc, const GroupState& st, int r0, const uint32_t* pairs_t, int head_dim, float scale,
+                      float* weights, std::integer_sequence<int, RC...>) {
+  ((rc == RC + 1 ? score_pair_rows<RC + 1>(st, r0, pairs_t, head_dim, scale, weights) : void()), ...);
+}
+
 template <bool kBf16, int... RC>
 void accumulate_chunk(int rc, GroupState& st, int r0, const void* const* values, int n, int d0, int head_dim,
                       std::integer_sequence<int, RC...>) {
@@ -225,10 +289,19 @@ template <bool kBf16>
 void attend_tile(const PagedAttentionArgs& a, const void* const* keys, const void* const* values, int64_t p0,
                  int64_t p1, GroupState& st) {
   const int n = static_cast<int>(p1 - p0), rows = st.rows;
-  transpose_keys<kBf16>(keys, n, a.head_dim, st.keys_t);
-  for (int r0 = 0; r0 < rows; r0 += kScoreRows) {
-    score_chunk(std::min(kScoreRows, rows - r0), st, r0, st.keys_t, a.head_dim, a.scale, st.weights,
-                std::make_integer_sequence<int, kScoreRows>());
+  if (kBf16 && a.head_dim % 2 == 0) {
+    auto* pairs_t = reinterpret_cast<uint32_t*>(st.keys_t);  // head_dim / 2 × 32 words fit its head_dim × 32 floats
+    transpose_key_pairs(keys, n, a.head_dim, pairs_t);
+    for (int r0 = 0; r0 < rows; r0 += kScoreRows) {
+      score_pair_chunk(std::min(kScoreRows, rows - r0), st, r0, pairs_t, a.head_dim, a.scale, st.weights,
+                       std::make_integer_sequence<int, kScoreRows>());
+    }
+  } else {
+    transpose_keys<kBf16>(keys, n, a.head_dim, st.keys_t);
+    for (int r0 = 0; r0 < rows; r0 += kScoreRows) {
+      score_chunk(std::min(kScoreRows, rows - r0), st, r0, st.keys_t, a.head_dim, a.scale, st.weights,
+                  std::make_integer_sequence<int, kScoreRows>());
+    }
   }
   for (int r = 0; r < rows; ++r) softmax_row(st, r, static_cast<int>(std::min(p1, st.last[r] + 1) - p0), a.head_dim);
   for (int r0 = 0; r0 < rows; r0 += kValueRows) {
