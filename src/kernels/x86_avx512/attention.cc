@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "kernels/x86_avx2/kv_convert.h"
+#include "kernels/x86_avx512/bf16_pairs.h"
 #include "kernels/x86_avx512/pack_buffer.h"
 #include "kernels/x86_avx512/transpose.h"
 
@@ -104,6 +105,18 @@ void transpose_keys(const void* const* keys, int n, int head_dim, float* keys_t)
   }
 }
 
+// weights[(r0 + r) · 32 + p] = scale · acc[r] (positions 0-15, 16-31) for RC rows.
+template <int RC>
+inline __attribute__((always_inline)) void store_scores(const __m512 (&acc)[RC][2], int r0, float scale,
+                                                        float* weights) {
+  const __m512 vscale = _mm512_set1_ps(scale);
+#pragma GCC unroll 8
+  for (int r = 0; r < RC; ++r) {
+    _mm512_storeu_ps(weights + (r0 + r) * kPositionTile, _mm512_mul_ps(acc[r][0], vscale));
+    _mm512_storeu_ps(weights + (r0 + r) * kPositionTile + 16, _mm512_mul_ps(acc[r][1], vscale));
+  }
+}
+
 // pairs_t[j · 32 + p] = the 32-bit word holding K[p][2j] (low half) and K[p][2j + 1] (high half) of bf16 keys
 // for p < n, 0 for n ≤ p < 32 (head_dim even). Transposing the stored words, two dims each, takes half the loads and
 // shuffles of transposing the keys widened; score_pair_rows widens them after.
@@ -137,14 +150,11 @@ void score_pair_rows(const GroupState& st, int r0, const uint32_t* pairs_t, int 
   const float* q[RC];
 #pragma GCC unroll 8
   for (int r = 0; r < RC; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps(), q[r] = st.q[r0 + r];
-  const __m512i high_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
   for (int j = 0; j < head_dim / 2; ++j) {
     const __m512i w0 = _mm512_loadu_si512(pairs_t + j * kPositionTile);
     const __m512i w1 = _mm512_loadu_si512(pairs_t + j * kPositionTile + 16);
-    const __m512 even0 = _mm512_castsi512_ps(_mm512_slli_epi32(w0, 16));
-    const __m512 even1 = _mm512_castsi512_ps(_mm512_slli_epi32(w1, 16));
-    const __m512 odd0 = _mm512_castsi512_ps(_mm512_and_si512(w0, high_half));
-    const __m512 odd1 = _mm512_castsi512_ps(_mm512_and_si512(w1, high_half));
+    const __m512 even0 = bf16_pair_low(w0), even1 = bf16_pair_low(w1);
+    const __m512 odd0 = bf16_pair_high(w0), odd1 = bf16_pair_high(w1);
 #pragma GCC unroll 8
     for (int r = 0; r < RC; ++r) {
       const __m512 q_even = _mm512_set1_ps(q[r][2 * j]), q_odd = _mm512_set1_ps(q[r][2 * j + 1]);
@@ -154,12 +164,7 @@ void score_pair_rows(const GroupState& st, int r0, const uint32_t* pairs_t, int 
       acc[r][1] = _mm512_fmadd_ps(q_odd, odd1, acc[r][1]);
     }
   }
-  const __m512 vscale = _mm512_set1_ps(scale);
-#pragma GCC unroll 8
-  for (int r = 0; r < RC; ++r) {
-    _mm512_storeu_ps(weights + (r0 + r) * kPositionTile, _mm512_mul_ps(acc[r][0], vscale));
-    _mm512_storeu_ps(weights + (r0 + r) * kPositionTile + 16, _mm512_mul_ps(acc[r][1], vscale));
-  }
+  store_scores<RC>(acc, r0, scale, weights);
 }
 
 // weights[r · 32 + p] = scale · Σ_d q_r[d] · K[p][d] for RC rows from r0, the d summed in order by one fma each.
@@ -179,12 +184,7 @@ void score_rows(const GroupState& st, int r0, const float* keys_t, int head_dim,
       acc[r][1] = _mm512_fmadd_ps(qd, k1, acc[r][1]);
     }
   }
-  const __m512 vscale = _mm512_set1_ps(scale);
-#pragma GCC unroll 8
-  for (int r = 0; r < RC; ++r) {
-    _mm512_storeu_ps(weights + (r0 + r) * kPositionTile, _mm512_mul_ps(acc[r][0], vscale));
-    _mm512_storeu_ps(weights + (r0 + r) * kPositionTile + 16, _mm512_mul_ps(acc[r][1], vscale));
-  }
+  store_scores<RC>(acc, r0, scale, weights);
 }
 
 // acc_r[d0 : d0 + 64] += Σ_{p < n} weights[r · 32 + p] · V[p][d0 : d0 + 64] for RC rows from r0, positions in order.

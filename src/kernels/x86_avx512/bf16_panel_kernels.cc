@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "kernels/bf16_panels.h"
+#include "kernels/x86_avx512/bf16_pairs.h"
 
 namespace pagedllm::avx512 {
 namespace {
@@ -24,7 +25,6 @@ template <int G>
 inline void panel_tile(const uint32_t* panel, int64_t n_in, const float* x, __mmask16 mask_lo, __mmask16 mask_hi,
                        float* y, int64_t ldy) {
   const int64_t full_pairs = n_in / 2;
-  const __m512i high_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
   __m512 even[G][2], odd[G][2];
 #pragma GCC unroll 4
   for (int g = 0; g < G; ++g) even[g][0] = even[g][1] = odd[g][0] = odd[g][1] = _mm512_setzero_ps();
@@ -34,10 +34,7 @@ inline void panel_tile(const uint32_t* panel, int64_t n_in, const float* x, __mm
     _mm_prefetch(reinterpret_cast<const char*>(words + kPrefetchPairs * kCols), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(words + kPrefetchPairs * kCols + 16), _MM_HINT_T0);
     const __m512i w0 = _mm512_loadu_si512(words), w1 = _mm512_loadu_si512(words + 16);
-    const __m512 e0 = _mm512_castsi512_ps(_mm512_slli_epi32(w0, 16));
-    const __m512 e1 = _mm512_castsi512_ps(_mm512_slli_epi32(w1, 16));
-    const __m512 o0 = _mm512_castsi512_ps(_mm512_and_si512(w0, high_half));
-    const __m512 o1 = _mm512_castsi512_ps(_mm512_and_si512(w1, high_half));
+    const __m512 e0 = bf16_pair_low(w0), e1 = bf16_pair_low(w1), o0 = bf16_pair_high(w0), o1 = bf16_pair_high(w1);
 #pragma GCC unroll 4
     for (int g = 0; g < G; ++g) {
       const __m512 xe = _mm512_set1_ps(x[g * n_in + 2 * q]), xo = _mm512_set1_ps(x[g * n_in + 2 * q + 1]);
@@ -49,8 +46,8 @@ inline void panel_tile(const uint32_t* panel, int64_t n_in, const float* x, __mm
   }
   if (n_in % 2 != 0) {  // the last input alone: its pair's high halves are zero padding
     const uint32_t* words = panel + q * kCols;
-    const __m512 e0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_loadu_si512(words), 16));
-    const __m512 e1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_loadu_si512(words + 16), 16));
+    const __m512 e0 = bf16_pair_low(_mm512_loadu_si512(words));
+    const __m512 e1 = bf16_pair_low(_mm512_loadu_si512(words + 16));
 #pragma GCC unroll 4
     for (int g = 0; g < G; ++g) {
       const __m512 xe = _mm512_set1_ps(x[g * n_in + 2 * q]);
