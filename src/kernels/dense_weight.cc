@@ -96,7 +96,7 @@ class DenseWeight final : public WeightMatrix {
           .run = [this, kernel, x, y, n_rows](int64_t begin,
                                               int64_t end) { kernel(panels_.get(), n_in(), begin, end, x, n_rows, y, n_out()); },
           .n_out = n_out(),
-          .min_task_rows = std::max<int64_t>(kBf16PanelColumns, kMinTaskBytes / (n_in() * 2) + 1)};
+          .min_task_rows = (kMinTaskBytes / (n_in() * 2 * kBf16PanelColumns) + 1) * kBf16PanelColumns};
     }
     auto kernel = n_rows == 1 ? dense_kernels().matmul_one_row : dense_kernels().matmul_rows;
     return RowRangeProduct{
@@ -137,7 +137,14 @@ class DenseWeight final : public WeightMatrix {
   void forward(const float* x, float* y, int64_t n_rows, bool bf16) const {
     if (n_rows <= 0) return;
     if (std::optional<RowRangeProduct> product = row_range_product(x, y, n_rows)) {
-      parallel_for(n_out(), product->min_task_rows, product->run);
+      if (panels_ == nullptr) {
+        parallel_for(n_out(), product->min_task_rows, product->run);
+      } else {  // tasks of whole panels: one ending inside a panel would leave the next to read it all again
+        parallel_for(bf16_panel_count(n_out()), product->min_task_rows / kBf16PanelColumns,
+                     [&](int64_t begin, int64_t end) {
+                       product->run(begin * kBf16PanelColumns, std::min(n_out(), end * kBf16PanelColumns));
+                     });
+      }
     } else if (panels_ != nullptr) {
       if (!bf16 || !gemm_bf16_panels(n_rows, n_out(), n_in(), x, panels_.get(), y)) matmul_tiled(x, y, n_rows);
     } else if (format() == WeightFormat::kF32) {

@@ -8,9 +8,10 @@
 namespace pagedllm {
 namespace {
 
-// The job's index space: every product's rows in units of kUnitRows (the 4-bit kernels take rows in fours and
-// their tasks in sixteens), product after product.
-constexpr int64_t kUnitRows = 16;
+// The job's index space: every product's rows in units of kUnitRows, product after product. The 4-bit kernels take
+// rows in fours and their tasks in sixteens; BF16 panels (kernels/bf16_panels.h) in 32s: a task that ends inside a
+// panel leaves its neighbour to read the whole panel again.
+constexpr int64_t kUnitRows = 32;
 
 int64_t units_of(int64_t rows) { return (rows + kUnitRows - 1) / kUnitRows; }
 
