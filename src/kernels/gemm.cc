@@ -24,8 +24,9 @@ void pin_openblas_to_one_thread() {
 // would multiply padding). Not tuned: no AMX machine has run it yet.
 constexpr int64_t kAmxMinRows = 16;
 
-// N is split in multiples of this so every slice keeps the GEMM kernels' register tiles full; M likewise (both
-// kernels' register tiles are 14 rows × 32 columns).
+// N is split in multiples of this so every slice keeps the GEMM kernels' register tiles full (and starts on a BF16
+// panel); M likewise (the fp32 kernel's register tile is 14 rows × 32 columns; the bf16 kernel's strips are at most
+// 14 rows, as even as a slice's rows allow).
 constexpr int64_t kColumnAlign = 32;
 constexpr int64_t kRowAlign = 14;
 // How many slices an extent is worth: one per two register tiles, at most one per thread.
