@@ -181,9 +181,9 @@ class WeightSource {
     return panels;
   }
 
+  // dense_from_f32 in the target format, through dense() (panels where they apply).
   std::unique_ptr<WeightMatrix> from_f32(const float* values, int64_t n_out, int64_t n_in) {
-    if (target_ != WeightFormat::kBF16) return dense_from_f32(values, n_out, n_in, target_);
-    std::vector<uint8_t> bytes(size_t(n_out * n_in) * 2);
+    std::vector<uint8_t> bytes(size_t(n_out * n_in) * format_element_size(target_));
     store_f32_as(values, n_out * n_in, target_, bytes.data());
     const void* ptr = bytes.data();
     return dense(target_, ptr, n_out, n_in, std::move(bytes));

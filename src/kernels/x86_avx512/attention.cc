@@ -86,23 +86,32 @@ struct GroupState {
   int rows;
 };
 
-// keys_t[d · 32 + p] = K[p][d] for p < n, 0 for n ≤ p < 32.
-template <bool kBf16>
-void transpose_keys(const void* const* keys, int n, int head_dim, float* keys_t) {
-  for (int d0 = 0; d0 < head_dim; d0 += 16) {
-    const int dims = std::min(16, head_dim - d0);
+// out[c · 32 + p] = load(keys[p], c)'s lane for c < columns, p < n, and 0 for n ≤ p < 32: a tile's key rows turned into
+// columns of 32 positions, 16 columns at a time. load(row, c0, mask) gives 32-bit lanes c0 .. c0 + 15 of a row.
+template <class Load>
+inline __attribute__((always_inline)) void transpose_key_columns(const void* const* keys, int n, int columns,
+                                                                 float* out, Load load) {
+  for (int c0 = 0; c0 < columns; c0 += 16) {
+    const int count = std::min(16, columns - c0);
     for (int half = 0; half < 2; ++half) {
       __m512 v[16];
 #pragma GCC unroll 16
       for (int i = 0; i < 16; ++i) {
         const int p = 16 * half + i;
-        v[i] = p < n ? load_row<kBf16>(keys[p], d0, lanes(dims)) : _mm512_setzero_ps();
+        v[i] = p < n ? load(keys[p], c0, lanes(count)) : _mm512_setzero_ps();
       }
       transpose_16x16(v);
 #pragma GCC unroll 16
-      for (int i = 0; i < dims; ++i) _mm512_storeu_ps(keys_t + (d0 + i) * kPositionTile + 16 * half, v[i]);
+      for (int i = 0; i < count; ++i) _mm512_storeu_ps(out + (c0 + i) * kPositionTile + 16 * half, v[i]);
     }
   }
+}
+
+// keys_t[d · 32 + p] = K[p][d] for p < n, 0 for n ≤ p < 32.
+template <bool kBf16>
+void transpose_keys(const void* const* keys, int n, int head_dim, float* keys_t) {
+  transpose_key_columns(keys, n, head_dim, keys_t,
+                        [](const void* row, int d0, __mmask16 mask) { return load_row<kBf16>(row, d0, mask); });
 }
 
 // weights[(r0 + r) · 32 + p] = scale · acc[r] (positions 0-15, 16-31) for RC rows.
@@ -121,24 +130,10 @@ inline __attribute__((always_inline)) void store_scores(const __m512 (&acc)[RC][
 // for p < n, 0 for n ≤ p < 32 (head_dim even). Transposing the stored words, two dims each, takes half the loads and
 // shuffles of transposing the keys widened; score_pair_rows widens them after.
 void transpose_key_pairs(const void* const* keys, int n, int head_dim, uint32_t* pairs_t) {
-  const int num_pairs = head_dim / 2;
-  for (int j0 = 0; j0 < num_pairs; j0 += 16) {
-    const int count = std::min(16, num_pairs - j0);
-    for (int half = 0; half < 2; ++half) {
-      __m512 v[16];
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) {
-        const int p = 16 * half + i;
-        v[i] = p < n ? _mm512_castsi512_ps(_mm512_maskz_loadu_epi32(lanes(count), static_cast<const uint32_t*>(keys[p]) + j0))
-                     : _mm512_setzero_ps();
-      }
-      transpose_16x16(v);
-#pragma GCC unroll 16
-      for (int i = 0; i < count; ++i) {
-        _mm512_storeu_si512(pairs_t + (j0 + i) * kPositionTile + 16 * half, _mm512_castps_si512(v[i]));
-      }
-    }
-  }
+  transpose_key_columns(keys, n, head_dim / 2, reinterpret_cast<float*>(pairs_t),
+                        [](const void* row, int j0, __mmask16 mask) {
+                          return _mm512_castsi512_ps(_mm512_maskz_loadu_epi32(mask, static_cast<const uint32_t*>(row) + j0));
+                        });
 }
 
 // score_rows over transposed key pairs: each pair's words widen to the two dims' keys (exact), and every row sums
